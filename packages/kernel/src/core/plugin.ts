@@ -1,0 +1,80 @@
+import { fileURLToPath } from 'node:url';
+import Type from 'typebox';
+import { transaction } from '../db/database.js';
+import { definePlugin, type PluginDefinition } from '../plugin/define.js';
+import { KERNEL_VERSION } from '../version.js';
+import { BUILTIN_CATEGORIES, BUILTIN_POPULATION_GROUPS, ReferenceData } from './reference-data.js';
+import { RegionService } from './regions.js';
+import { kernelRoutes, kernelSchemas } from './routes.js';
+import { categories, populationGroups } from './schema.js';
+
+const Entry = Type.Object({
+  key: Type.String({ pattern: '^[a-z][a-z0-9-]*$' }),
+  name: Type.String({ minLength: 1 }),
+  nameEn: Type.String({ minLength: 1 }),
+  description: Type.Optional(Type.String()),
+});
+
+/** The kernel's own config (`defineDeployment({ kernel: {...} })`). */
+export const KernelConfigSchema = Type.Object({
+  /** Population groups besides the built-in ones. */
+  populationGroups: Type.Array(Entry, { default: [] }),
+  /** Product categories besides the built-in ones. */
+  categories: Type.Array(Entry, { default: [] }),
+});
+
+/** What the kernel offers every plugin through `ctx.services.get(kernel)`. */
+export interface KernelServices {
+  readonly regions: RegionService;
+  readonly populationGroups: ReferenceData;
+  readonly categories: ReferenceData;
+  readonly deployment: {
+    city: string;
+    levels: string[];
+    kernelVersion: string;
+    plugins: { name: string; version: string }[];
+  };
+}
+
+/**
+ * The kernel's core, defined through the same contract as every other plugin: its
+ * tables and migrations (schema `kernel`), its routes and its hooks. It always starts
+ * first; other plugins reach its services with `ctx.services.get(kernel)`.
+ */
+export const kernel: PluginDefinition<typeof KernelConfigSchema, KernelServices> = definePlugin({
+  name: 'kernel',
+  version: KERNEL_VERSION,
+  kernel: KERNEL_VERSION,
+  config: KernelConfigSchema,
+  db: { schema: 'kernel', migrations: fileURLToPath(new URL('../../drizzle', import.meta.url)) },
+  schemas: kernelSchemas,
+  async init(ctx) {
+    const groups = new ReferenceData(ctx.db, populationGroups);
+    const cats = new ReferenceData(ctx.db, categories);
+    const duplicate = (list: { key: string }[], builtin: readonly { key: string }[], what: string) => {
+      for (const e of list) {
+        if (builtin.some((b) => b.key === e.key)) {
+          throw new Error(`config.${what}: "${e.key}" is built in; choose another key`);
+        }
+      }
+    };
+    duplicate(ctx.config.populationGroups, BUILTIN_POPULATION_GROUPS, 'populationGroups');
+    duplicate(ctx.config.categories, BUILTIN_CATEGORIES, 'categories');
+    await transaction(ctx.db, async (tx) => {
+      await groups.sync(tx, BUILTIN_POPULATION_GROUPS, ctx.config.populationGroups);
+      await cats.sync(tx, BUILTIN_CATEGORIES, ctx.config.categories);
+    });
+    return {
+      regions: new RegionService(ctx.db, ctx.deployment.levels, ctx.hooks),
+      populationGroups: groups,
+      categories: cats,
+      deployment: {
+        city: ctx.deployment.city,
+        levels: [...ctx.deployment.levels],
+        kernelVersion: KERNEL_VERSION,
+        plugins: ctx.deployment.plugins.map((p) => ({ ...p })),
+      },
+    };
+  },
+  routes: kernelRoutes,
+});

@@ -1,0 +1,153 @@
+import { PGlite } from '@electric-sql/pglite';
+import type { SQLWrapper } from 'drizzle-orm';
+import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
+import postgres from 'postgres';
+import { DiandanStartupError, StartupErrorCodes } from '../errors.js';
+
+/**
+ * The one drizzle handle type services use, whichever driver is underneath.
+ * Inside a transaction use the `tx` you are given, never the outer handle: PGlite
+ * runs one statement at a time, so an outer call would wait for the transaction
+ * that is waiting for it.
+ */
+export type Database = PgDatabase<PgQueryResultHKT, Record<string, unknown>>;
+/** A transaction handle; it has the same query API as `Database`. */
+export type Transaction = PgTransaction<PgQueryResultHKT, Record<string, unknown>>;
+/** Either a database or a transaction, for functions that work inside or outside one. */
+export type Executor = Database | Transaction;
+
+/** Where the data lives. `url` (postgres://…) wins over `dataDir`. */
+export interface DatabaseConfig {
+  /** A PostgreSQL connection string; when set, postgres.js is used. */
+  url?: string | undefined;
+  /** PGlite data folder; `memory://` (the default) keeps everything in memory. */
+  dataDir?: string | undefined;
+  /** Pool size for postgres.js (default 10). */
+  maxConnections?: number | undefined;
+}
+
+/** An open database connection with its lifecycle. */
+export interface DatabaseConnection {
+  readonly db: Database;
+  readonly driver: 'pglite' | 'postgres';
+  /** Resolves when a trivial query succeeds; rejects otherwise. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the database described by `config`. PGlite is single-connection: it runs
+ * every query and transaction through one internal queue, so concurrent requests
+ * are serialised rather than interleaved (see `docs/architecture.md`).
+ */
+export async function openDatabase(config: DatabaseConfig = {}): Promise<DatabaseConnection> {
+  if (config.url) return openPostgres(config.url, config.maxConnections ?? 10);
+  return openPglite(config.dataDir ?? 'memory://');
+}
+
+async function openPglite(dataDir: string): Promise<DatabaseConnection> {
+  let client: PGlite;
+  try {
+    client = await PGlite.create(dataDir);
+  } catch (cause) {
+    throw new DiandanStartupError(
+      StartupErrorCodes.DATABASE_UNREACHABLE,
+      `Cannot open the embedded PGlite database at "${dataDir}": ${(cause as Error).message}`,
+      { cause },
+    );
+  }
+  const db = drizzlePglite({ client }) as unknown as Database;
+  return {
+    db,
+    driver: 'pglite',
+    ping: async () => {
+      await client.query('select 1');
+    },
+    close: async () => {
+      if (!client.closed) await client.close();
+    },
+  };
+}
+
+async function openPostgres(url: string, max: number): Promise<DatabaseConnection> {
+  const client = postgres(url, {
+    max,
+    onnotice: () => {},
+    connect_timeout: 10,
+  });
+  const db = drizzlePostgres({ client }) as unknown as Database;
+  try {
+    await client`select 1`;
+  } catch (cause) {
+    await client.end({ timeout: 1 }).catch(() => {});
+    throw new DiandanStartupError(
+      StartupErrorCodes.DATABASE_UNREACHABLE,
+      `Cannot connect to PostgreSQL at ${redact(url)}: ${(cause as Error).message}`,
+      { cause },
+    );
+  }
+  return {
+    db,
+    driver: 'postgres',
+    ping: async () => {
+      await client`select 1`;
+    },
+    close: () => client.end({ timeout: 5 }),
+  };
+}
+
+/** Hides the password of a connection string for messages and logs. */
+export function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '<invalid connection string>';
+  }
+}
+
+/**
+ * Runs a raw statement and returns its rows, papering over the drivers' different
+ * result shapes (postgres.js returns an array, PGlite an object with `rows`).
+ */
+export async function queryRows<T extends Record<string, unknown>>(db: Executor, query: SQLWrapper): Promise<T[]> {
+  const result = (await db.execute(query)) as unknown as T[] | { rows: T[] };
+  return Array.isArray(result) ? result : result.rows;
+}
+
+/** Postgres error codes worth retrying a whole transaction for. */
+const RETRYABLE = new Set(['40001', '40P01']); // serialization_failure, deadlock_detected
+
+/**
+ * Runs `work` in one transaction: everything or nothing is written. Serialization
+ * failures and deadlocks (possible on Postgres under `serializable` or with row
+ * locks taken in different orders) are retried a few times with a short back-off.
+ */
+export async function transaction<T>(
+  db: Database,
+  work: (tx: Transaction) => Promise<T>,
+  options: { isolation?: 'read committed' | 'repeatable read' | 'serializable'; retries?: number } = {},
+): Promise<T> {
+  const retries = options.retries ?? 3;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await db.transaction(work, options.isolation ? { isolationLevel: options.isolation } : undefined);
+    } catch (error) {
+      const code = pgErrorCode(error);
+      if (attempt >= retries || !code || !RETRYABLE.has(code)) throw error;
+      await new Promise((r) => setTimeout(r, 5 * 2 ** attempt + Math.random() * 5));
+    }
+  }
+}
+
+/** The SQLSTATE of a driver error, looking through drizzle's wrapping. */
+export function pgErrorCode(error: unknown): string | undefined {
+  for (let e: any = error; e; e = e.cause) {
+    if (typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code)) return e.code;
+  }
+  return undefined;
+}
+

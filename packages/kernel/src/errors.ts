@@ -1,0 +1,63 @@
+/**
+ * Start-up errors carry a stable code (like Fastify's `FST_ERR_*`) so a deployer can
+ * search for it, and the plugin and config path that caused them.
+ */
+export const StartupErrorCodes = {
+  PLUGIN_MISSING_DEPENDENCY: 'DIANDAN_ERR_PLUGIN_MISSING_DEPENDENCY',
+  PLUGIN_CYCLE: 'DIANDAN_ERR_PLUGIN_CYCLE',
+  PLUGIN_KERNEL_RANGE: 'DIANDAN_ERR_PLUGIN_KERNEL_RANGE',
+  PLUGIN_DUPLICATE: 'DIANDAN_ERR_PLUGIN_DUPLICATE',
+  PLUGIN_INVALID: 'DIANDAN_ERR_PLUGIN_INVALID',
+  PLUGIN_CONFIG_INVALID: 'DIANDAN_ERR_PLUGIN_CONFIG_INVALID',
+  PLUGIN_CONFIG_UNKNOWN_KEY: 'DIANDAN_ERR_PLUGIN_CONFIG_UNKNOWN_KEY',
+  PLUGIN_INIT_FAILED: 'DIANDAN_ERR_PLUGIN_INIT_FAILED',
+  DEPLOYMENT_INVALID: 'DIANDAN_ERR_DEPLOYMENT_INVALID',
+  DATABASE_UNREACHABLE: 'DIANDAN_ERR_DATABASE_UNREACHABLE',
+  MIGRATION_FAILED: 'DIANDAN_ERR_MIGRATION_FAILED',
+  SERVICE_NOT_DECLARED: 'DIANDAN_ERR_SERVICE_NOT_DECLARED',
+} as const;
+
+export type StartupErrorCode = (typeof StartupErrorCodes)[keyof typeof StartupErrorCodes];
+
+/** An error that stops the kernel from starting; `code` is stable, `plugin` names the culprit. */
+export class DiandanStartupError extends Error {
+  override readonly name = 'DiandanStartupError';
+  readonly code: StartupErrorCode;
+  readonly plugin: string | undefined;
+  readonly path: string | undefined;
+
+  constructor(
+    code: StartupErrorCode,
+    message: string,
+    options: { plugin?: string; path?: string; cause?: unknown } = {},
+  ) {
+    super(`${code}: ${message}`, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.plugin = options.plugin;
+    this.path = options.path;
+  }
+}
+
+/**
+ * What went wrong in domain logic, without HTTP: the HTTP layer maps each kind to a
+ * status (`bad_request` → 400, `not_found` → 404, `conflict` → 409, `invalid` → 422, `forbidden` → 403).
+ */
+export type DomainErrorKind = 'bad_request' | 'invalid' | 'not_found' | 'conflict' | 'forbidden' | 'unauthenticated';
+
+/** A failure a client can act on; `code` is stable and documented (e.g. `REGION_NOT_FOUND`). */
+export class DomainError extends Error {
+  override readonly name = 'DomainError';
+  constructor(
+    readonly kind: DomainErrorKind,
+    readonly code: string,
+    message: string,
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+  }
+}
+
+/** Shorthand for the commonest domain error. */
+export function notFound(code: string, message: string): DomainError {
+  return new DomainError('not_found', code, message);
+}

@@ -1,0 +1,71 @@
+import Type, { type Static, type TSchema } from 'typebox';
+import { DomainError } from '../errors.js';
+
+/** Largest page a client may ask for; lists are never unbounded. */
+export const MAX_PAGE_SIZE = 200;
+export const DEFAULT_PAGE_SIZE = 50;
+
+/** Query parameters every list route accepts. */
+export const PageQuery = Type.Object({
+  limit: Type.Optional(
+    Type.Integer({ minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE, description: 'Items per page' }),
+  ),
+  cursor: Type.Optional(
+    Type.String({ minLength: 1, maxLength: 512, description: 'Opaque cursor from a previous page’s `nextCursor`' }),
+  ),
+});
+export type PageQuery = Static<typeof PageQuery>;
+
+/** A page of `item`s; `nextCursor` is null on the last page. */
+export function Page<T extends TSchema>(item: T, title: string) {
+  return Type.Object(
+    {
+      items: Type.Array(item),
+      nextCursor: Type.Union([Type.String(), Type.Null()], { description: 'Pass as `cursor` for the next page' }),
+    },
+    { title },
+  );
+}
+
+/** A page as domain logic returns it. */
+export interface PageOf<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+/** What a list query in the domain receives. */
+export interface PageRequest {
+  limit: number;
+  cursor?: string | undefined;
+}
+
+/** Encodes a keyset position (the sort key of the last item) as an opaque string. */
+export function encodeCursor(key: readonly (string | number)[]): string {
+  return Buffer.from(JSON.stringify(key)).toString('base64url');
+}
+
+/** Decodes a cursor made by `encodeCursor`; a tampered or foreign one is a 400-class error. */
+export function decodeCursor(cursor: string, arity: number): (string | number)[] {
+  try {
+    const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (Array.isArray(key) && key.length === arity && key.every((k) => typeof k === 'string' || typeof k === 'number')) {
+      return key;
+    }
+  } catch {
+    // fall through
+  }
+  throw new DomainError('bad_request', 'INVALID_CURSOR', 'The cursor is not one this list produced');
+}
+
+/**
+ * Builds a page from rows fetched with `limit + 1`: the extra row only tells that
+ * there is a next page, and the cursor points after the last row returned.
+ */
+export function toPage<R, T>(rows: R[], limit: number, key: (row: R) => (string | number)[], map: (row: R) => T): PageOf<T> {
+  const more = rows.length > limit;
+  const items = more ? rows.slice(0, limit) : rows;
+  return {
+    items: items.map(map),
+    nextCursor: more ? encodeCursor(key(items[items.length - 1]!)) : null,
+  };
+}

@@ -1,0 +1,152 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import Type, { type Static } from 'typebox';
+import { DomainError, type DomainErrorKind } from '../errors.js';
+import { model } from './schemas.js';
+
+/** RFC 9457 problem details, as every error response of the API is shaped. */
+export const ProblemSchema = model(
+  'Problem',
+  Type.Object(
+  {
+    type: Type.String({ description: 'URI naming the problem type: `urn:diandan:problem:<code>`' }),
+    title: Type.String({ description: 'Short summary of the problem type' }),
+    status: Type.Integer({ description: 'HTTP status code' }),
+    code: Type.String({ description: 'Stable machine-readable code, e.g. `VALIDATION_FAILED`' }),
+    detail: Type.Optional(Type.String({ description: 'What went wrong in this occurrence' })),
+    instance: Type.Optional(Type.String({ description: 'The request path' })),
+    requestId: Type.Optional(Type.String({ description: 'Quote this when reporting an unexpected error' })),
+    errors: Type.Optional(
+      Type.Array(
+        Type.Object({
+          field: Type.String({ description: 'Where: `body.title`, `querystring.limit`, `params.code`' }),
+          message: Type.String(),
+        }),
+        { description: 'Each invalid field, for validation errors' },
+      ),
+    ),
+  },
+  { description: 'RFC 9457 problem details (application/problem+json)' },
+  ),
+);
+export type Problem = Static<typeof ProblemSchema>;
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad request',
+  401: 'Unauthenticated',
+  403: 'Forbidden',
+  404: 'Not found',
+  405: 'Method not allowed',
+  406: 'Not acceptable',
+  409: 'Conflict',
+  412: 'Precondition failed',
+  413: 'Payload too large',
+  415: 'Unsupported media type',
+  422: 'Unprocessable content',
+  428: 'Precondition required',
+  429: 'Too many requests',
+  500: 'Internal server error',
+  503: 'Service unavailable',
+};
+
+/** Problem responses for a route's schema: `response: { 200: …, ...problemResponses(404) }`. */
+export function problemResponses(...statuses: number[]) {
+  const all = [...new Set([400, ...statuses, 500])].sort();
+  return Object.fromEntries(
+    all.map((status) => [
+      status,
+      {
+        description: STATUS_TEXT[status] ?? 'Error',
+        content: { [PROBLEM_CONTENT_TYPE]: { schema: Type.Unsafe<Problem>(Type.Ref('Problem')) } },
+      },
+    ]),
+  ) as Record<number, { description: string; content: { [PROBLEM_CONTENT_TYPE]: { schema: ReturnType<typeof Type.Unsafe<Problem>> } } }>;
+}
+
+/** Sends a problem+json response. */
+export function sendProblem(
+  reply: FastifyReply,
+  status: number,
+  code: string,
+  detail: string,
+  extra: Partial<Pick<Problem, 'errors' | 'requestId'>> = {},
+): FastifyReply {
+  const problem: Problem = {
+    type: `urn:diandan:problem:${code.toLowerCase().replaceAll('_', '-')}`,
+    title: STATUS_TEXT[status] ?? 'Error',
+    status,
+    code,
+    detail,
+    instance: reply.request.url.split('?')[0]!,
+    ...extra,
+  };
+  return reply.code(status).type(PROBLEM_CONTENT_TYPE).send(problem);
+}
+
+const KIND_STATUS: Record<DomainErrorKind, number> = {
+  bad_request: 400,
+  invalid: 422,
+  not_found: 404,
+  conflict: 409,
+  forbidden: 403,
+  unauthenticated: 401,
+};
+
+// Fastify's own client errors, given stable codes of ours.
+const FASTIFY_CODES: Record<string, string> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'MALFORMED_BODY',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'MALFORMED_BODY',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'MALFORMED_BODY',
+};
+
+type ValidationItem = NonNullable<FastifyError['validation']>[number];
+
+function fieldOf(context: string | undefined, v: ValidationItem): string {
+  const params = v.params as Record<string, unknown>;
+  const segments = (v.instancePath ?? '').split('/').filter(Boolean);
+  if (typeof params.missingProperty === 'string') segments.push(params.missingProperty);
+  if (typeof params.additionalProperty === 'string') segments.push(params.additionalProperty);
+  return [context ?? 'body', ...segments].join('.');
+}
+
+/**
+ * Turns every error into problem+json: schema-validation errors name each field,
+ * domain errors keep their code, and anything unexpected becomes a 500 with a
+ * request id — logged in full, never shown to the client.
+ */
+export function registerProblemHandlers(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    if (error.validation) {
+      const errors = error.validation.map((v) => ({
+        field: fieldOf(error.validationContext, v),
+        message: v.params && (v.params as { additionalProperty?: string }).additionalProperty ? 'is not a known property' : (v.message ?? 'is invalid'),
+      }));
+      return sendProblem(
+        reply,
+        400,
+        'VALIDATION_FAILED',
+        errors.map((e) => `${e.field} ${e.message}`).join('; '),
+        { errors },
+      );
+    }
+    if (error instanceof DomainError) {
+      return sendProblem(reply, KIND_STATUS[error.kind], error.code, error.message);
+    }
+    const status = error.statusCode ?? 500;
+    if (status >= 400 && status < 500) {
+      const code = FASTIFY_CODES[error.code] ?? (STATUS_TEXT[status] ?? 'Bad request').toUpperCase().replaceAll(' ', '_');
+      return sendProblem(reply, status, code, error.message);
+    }
+    request.log.error({ err: error }, 'unexpected error');
+    return sendProblem(reply, 500, 'INTERNAL_ERROR', `An unexpected error occurred. Quote request id ${request.id} when reporting it.`, {
+      requestId: String(request.id),
+    });
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(reply, 404, 'ROUTE_NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}`),
+  );
+}

@@ -1,0 +1,55 @@
+/**
+ * @diandan/kernel — the domain core, plugin contract, typed hooks, database layer and
+ * HTTP conventions of Diandan (点单).
+ */
+export { KERNEL_VERSION } from './version.js';
+export { DiandanStartupError, StartupErrorCodes, DomainError, notFound } from './errors.js';
+export type { StartupErrorCode, DomainErrorKind } from './errors.js';
+
+export { definePlugin } from './plugin/define.js';
+export type {
+  ConfigOf,
+  DeploymentInfo,
+  DiandanApp,
+  PluginContext,
+  PluginDefinition,
+  PluginInstance,
+  PluginOptions,
+  PluginSpec,
+  ServiceLocator,
+} from './plugin/define.js';
+export { resolvePlugins, KERNEL_PLUGIN_NAME } from './plugin/resolve.js';
+export type { ResolvedPlugin } from './plugin/resolve.js';
+
+export { createHook, createFilter, on, filter, HookBus, HookHandlerError } from './hooks.js';
+export type { EventHook, FilterHook, EventHandler, FilterHandler, HookFailure, HookMeta, HookRegistration, EventMode } from './hooks.js';
+
+export { openDatabase, transaction, queryRows, pgErrorCode, redact } from './db/database.js';
+export type { Database, DatabaseConfig, DatabaseConnection, Executor, Transaction } from './db/database.js';
+export { migrate, MIGRATIONS_SCHEMA } from './db/migrate.js';
+export type { MigrationReport, MigrationSource } from './db/migrate.js';
+
+export { ProblemSchema, problemResponses, sendProblem, PROBLEM_CONTENT_TYPE } from './http/problem.js';
+export type { Problem } from './http/problem.js';
+export { Page, PageQuery, encodeCursor, decodeCursor, toPage, MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE } from './http/pagination.js';
+export type { PageOf, PageRequest } from './http/pagination.js';
+export { model, ref } from './http/schemas.js';
+
+export { kernel, KernelConfigSchema } from './core/plugin.js';
+export type { KernelServices } from './core/plugin.js';
+export { regionsImported, kernelReady, categoryList } from './core/hooks.js';
+export { RegionService, REGION_CODE } from './core/regions.js';
+export type { GeoJsonGeometry, Region, RegionDetail, RegionInput } from './core/regions.js';
+export { ReferenceData, BUILTIN_CATEGORIES, BUILTIN_POPULATION_GROUPS } from './core/reference-data.js';
+export type { ReferenceEntry } from './core/reference-data.js';
+export { RegionSchema, RegionDetailSchema, ReferenceEntrySchema } from './core/routes.js';
+export * as kernelTables from './core/schema.js';
+
+export { defineDeployment, checkDeployment } from './deployment.js';
+export type { Deployment } from './deployment.js';
+export { startKernel } from './kernel.js';
+export type { Kernel, StartedPlugin } from './kernel.js';
+export { createServer } from './server.js';
+export type { ServerOptions } from './server.js';
+export { serve } from './listen.js';
+export type { ListenOptions } from './listen.js';

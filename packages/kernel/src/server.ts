@@ -1,0 +1,124 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Type from 'typebox';
+import type { Deployment } from './deployment.js';
+import { registerApiReference, registerOpenApi, KERNEL_TAGS } from './http/openapi.js';
+import { problemResponses, registerProblemHandlers, sendProblem } from './http/problem.js';
+import { startKernel, type Kernel } from './kernel.js';
+import { KERNEL_VERSION } from './version.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The running kernel behind this server (database, hooks, plugins), for tooling and tests. */
+    readonly diandan: Kernel;
+  }
+}
+
+/** Options for `createServer` that are about the process, not the city. */
+export interface ServerOptions {
+  /** Overrides `deployment.logger`. */
+  logger?: Deployment['logger'];
+  /** Runs after every route is registered and before the server is ready: add hooks or routes of your own. */
+  beforeReady?: (app: FastifyInstance) => void | Promise<void>;
+}
+
+/**
+ * Builds the HTTP server of a deployment and returns it ready (not listening).
+ * Swagger is registered before any route, then the kernel's system routes, then each
+ * plugin's routes in its own encapsulated context. Closing the server closes every
+ * plugin (in reverse order) and the database.
+ */
+export async function createServer(deployment: Deployment, options: ServerOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger ?? deployment.logger ?? false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && /^[\w.-]{1,128}$/.test(given) ? given : randomUUID();
+    },
+    bodyLimit: deployment.http?.bodyLimit ?? 1024 * 1024,
+    trustProxy: deployment.http?.trustProxy ?? false,
+    ajv: {
+      // Reject unknown body properties instead of silently dropping them.
+      customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true },
+    },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  let kernel: Kernel;
+  try {
+    kernel = await startKernel(deployment, app.log);
+  } catch (error) {
+    await app.close();
+    throw error;
+  }
+  app.decorate('diandan', kernel);
+  app.addHook('onClose', () => kernel.close());
+  app.addHook('onSend', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+  });
+
+  try {
+    registerProblemHandlers(app);
+    const plugins = kernel.plugins.map((p) => p.definition);
+    await registerOpenApi(app, {
+      title: `Diandan API — ${deployment.city}`,
+      version: KERNEL_VERSION,
+      description:
+        'Public cultural services ordered by the public and delivered by the government (群众点单、政府配送). ' +
+        'Errors are RFC 9457 problem details with a stable `code`; lists are paginated with `limit` and an opaque `cursor`.',
+      tags: [...KERNEL_TAGS, ...plugins.flatMap((p) => p.tags ?? [])],
+    });
+    for (const p of plugins) for (const schema of p.schemas ?? []) app.addSchema(schema);
+    registerSystemRoutes(app, kernel);
+    await registerApiReference(app);
+    for (const p of kernel.plugins) {
+      const routes = p.definition.routes;
+      if (routes) await app.register(async (scope) => routes(scope as never, p.context, p.services), { name: p.definition.name } as never);
+    }
+    await options.beforeReady?.(app);
+    await app.ready();
+  } catch (error) {
+    await app.close();
+    throw error;
+  }
+  return app;
+}
+
+const HealthSchema = Type.Object({ status: Type.Literal('ok'), uptimeSeconds: Type.Number() }, { title: 'Health' });
+const ReadySchema = Type.Object({ status: Type.Literal('ready'), database: Type.String() }, { title: 'Readiness' });
+
+function registerSystemRoutes(app: FastifyInstance, kernel: Kernel): void {
+  const typed = app.withTypeProvider<TypeBoxTypeProvider>();
+  typed.get(
+    '/health',
+    {
+      schema: {
+        tags: ['system'],
+        operationId: 'getHealth',
+        summary: 'Is the process up (liveness)',
+        response: { 200: HealthSchema, ...problemResponses() },
+      },
+    },
+    async () => ({ status: 'ok' as const, uptimeSeconds: Math.round(process.uptime()) }),
+  );
+  typed.get(
+    '/ready',
+    {
+      schema: {
+        tags: ['system'],
+        operationId: 'getReadiness',
+        summary: 'Can the server take traffic: is the database reachable (readiness)',
+        response: { 200: ReadySchema, ...problemResponses(503) },
+      },
+    },
+    async (request, reply) => {
+      try {
+        await kernel.database.ping();
+        return { status: 'ready' as const, database: kernel.database.driver };
+      } catch (err) {
+        request.log.warn({ err }, 'database not reachable');
+        return sendProblem(reply, 503, 'DATABASE_UNAVAILABLE', 'The database does not answer');
+      }
+    },
+  );
+}

@@ -1,0 +1,11 @@
+import { fileURLToPath } from 'node:url';
+import { mergeConfig } from 'vitest/config';
+import { sharedTestConfig } from '../../vitest.shared.js';
+
+export default mergeConfig(sharedTestConfig, {
+  resolve: {
+    // @diandan/testing depends on the kernel, so the kernel's own tests reach it by
+    // path rather than as a dependency (which would make the workspace graph cyclic).
+    alias: { '@diandan/testing': fileURLToPath(new URL('../testing/src/index.ts', import.meta.url)) },
+  },
+});

@@ -1,0 +1,6 @@
+/** @diandan/testing — boot a Diandan kernel with chosen plugins on a throw-away database. */
+export { createTestDatabase, testDriver } from './database.js';
+export type { TestDatabase } from './database.js';
+export { createTestServer, TEST_LEVELS } from './server.js';
+export type { TestDeployment } from './server.js';
+export { seedRegions, TEST_REGIONS } from './regions.js';

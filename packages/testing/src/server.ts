@@ -1,0 +1,34 @@
+import { createServer, type Deployment } from '@diandan/kernel';
+import type { FastifyInstance } from 'fastify';
+import { createTestDatabase, type TestDatabase } from './database.js';
+
+/** A deployment for tests; everything but `plugins` has a default. */
+export type TestDeployment = Partial<Deployment>;
+
+/** Levels of the default test deployment (Guangzhou's four). */
+export const TEST_LEVELS = ['city', 'district', 'street', 'community'] as const;
+
+/**
+ * Boots a server with the given plugins on a fresh database (see
+ * `createTestDatabase`). Closing the server drops the database, unless one was passed
+ * in `deployment.database` — then the caller owns it.
+ *
+ * ```ts
+ * const app = await createTestServer({ plugins: [survey()] });
+ * const res = await app.inject({ method: 'GET', url: '/v1/surveys' });
+ * await app.close();
+ * ```
+ */
+export async function createTestServer(deployment: TestDeployment = {}): Promise<FastifyInstance> {
+  let owned: TestDatabase | undefined;
+  const database = deployment.database ?? (owned = await createTestDatabase()).config;
+  try {
+    return await createServer(
+      { city: 'Test City', levels: TEST_LEVELS, logger: false, ...deployment, database },
+      { beforeReady: (app) => void (owned && app.addHook('onClose', () => owned!.drop())) },
+    );
+  } catch (error) {
+    await owned?.drop();
+    throw error;
+  }
+}
