@@ -29,6 +29,7 @@ export type { Database, DatabaseConfig, DatabaseConnection, Executor, Transactio
 export { migrate, MIGRATIONS_SCHEMA } from './db/migrate.js';
 export type { MigrationReport, MigrationSource } from './db/migrate.js';
 
+export { openApiDocument } from './http/openapi.js';
 export { ProblemSchema, problemResponses, sendProblem, PROBLEM_CONTENT_TYPE } from './http/problem.js';
 export type { Problem } from './http/problem.js';
 export { Page, PageQuery, encodeCursor, decodeCursor, toPage, MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE } from './http/pagination.js';
@@ -53,3 +54,7 @@ export { createServer } from './server.js';
 export type { ServerOptions } from './server.js';
 export { serve } from './listen.js';
 export type { ListenOptions } from './listen.js';
+
+/** TypeBox, re-exported so that plugins build schemas with the kernel's own copy. */
+export { default as Type } from 'typebox';
+export type { Static, TSchema, TObject } from 'typebox';

@@ -95,6 +95,7 @@ function registerSystemRoutes(app: FastifyInstance, kernel: Kernel): void {
       schema: {
         tags: ['system'],
         operationId: 'getHealth',
+        security: [],
         summary: 'Is the process up (liveness)',
         response: { 200: HealthSchema, ...problemResponses() },
       },
@@ -107,6 +108,7 @@ function registerSystemRoutes(app: FastifyInstance, kernel: Kernel): void {
       schema: {
         tags: ['system'],
         operationId: 'getReadiness',
+        security: [],
         summary: 'Can the server take traffic: is the database reachable (readiness)',
         response: { 200: ReadySchema, ...problemResponses(503) },
       },

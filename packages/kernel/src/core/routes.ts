@@ -74,6 +74,7 @@ export function kernelRoutes(app: DiandanApp, ctx: PluginContext, services: Kern
       schema: {
         tags: ['system'],
         operationId: 'getDeployment',
+        security: [],
         summary: 'Describe this deployment: city, region levels and plugins',
         response: { 200: ref(DeploymentSchema), ...problemResponses() },
       },
@@ -87,6 +88,7 @@ export function kernelRoutes(app: DiandanApp, ctx: PluginContext, services: Kern
       schema: {
         tags: ['regions'],
         operationId: 'listRegions',
+        security: [],
         summary: 'List regions, optionally of one level',
         querystring: Type.Object({ ...PageQuery.properties, level: Type.Optional(Type.String({ enum: [...ctx.deployment.levels] })) }),
         response: { 200: regionPage, ...problemResponses() },
@@ -101,6 +103,7 @@ export function kernelRoutes(app: DiandanApp, ctx: PluginContext, services: Kern
       schema: {
         tags: ['regions'],
         operationId: 'getRegion',
+        security: [],
         summary: 'Get one region with its boundary',
         params: CodeParams,
         response: { 200: ref(RegionDetailSchema), ...problemResponses(404) },
@@ -115,6 +118,7 @@ export function kernelRoutes(app: DiandanApp, ctx: PluginContext, services: Kern
       schema: {
         tags: ['regions'],
         operationId: 'listRegionChildren',
+        security: [],
         summary: 'List the direct children of a region',
         params: CodeParams,
         querystring: PageQuery,
@@ -130,6 +134,7 @@ export function kernelRoutes(app: DiandanApp, ctx: PluginContext, services: Kern
       schema: {
         tags: ['regions'],
         operationId: 'listRegionAncestors',
+        security: [],
         summary: 'List the ancestors of a region, root first',
         description: 'Bounded by the number of region levels, so never paginated.',
         params: CodeParams,
@@ -145,6 +150,7 @@ export function kernelRoutes(app: DiandanApp, ctx: PluginContext, services: Kern
       schema: {
         tags: ['regions'],
         operationId: 'listRegionSubtree',
+        security: [],
         summary: 'List a region and everything below it, depth-first',
         params: CodeParams,
         querystring: Type.Object({
@@ -163,6 +169,7 @@ export function kernelRoutes(app: DiandanApp, ctx: PluginContext, services: Kern
       schema: {
         tags: ['reference-data'],
         operationId: 'listPopulationGroups',
+        security: [],
         summary: 'List population groups (children, elderly, disabled, …)',
         querystring: PageQuery,
         response: { 200: entryPage, ...problemResponses() },
@@ -177,6 +184,7 @@ export function kernelRoutes(app: DiandanApp, ctx: PluginContext, services: Kern
       schema: {
         tags: ['reference-data'],
         operationId: 'listCategories',
+        security: [],
         summary: 'List product categories (performance, exhibition, lecture, …)',
         querystring: PageQuery,
         response: { 200: entryPage, ...problemResponses() },

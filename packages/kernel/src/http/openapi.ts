@@ -35,11 +35,6 @@ export async function registerOpenApi(app: FastifyInstance, options: OpenApiOpti
       },
       servers: [{ url: '/', description: 'This deployment' }],
       tags: [...options.tags],
-      components: {
-        securitySchemes: {
-          bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
-        },
-      },
     },
     refResolver: {
       // Name components after their `$id` (e.g. `Problem`) instead of `def-0`.
@@ -50,6 +45,11 @@ export async function registerOpenApi(app: FastifyInstance, options: OpenApiOpti
 
 /** Serves the document at `/openapi.json` and an interactive reference at `/docs`. */
 export async function registerApiReference(app: FastifyInstance): Promise<void> {
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/openapi.json', { schema: { hide: true } }, async () => openApiDocument(app));
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { deepLinking: true } });
+}
+
+/** The OpenAPI document of a ready server, as served at `/openapi.json`. */
+export function openApiDocument(app: FastifyInstance): Record<string, unknown> {
+  return app.swagger() as unknown as Record<string, unknown>;
 }

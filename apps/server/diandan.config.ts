@@ -1,0 +1,22 @@
+/**
+ * The deployment: one file a city's IT team edits. This one is the Guangzhou demo —
+ * four region levels, the embedded PGlite database under ./data (or PostgreSQL when
+ * DATABASE_URL is set), and the demo-data plugin that seeds the region tree.
+ */
+import { defineDeployment } from '@diandan/kernel';
+import { demoData } from './src/demo/plugin.js';
+
+export default defineDeployment({
+  city: '广州市',
+  levels: ['city', 'district', 'street', 'community'],
+  database: {
+    url: process.env.DATABASE_URL || undefined,
+    dataDir: process.env.DIANDAN_DATA_DIR ?? './data',
+  },
+  kernel: {
+    // Deployments can add their own population groups and categories:
+    populationGroups: [{ key: 'cantonese-opera-fans', name: '粤剧爱好者', nameEn: 'Cantonese opera lovers' }],
+  },
+  plugins: [demoData({ seed: process.env.DIANDAN_DEMO_SEED !== 'off' })],
+  logger: { level: process.env.LOG_LEVEL ?? 'info' },
+});
