@@ -1,7 +1,7 @@
 import { asc, gt, inArray, or, and, eq, notInArray, sql } from 'drizzle-orm';
 import type { Database, Executor } from '../db/database.js';
 import { decodeCursor, toPage, type PageOf, type PageRequest } from '../http/pagination.js';
-import { categories, populationGroups } from './schema.js';
+import { type categories, type populationGroups } from './schema.js';
 
 /** A population group or a category: a key integrators use and names people read. */
 export interface ReferenceEntry {

@@ -78,7 +78,7 @@ export interface PluginSpec<C extends TObject | undefined = undefined, S = void>
 }
 
 /** The options a deployment passes to a plugin's factory: its config plus `enabled`. */
-export type PluginOptions<C extends TObject | undefined> = (C extends TObject ? Partial<Static<C>> : {}) & {
+export type PluginOptions<C extends TObject | undefined> = (C extends TObject ? Partial<Static<C>> : object) & {
   /** `false` keeps the plugin installed but does not start it (its tables stay). */
   readonly enabled?: boolean;
 };
