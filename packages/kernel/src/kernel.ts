@@ -89,6 +89,8 @@ export async function startKernel(deployment: Deployment, log: FastifyBaseLogger
       try {
         services = await definition.init?.(context);
       } catch (cause) {
+        // A named start-up error (e.g. SERVICE_NOT_DECLARED from the locator) keeps its code.
+        if (cause instanceof DiandanStartupError) throw cause;
         throw new DiandanStartupError(
           StartupErrorCodes.PLUGIN_INIT_FAILED,
           `plugin "${definition.name}" failed to start: ${(cause as Error).message}`,
@@ -103,6 +105,7 @@ export async function startKernel(deployment: Deployment, log: FastifyBaseLogger
       try {
         await p.definition.ready?.(p.context, p.services);
       } catch (cause) {
+        if (cause instanceof DiandanStartupError) throw cause;
         throw new DiandanStartupError(
           StartupErrorCodes.PLUGIN_INIT_FAILED,
           `plugin "${p.definition.name}" failed in ready(): ${(cause as Error).message}`,

@@ -1,0 +1,232 @@
+import {
+  BUILTIN_CATEGORIES,
+  HookBus,
+  HookHandlerError,
+  categoryList,
+  createFilter,
+  createHook,
+  definePlugin,
+  filter,
+  on,
+  regionsImported,
+} from '@diandan/kernel';
+import { createTestServer, seedRegions, TEST_REGIONS } from '@diandan/testing';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { noticeBoard } from './fixtures/notice-board/plugin.js';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function quietBus() {
+  const log = { error: vi.fn() };
+  return { bus: new HookBus(log), log };
+}
+
+describe('createHook and createFilter', () => {
+  it('accept ids of the form "<plugin>.<event>"', () => {
+    for (const id of ['order.submitted', 'kernel.regions.imported', 'matching.score', 'supplier-registry.supplierApproved']) {
+      expect(createHook<void>(id)).toMatchObject({ kind: 'event', id, mode: 'series' });
+      expect(createFilter<number>(id)).toMatchObject({ kind: 'filter', id });
+    }
+    expect(createHook<void>('report.ready', { mode: 'parallel' }).mode).toBe('parallel');
+  });
+
+  it('reject ids that are not "<plugin>.<event>"', () => {
+    for (const id of ['submitted', 'Order.submitted', 'order.', '.submitted', 'order submitted', 'order..submitted', 'order.1st', '']) {
+      expect(() => createHook<void>(id), id).toThrow(TypeError);
+      expect(() => createFilter<number>(id), id).toThrow(/must look like "<plugin>.<event>"/);
+    }
+  });
+});
+
+describe('events', () => {
+  it('run handlers in series: each finishes before the next starts', async () => {
+    const { bus } = quietBus();
+    const hook = createHook<string[]>('test.series');
+    const step = (name: string, ms: number) =>
+      on(hook, async (trace) => {
+        trace.push(`${name} start`);
+        await sleep(ms);
+        trace.push(`${name} end`);
+      });
+    bus.register('first', [step('first', 30)]);
+    bus.register('second', [step('second', 5)]);
+    bus.register('third', [step('third', 1)]);
+    const trace: string[] = [];
+    expect(await bus.emit(hook, trace)).toEqual([]);
+    expect(trace).toEqual(['first start', 'first end', 'second start', 'second end', 'third start', 'third end']);
+  });
+
+  it('run handlers in parallel when the hook says so: they overlap in time', async () => {
+    const { bus } = quietBus();
+    const hook = createHook<string[]>('test.parallel', { mode: 'parallel' });
+    const step = (name: string, ms: number) =>
+      on(hook, async (trace) => {
+        trace.push(`${name} start`);
+        await sleep(ms);
+        trace.push(`${name} end`);
+      });
+    bus.register('slow', [step('slow', 40)]);
+    bus.register('quick', [step('quick', 5)]);
+    const trace: string[] = [];
+    await bus.emit(hook, trace);
+    // quick starts before slow has finished, and finishes first.
+    expect(trace).toEqual(['slow start', 'quick start', 'quick end', 'slow end']);
+  });
+
+  it('pass every handler the payload and the hook id', async () => {
+    const { bus } = quietBus();
+    const hook = createHook<{ orderId: string }>('order.submitted');
+    const seen: unknown[] = [];
+    bus.register('audit', [on(hook, (payload, meta) => void seen.push([payload, meta]))]);
+    await bus.emit(hook, { orderId: 'o-1' });
+    expect(seen).toEqual([[{ orderId: 'o-1' }, { hookId: 'order.submitted' }]]);
+    expect(await bus.emit(createHook<number>('nobody.listens'), 1)).toEqual([]);
+  });
+
+  for (const mode of ['series', 'parallel'] as const) {
+    it(`keep running the other handlers when one throws (${mode}) and report the failure`, async () => {
+      const { bus, log } = quietBus();
+      const hook = createHook<string[]>(`test.failing-${mode}`, { mode });
+      const boom = new Error('mailer is down');
+      bus.register('before', [on(hook, (calls) => void calls.push('before'))]);
+      bus.register('mailer', [
+        on(hook, async () => {
+          await sleep(1);
+          throw boom;
+        }),
+      ]);
+      bus.register('after', [on(hook, (calls) => void calls.push('after'))]);
+      const calls: string[] = [];
+      const failures = await bus.emit(hook, calls);
+      expect(calls).toEqual(['before', 'after']);
+      expect(failures).toEqual([{ plugin: 'mailer', error: boom }]);
+      expect(log.error).toHaveBeenCalledTimes(1);
+      expect(log.error.mock.calls[0]![0]).toMatchObject({ err: boom, hook: hook.id, plugin: 'mailer' });
+    });
+  }
+});
+
+describe('filters', () => {
+  it('pass the value through every handler in turn (waterfall), with the context', async () => {
+    const { bus } = quietBus();
+    const score = createFilter<number, { productId: string }>('matching.score');
+    const seen: unknown[] = [];
+    bus.register('base', [filter(score, (v, ctx) => (seen.push([v, ctx.productId]), v + 10))]);
+    bus.register('double', [filter(score, async (v) => (seen.push(v), v * 2))]);
+    bus.register('cap', [filter(score, (v) => (seen.push(v), Math.min(v, 25)))]);
+    expect(await bus.apply(score, 3, { productId: 'p-9' })).toBe(25);
+    expect(seen).toEqual([[3, 'p-9'], 13, 26]);
+    expect(bus.handlersOf(score)).toEqual(['base', 'double', 'cap']);
+  });
+
+  it('return the value unchanged when nobody filters', async () => {
+    const { bus } = quietBus();
+    expect(await bus.apply(createFilter<string[]>('nobody.filters'), ['a'], undefined)).toEqual(['a']);
+  });
+
+  it('stop at a handler that throws and reject with HookHandlerError naming the plugin', async () => {
+    const { bus } = quietBus();
+    const visibility = createFilter<string[]>('catalog.visibility');
+    const cause = new Error('rules file missing');
+    const later = vi.fn((v: string[]) => v);
+    bus.register('first', [filter(visibility, (v) => [...v, 'first'])]);
+    bus.register('strict-rules', [
+      filter(visibility, () => {
+        throw cause;
+      }),
+    ]);
+    bus.register('later', [filter(visibility, later)]);
+    const error = await bus.apply(visibility, [], undefined).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(HookHandlerError);
+    expect(error).toMatchObject({
+      code: 'DIANDAN_ERR_HOOK_HANDLER_FAILED',
+      plugin: 'strict-rules',
+      hookId: 'catalog.visibility',
+      cause,
+      message: expect.stringContaining('plugin "strict-rules"'),
+    });
+    expect((error as Error).message).toContain('rules file missing');
+    expect(later).not.toHaveBeenCalled();
+  });
+});
+
+describe('hooks in a running deployment', () => {
+  // Two plugins listed against their dependency order: relay must run after source.
+  const importedBy: string[] = [];
+  const source = definePlugin({
+    name: 'zz-source',
+    version: '1.0.0',
+    kernel: '^0.1.0',
+    hooks: () => [
+      on(regionsImported, ({ codes }) => {
+        importedBy.push('zz-source');
+        if (codes.includes('440199')) throw new Error('zz-source cannot handle 440199');
+      }),
+      filter(categoryList, (items) => items.map((c) => ({ ...c, name: `${c.name}·zz` }))),
+    ],
+  });
+  const relay = definePlugin({
+    name: 'aa-relay',
+    version: '1.0.0',
+    kernel: '^0.1.0',
+    dependsOn: ['zz-source'],
+    hooks: () => [
+      on(regionsImported, () => void importedBy.push('aa-relay')),
+      filter(categoryList, (items, { cursor }) => items.map((c) => ({ ...c, name: `${c.name}·aa${cursor ? '+' : ''}` }))),
+    ],
+  });
+
+  let app: FastifyInstance;
+  beforeAll(async () => {
+    app = await createTestServer({
+      plugins: [relay.configure(), noticeBoard({ hideCategories: ['lecture', 'screening'] }), source.configure()],
+    });
+  });
+  afterAll(() => app?.close());
+
+  it('registers handlers in plugin dependency order', () => {
+    expect(app.diandan.hooks.handlersOf(regionsImported)).toEqual(['notice-board', 'zz-source', 'aa-relay']);
+    expect(app.diandan.hooks.handlersOf(categoryList)).toEqual(['notice-board', 'zz-source', 'aa-relay']);
+  });
+
+  it('delivers kernel.regions.imported to plugins after an import', async () => {
+    await seedRegions(app);
+    expect(importedBy).toEqual(['zz-source', 'aa-relay']);
+    const res = await app.inject('/v1/notices/440100');
+    expect(res.statusCode).toBe(200);
+    expect(res.json().items).toEqual([
+      expect.objectContaining({ regionCode: '440100', body: 'regions imported', regionsImported: TEST_REGIONS.length }),
+    ]);
+
+    // Importing again reports no new regions.
+    await seedRegions(app, TEST_REGIONS.slice(0, 1));
+    const items = (await app.inject('/v1/notices/440100')).json().items as { regionsImported: number }[];
+    expect(items.map((n) => n.regionsImported)).toEqual([0, TEST_REGIONS.length]);
+  });
+
+  it('keeps an import when one plugin’s handler fails, and still runs the handlers after it', async () => {
+    importedBy.length = 0;
+    const result = await app.diandan.services.regions.import([{ code: '440199', parentCode: '440100', level: 'district', name: '测试区' }]);
+    expect(result).toEqual({ created: 1, updated: 0 });
+    expect(importedBy).toEqual(['zz-source', 'aa-relay']);
+    expect((await app.inject('/v1/regions/440199')).statusCode).toBe(200);
+    const notices = (await app.inject('/v1/notices/440199')).json().items;
+    expect(notices).toHaveLength(1);
+  });
+
+  it('filters kernel.categories.list through every plugin, in order, over HTTP', async () => {
+    const res = await app.inject('/v1/categories?limit=200');
+    expect(res.statusCode).toBe(200);
+    const items = res.json().items as { key: string; name: string }[];
+    const shown = BUILTIN_CATEGORIES.filter((c) => c.key !== 'lecture' && c.key !== 'screening');
+    expect(items.map((c) => c.key)).toEqual(shown.map((c) => c.key));
+    // zz-source renames first, then aa-relay sees zz-source's name (a waterfall).
+    expect(items.map((c) => c.name)).toEqual(shown.map((c) => `${c.name}·zz·aa`));
+
+    // The filter's context carries the page asked for.
+    const first = (await app.inject('/v1/categories?limit=3')).json();
+    const next = (await app.inject(`/v1/categories?limit=3&cursor=${first.nextCursor}`)).json();
+    expect(next.items[0].name).toMatch(/·zz·aa\+$/);
+  });
+});
