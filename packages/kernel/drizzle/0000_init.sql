@@ -38,5 +38,5 @@ CREATE TABLE "kernel"."regions" (
 --> statement-breakpoint
 ALTER TABLE "kernel"."regions" ADD CONSTRAINT "regions_parent_code_regions_code_fk" FOREIGN KEY ("parent_code") REFERENCES "kernel"."regions"("code") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 CREATE INDEX "regions_parent_idx" ON "kernel"."regions" USING btree ("parent_code","code");--> statement-breakpoint
-CREATE INDEX "regions_path_idx" ON "kernel"."regions" USING btree ("path" text_pattern_ops);--> statement-breakpoint
+CREATE INDEX "regions_path_idx" ON "kernel"."regions" USING btree ("path" collate "C");--> statement-breakpoint
 CREATE INDEX "regions_level_idx" ON "kernel"."regions" USING btree ("level","code");

@@ -40,7 +40,7 @@ export class DiandanStartupError extends Error {
 
 /**
  * What went wrong in domain logic, without HTTP: the HTTP layer maps each kind to a
- * status (`bad_request` → 400, `not_found` → 404, `conflict` → 409, `invalid` → 422, `forbidden` → 403).
+ * status (`bad_request` → 400, `not_found` → 404, `conflict` → 409, `invalid` → 422, `forbidden` → 403, `unauthenticated` → 401).
  */
 export type DomainErrorKind = 'bad_request' | 'invalid' | 'not_found' | 'conflict' | 'forbidden' | 'unauthenticated';
 

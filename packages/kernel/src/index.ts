@@ -15,6 +15,7 @@ export type {
   PluginDefinition,
   PluginInstance,
   PluginOptions,
+  DeepPartial,
   PluginSpec,
   ServiceLocator,
 } from './plugin/define.js';

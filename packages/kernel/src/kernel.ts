@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
-import { kernel as kernelPlugin, type KernelServices } from './core/plugin.js';
+import type { Static } from 'typebox';
+import { checkKernelConfig, kernel as kernelPlugin, type KernelConfigSchema, type KernelServices } from './core/plugin.js';
 import { kernelReady } from './core/hooks.js';
 import { openDatabase, type DatabaseConnection } from './db/database.js';
 import { migrate, type MigrationReport } from './db/migrate.js';
@@ -42,8 +43,10 @@ export interface Kernel {
  */
 export async function startKernel(deployment: Deployment, log: FastifyBaseLogger): Promise<Kernel> {
   checkDeployment(deployment);
+  const kernelConfig = validateConfig('kernel', kernelPlugin.config, { ...(deployment.kernel ?? {}) });
+  checkKernelConfig(kernelConfig as Static<typeof KernelConfigSchema>);
   const resolved: ResolvedPlugin[] = [
-    { definition: kernelPlugin, config: validateConfig('kernel', kernelPlugin.config, { ...(deployment.kernel ?? {}) }) },
+    { definition: kernelPlugin, config: kernelConfig },
     ...resolvePlugins(deployment.plugins ?? []),
   ];
   const info: DeploymentInfo = Object.freeze({

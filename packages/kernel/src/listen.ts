@@ -17,7 +17,12 @@ export interface ListenOptions {
  */
 export async function serve(deployment: Deployment, options: ListenOptions = {}): Promise<FastifyInstance> {
   const app = await createServer(deployment);
-  await app.listen({ port: options.port ?? 3000, host: options.host ?? '0.0.0.0' });
+  try {
+    await app.listen({ port: options.port ?? 3000, host: options.host ?? '0.0.0.0' });
+  } catch (error) {
+    await app.close(); // plugins and the database, too
+    throw error;
+  }
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {

@@ -5,6 +5,7 @@ import Type from 'typebox';
 import type { Deployment } from './deployment.js';
 import { registerApiReference, registerOpenApi, KERNEL_TAGS } from './http/openapi.js';
 import { problemResponses, registerProblemHandlers, sendProblem } from './http/problem.js';
+import { closeObjects } from './http/schemas.js';
 import { startKernel, type Kernel } from './kernel.js';
 import { KERNEL_VERSION } from './version.js';
 
@@ -31,18 +32,25 @@ export interface ServerOptions {
  */
 export async function createServer(deployment: Deployment, options: ServerOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: options.logger ?? deployment.logger ?? false,
+    logger: options.logger ?? deployment.logger ?? { level: 'info' },
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && /^[\w.-]{1,128}$/.test(given) ? given : randomUUID();
     },
     bodyLimit: deployment.http?.bodyLimit ?? 1024 * 1024,
     trustProxy: deployment.http?.trustProxy ?? false,
-    ajv: {
-      // Reject unknown body properties instead of silently dropping them.
-      customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true },
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true } },
+    // Errors Fastify raises before routing (an undecodable URL) are problems too.
+    frameworkErrors: (error, _request, reply) => {
+      void sendProblem(reply, 400, 'MALFORMED_URL', error.message);
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
+  // A request body with a property the schema does not name is refused (400), not
+  // silently accepted: a typo in a field name must not look like success. Schemas
+  // that want open objects say `additionalProperties: true` explicitly.
+  app.addHook('onRoute', (route) => {
+    if (route.schema?.body) route.schema = { ...route.schema, body: closeObjects(route.schema.body) };
+  });
 
   let kernel: Kernel;
   try {

@@ -185,9 +185,10 @@ describe('invalid kernel config', () => {
   it('refuses to start when an extra reuses a built-in key', async () => {
     const elderly = { key: 'elderly', name: '长者', nameEn: 'Seniors' };
     await expect(createTestServer({ kernel: { populationGroups: [fishing, elderly] } })).rejects.toMatchObject({
-      code: 'DIANDAN_ERR_PLUGIN_INIT_FAILED',
+      code: 'DIANDAN_ERR_PLUGIN_CONFIG_INVALID',
       plugin: 'kernel',
-      message: expect.stringContaining('config.populationGroups: "elderly" is built in'),
+      path: 'config.populationGroups[1].key',
+      message: expect.stringContaining('config.populationGroups[1].key: "elderly" is built in'),
     });
   });
 });

@@ -22,11 +22,18 @@ describe('problem+json errors', () => {
     expect(body.errors.map((e: { field: string }) => e.field).sort()).toEqual(['querystring.level', 'querystring.limit']);
   });
 
-  it('names a missing body property and rejects unknown ones', async () => {
+  it('names a missing body property and rejects unknown ones, though the schema did not close the object', async () => {
     const res = await app.inject({ method: 'POST', url: '/v1/notices', payload: { body: 'x', colour: 'red' } });
     expect(res.statusCode).toBe(400);
     const fields = res.json().errors.map((e: { field: string }) => e.field).sort();
     expect(fields).toEqual(['body.colour', 'body.regionCode']);
+  });
+
+  it('answers an undecodable URL with a 400 problem', async () => {
+    const res = await app.inject({ method: 'GET', url: '/v1/regions/%E0%A4%A' });
+    expect(res.statusCode).toBe(400);
+    expect(res.headers['content-type']).toContain(problemType);
+    expect(res.json()).toMatchObject({ code: 'MALFORMED_URL', status: 400 });
   });
 
   it('answers malformed JSON with a 400 problem', async () => {
@@ -112,6 +119,7 @@ describe('OpenAPI document', () => {
       expect(ids.has(op.operationId), `${where} repeats ${op.operationId}`).toBe(false);
       ids.add(op.operationId);
       expect(op.summary, where).toBeTruthy();
+      expect(op.security, `${where} says who may call it`).toBeDefined();
       expect(op.tags?.length, where).toBeGreaterThan(0);
       for (const t of op.tags) expect(tags.has(t), `${where} tag ${t} is declared`).toBe(true);
       expect(Object.keys(op.responses), where).toContain('400');

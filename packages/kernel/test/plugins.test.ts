@@ -250,9 +250,25 @@ describe('start-up errors', () => {
     for (const name of ['NoticeBoard', 'notice_board', 'notice-', '1st-plugin', '']) {
       await expect(bootWithoutDatabase([definePlugin({ name, version: '1.0.0', kernel: '^0.1.0' }).configure()])).rejects.toMatchObject({
         code: 'DIANDAN_ERR_PLUGIN_INVALID',
+        plugin: name,
         message: expect.stringContaining(`plugin name "${name}" must be kebab-case`),
       });
     }
+  });
+
+  it('DIANDAN_ERR_PLUGIN_INVALID when two plugins claim one database schema, or a reserved one', async () => {
+    const first = definePlugin({ name: 'first', version: '1.0.0', kernel: '^0.1.0', db: { schema: 'shared', migrations: '/x' } });
+    const second = definePlugin({ name: 'second', version: '1.0.0', kernel: '^0.1.0', db: { schema: 'shared', migrations: '/y' } });
+    await expect(bootWithoutDatabase([first.configure(), second.configure()])).rejects.toMatchObject({
+      code: 'DIANDAN_ERR_PLUGIN_INVALID',
+      plugin: 'second',
+      message: expect.stringContaining('database schema "shared" already belongs to plugin "first"'),
+    });
+    const squatter = definePlugin({ name: 'squatter', version: '1.0.0', kernel: '^0.1.0', db: { schema: 'kernel', migrations: '/z' } });
+    await expect(bootWithoutDatabase([squatter.configure()])).rejects.toMatchObject({
+      code: 'DIANDAN_ERR_PLUGIN_INVALID',
+      plugin: 'squatter',
+    });
   });
 
   it('DIANDAN_ERR_PLUGIN_INVALID for a version or kernel range that is not semver', async () => {

@@ -162,12 +162,14 @@ describe('region queries', () => {
 
   it('answers 400 INVALID_CURSOR for a cursor it did not produce', async () => {
     const foreign = (await get('/v1/population-groups?limit=1')).body.nextCursor as string; // a two-part key
+    const childrenCursor = (await get('/v1/regions/440100/children?limit=1')).body.nextCursor as string;
     for (const url of [
+      `/v1/regions/440100/subtree?cursor=${childrenCursor}`, // same shape, other ordering
       '/v1/regions/440100/children?cursor=not-a-cursor',
       '/v1/regions/440100/subtree?cursor=not-a-cursor',
       '/v1/regions?cursor=not-a-cursor',
       `/v1/regions/440100/children?cursor=${foreign}`,
-      `/v1/regions?cursor=${encodeCursor([])}`,
+      `/v1/regions?cursor=${encodeCursor('regions.by-code', [])}`,
     ]) {
       const res = await app.inject(url);
       expect(res.statusCode, url).toBe(400);
@@ -253,6 +255,25 @@ describe('region import', () => {
       message: /Region 440103002 is under 440103; moving it is not supported/,
     });
     expect((await get('/v1/regions/440103002')).body.parentCode).toBe('440103');
+  });
+
+  it('rejects changing the level of a stored region', async () => {
+    await rejectsAndWritesNothing([valid, { code: '440103001', parentCode: '440103', level: 'community', name: '测试街道一' }], {
+      kind: 'conflict',
+      code: 'REGION_LEVEL_CHANGE',
+      message: /Region 440103001 is a street/,
+    });
+  });
+
+  it('orders a subtree depth-first even when sibling codes differ in length', async () => {
+    await app.diandan.services.regions.import([
+      { code: 'R', level: 'city', name: 'R', synthetic: true },
+      { code: 'R-12', parentCode: 'R', level: 'district', name: 'R-12', synthetic: true },
+      { code: 'R-12-5', parentCode: 'R-12', level: 'street', name: 'R-12-5', synthetic: true },
+      { code: 'R-123', parentCode: 'R', level: 'district', name: 'R-123', synthetic: true },
+    ]);
+    const codes = (await get('/v1/regions/R/subtree')).body.items.map((r: { code: string }) => r.code);
+    expect(codes).toEqual(['R', 'R-12', 'R-12-5', 'R-123']);
   });
 
   it('rejects a region listed twice in one batch', async () => {

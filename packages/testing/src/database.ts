@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
 import type { DatabaseConfig } from '@diandan/kernel';
 import postgres from 'postgres';
 
@@ -52,11 +54,41 @@ export async function createTestDatabase(options: { persistent?: boolean } = {})
       },
     };
   }
-  if (!options.persistent) return { config: { dataDir: 'memory://' }, driver: 'pglite', drop: async () => {} };
+  if (!options.persistent) {
+    return { config: { dataDir: 'memory://', initialData: await blankPglite() }, driver: 'pglite', drop: async () => {} };
+  }
   const dir = await mkdtemp(join(tmpdir(), 'diandan-pglite-'));
   return {
     config: { dataDir: dir },
     driver: 'pglite',
     drop: () => rm(dir, { recursive: true, force: true }),
   };
+}
+
+let template: Promise<Blob> | undefined;
+
+/**
+ * A dump of a freshly initialised, empty PGlite data folder. initdb takes seconds
+ * in WASM; loading a dump takes a fraction of that. The dump is made once per
+ * machine and PGlite version (kept in the temp folder) and once per process in memory.
+ */
+function blankPglite(): Promise<Blob> {
+  template ??= (async () => {
+    const entry = createRequire(import.meta.url).resolve('@electric-sql/pglite');
+    const { version } = JSON.parse(await readFile(join(dirname(entry), '..', 'package.json'), 'utf8')) as { version: string };
+    const file = join(tmpdir(), `diandan-pglite-template-${version}.tar`);
+    try {
+      return new Blob([await readFile(file)]);
+    } catch {
+      const db = await PGlite.create('memory://');
+      const dump = await db.dumpDataDir('none');
+      await db.close();
+      // Write then rename, so a parallel test file never reads half a dump.
+      const partial = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
+      await writeFile(partial, Buffer.from(await dump.arrayBuffer()));
+      await rename(partial, file);
+      return dump;
+    }
+  })();
+  return template;
 }

@@ -6,7 +6,7 @@ export const regionsImported = createHook<{ codes: string[]; created: number; up
   'kernel.regions.imported',
 );
 
-/** Emitted once every plugin has started and the HTTP server is ready. */
+/** Emitted once every plugin has run `init` and `ready` (before HTTP routes are registered). */
 export const kernelReady = createHook<{ plugins: string[] }>('kernel.ready', { mode: 'parallel' });
 
 /**

@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
-import Type from 'typebox';
+import Type, { type Static } from 'typebox';
+import { DiandanStartupError, StartupErrorCodes } from '../errors.js';
 import { transaction } from '../db/database.js';
 import { definePlugin, type PluginDefinition } from '../plugin/define.js';
 import { KERNEL_VERSION } from '../version.js';
@@ -22,6 +23,35 @@ export const KernelConfigSchema = Type.Object({
   /** Product categories besides the built-in ones. */
   categories: Type.Array(Entry, { default: [] }),
 });
+
+/**
+ * Checks what the schema cannot: an extra group or category must not reuse a
+ * built-in key. Runs with the other config checks, before the database is opened.
+ */
+export function checkKernelConfig(config: Static<typeof KernelConfigSchema>): void {
+  const lists = [
+    ['populationGroups', config.populationGroups, BUILTIN_POPULATION_GROUPS],
+    ['categories', config.categories, BUILTIN_CATEGORIES],
+  ] as const;
+  for (const [key, extras, builtin] of lists) {
+    extras.forEach((entry, i) => {
+      const path = `config.${key}[${i}].key`;
+      if (builtin.some((b) => b.key === entry.key)) {
+        throw new DiandanStartupError(
+          StartupErrorCodes.PLUGIN_CONFIG_INVALID,
+          `plugin "kernel": ${path}: "${entry.key}" is built in; choose another key`,
+          { plugin: 'kernel', path },
+        );
+      }
+      if (extras.findIndex((e) => e.key === entry.key) !== i) {
+        throw new DiandanStartupError(StartupErrorCodes.PLUGIN_CONFIG_INVALID, `plugin "kernel": ${path}: "${entry.key}" is listed twice`, {
+          plugin: 'kernel',
+          path,
+        });
+      }
+    });
+  }
+}
 
 /** What the kernel offers every plugin through `ctx.services.get(kernel)`. */
 export interface KernelServices {
@@ -51,15 +81,6 @@ export const kernel: PluginDefinition<typeof KernelConfigSchema, KernelServices>
   async init(ctx) {
     const groups = new ReferenceData(ctx.db, populationGroups);
     const cats = new ReferenceData(ctx.db, categories);
-    const duplicate = (list: { key: string }[], builtin: readonly { key: string }[], what: string) => {
-      for (const e of list) {
-        if (builtin.some((b) => b.key === e.key)) {
-          throw new Error(`config.${what}: "${e.key}" is built in; choose another key`);
-        }
-      }
-    };
-    duplicate(ctx.config.populationGroups, BUILTIN_POPULATION_GROUPS, 'populationGroups');
-    duplicate(ctx.config.categories, BUILTIN_CATEGORIES, 'categories');
     await transaction(ctx.db, async (tx) => {
       await groups.sync(tx, BUILTIN_POPULATION_GROUPS, ctx.config.populationGroups);
       await cats.sync(tx, BUILTIN_CATEGORIES, ctx.config.categories);

@@ -1,4 +1,4 @@
-import { asc, gt, inArray, or, and, eq, notInArray, sql } from 'drizzle-orm';
+import { and, asc, eq, getTableName, gt, inArray, notInArray, or, sql } from 'drizzle-orm';
 import type { Database, Executor } from '../db/database.js';
 import { decodeCursor, toPage, type PageOf, type PageRequest } from '../http/pagination.js';
 import { type categories, type populationGroups } from './schema.js';
@@ -53,10 +53,14 @@ type ReferenceTable = typeof populationGroups | typeof categories;
 
 /** Reads and maintains one reference-data table (population groups or categories). */
 export class ReferenceData {
+  private readonly listName: string;
+
   constructor(
     private readonly db: Database,
     private readonly table: ReferenceTable,
-  ) {}
+  ) {
+    this.listName = `${getTableName(table)}.by-position`;
+  }
 
   /**
    * Makes the table hold the built-ins plus the deployment's extras, in that order.
@@ -95,7 +99,7 @@ export class ReferenceData {
   /** A page of entries in configured order. */
   async list(page: PageRequest): Promise<PageOf<ReferenceEntry>> {
     const t = this.table;
-    const after = page.cursor ? decodeCursor(page.cursor, 2) : undefined;
+    const after = page.cursor ? decodeCursor(page.cursor, this.listName, 2) : undefined;
     const rows = await this.db
       .select()
       .from(t)
@@ -109,7 +113,7 @@ export class ReferenceData {
       )
       .orderBy(asc(t.position), asc(t.key))
       .limit(page.limit + 1);
-    return toPage(rows, page.limit, (r) => [r.position, r.key], toEntry);
+    return toPage(rows, page.limit, this.listName, (r) => [r.position, r.key], toEntry);
   }
 
   /** Which of `keys` do not exist; used to validate references. */

@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, inArray, like, lte, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, lte, sql } from 'drizzle-orm';
 import { transaction, type Database } from '../db/database.js';
 import { DomainError, notFound } from '../errors.js';
 import type { HookBus } from '../hooks.js';
@@ -53,6 +53,13 @@ const listColumns = {
   synthetic: regions.synthetic,
   path: regions.path,
 };
+// Names of the two orderings region lists use, carried in their cursors.
+const BY_CODE = 'regions.by-code';
+const BY_PATH = 'regions.by-path';
+
+/** `path` compared byte by byte, matching the index (see schema.ts). */
+const pathInC = sql`${regions.path} collate "C"`;
+
 type ListRow = { [K in keyof typeof listColumns]: (typeof regions.$inferSelect)[K] };
 
 function toRegion(r: ListRow): Region {
@@ -87,7 +94,7 @@ export class RegionService {
 
   /** All regions, optionally of one level, ordered by code. */
   async list(filter: { level?: string | undefined }, page: PageRequest): Promise<PageOf<Region>> {
-    const after = page.cursor ? String(decodeCursor(page.cursor, 1)[0]) : undefined;
+    const after = page.cursor ? String(decodeCursor(page.cursor, BY_CODE, 1)[0]) : undefined;
     const rows = await this.db
       .select(listColumns)
       .from(regions)
@@ -96,20 +103,20 @@ export class RegionService {
       )
       .orderBy(asc(regions.code))
       .limit(page.limit + 1);
-    return toPage(rows, page.limit, (r) => [r.code], toRegion);
+    return toPage(rows, page.limit, BY_CODE, (r) => [r.code], toRegion);
   }
 
   /** Direct children of a region, ordered by code. */
   async children(code: string, page: PageRequest): Promise<PageOf<Region>> {
     await this.requirePath(code);
-    const after = page.cursor ? String(decodeCursor(page.cursor, 1)[0]) : undefined;
+    const after = page.cursor ? String(decodeCursor(page.cursor, BY_CODE, 1)[0]) : undefined;
     const rows = await this.db
       .select(listColumns)
       .from(regions)
       .where(and(eq(regions.parentCode, code), after ? gt(regions.code, after) : undefined))
       .orderBy(asc(regions.code))
       .limit(page.limit + 1);
-    return toPage(rows, page.limit, (r) => [r.code], toRegion);
+    return toPage(rows, page.limit, BY_CODE, (r) => [r.code], toRegion);
   }
 
   /** The chain from the root down to the region's parent (root first). */
@@ -128,20 +135,20 @@ export class RegionService {
   async subtree(code: string, options: { depth?: number | undefined }, page: PageRequest): Promise<PageOf<Region>> {
     const path = await this.requirePath(code);
     const base = path.split('/').filter(Boolean).length - 1;
-    const after = page.cursor ? String(decodeCursor(page.cursor, 1)[0]) : undefined;
+    const after = page.cursor ? String(decodeCursor(page.cursor, BY_PATH, 1)[0]) : undefined;
     const rows = await this.db
       .select(listColumns)
       .from(regions)
       .where(
         and(
-          like(regions.path, `${path}%`),
+          sql`${pathInC} like ${`${path}%`}`,
           options.depth === undefined ? undefined : lte(regions.depth, base + options.depth),
-          after ? gt(regions.path, after) : undefined,
+          after ? sql`${pathInC} > ${after}` : undefined,
         ),
       )
-      .orderBy(asc(regions.path))
+      .orderBy(pathInC)
       .limit(page.limit + 1);
-    return toPage(rows, page.limit, (r) => [r.path], toRegion);
+    return toPage(rows, page.limit, BY_PATH, (r) => [r.path], toRegion);
   }
 
   /** True when `code` is `ancestor` or lies below it; used for region-scoped checks. */
@@ -159,8 +166,8 @@ export class RegionService {
   /**
    * Inserts or updates regions in one transaction. Parents may come in the same batch
    * in any order. Each region's level must be one of the deployment's levels and lie
-   * below its parent's; a region cannot move to another parent (its subtree would
-   * move with it — do that as an explicit migration). Emits `kernel.regions.imported`.
+   * below its parent's; a region cannot move to another parent or change level (its
+   * subtree would have to change with it — do that as an explicit migration). Emits `kernel.regions.imported`.
    */
   async import(nodes: readonly RegionInput[]): Promise<{ created: number; updated: number }> {
     const byCode = new Map<string, RegionInput>();
@@ -221,6 +228,15 @@ export class RegionService {
             'conflict',
             'REGION_PARENT_CHANGE',
             `Region ${node.code} is under ${stored.parentCode ?? 'no parent'}; moving it is not supported`,
+          );
+        }
+        if (stored && stored.level !== node.level) {
+          // Its children were checked against the old level; changing it could put a
+          // street above its own district.
+          throw new DomainError(
+            'conflict',
+            'REGION_LEVEL_CHANGE',
+            `Region ${node.code} is a ${stored.level}; changing its level is not supported`,
           );
         }
         if (!stored) created++;

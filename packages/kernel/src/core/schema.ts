@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { type AnyPgColumn, boolean, doublePrecision, index, integer, jsonb, pgSchema, text, timestamp } from 'drizzle-orm/pg-core';
 
 /** The kernel's own Postgres schema; every plugin has one of its own. */
@@ -29,7 +30,9 @@ export const regions = kernelSchema.table(
   },
   (t) => [
     index('regions_parent_idx').on(t.parentCode, t.code),
-    index('regions_path_idx').on(t.path.op('text_pattern_ops')),
+    // Byte order ("C"): depth-first order by path must not depend on the database's
+    // locale, which may ignore '/' when comparing; it also serves `like 'prefix%'`.
+    index('regions_path_idx').on(sql`${t.path} collate "C"`),
     index('regions_level_idx').on(t.level, t.code),
   ],
 );

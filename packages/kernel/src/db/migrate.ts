@@ -67,7 +67,7 @@ function read(source: MigrationSource) {
   } catch (cause) {
     throw new DiandanStartupError(
       StartupErrorCodes.MIGRATION_FAILED,
-      `Plugin "${source.plugin}": cannot read migrations in ${source.folder}: ${(cause as Error).message}`,
+      `plugin "${source.plugin}": cannot read migrations in ${source.folder}: ${(cause as Error).message}`,
       { plugin: source.plugin, cause },
     );
   }
@@ -81,7 +81,7 @@ async function applyOne(tx: Transaction, source: MigrationSource, statements: st
     } catch (cause) {
       throw new DiandanStartupError(
         StartupErrorCodes.MIGRATION_FAILED,
-        `Plugin "${source.plugin}": migration ${when} failed: ${(cause as Error).message}`,
+        `plugin "${source.plugin}": migration ${when} failed: ${(cause as Error).message}`,
         { plugin: source.plugin, cause },
       );
     }

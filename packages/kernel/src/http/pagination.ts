@@ -39,16 +39,20 @@ export interface PageRequest {
   cursor?: string | undefined;
 }
 
-/** Encodes a keyset position (the sort key of the last item) as an opaque string. */
-export function encodeCursor(key: readonly (string | number)[]): string {
-  return Buffer.from(JSON.stringify(key)).toString('base64url');
+/**
+ * Encodes a keyset position (the sort key of the last item) as an opaque string.
+ * `list` names the ordering (e.g. `regions.by-path`), so a cursor from another list
+ * is refused instead of silently skipping rows.
+ */
+export function encodeCursor(list: string, key: readonly (string | number)[]): string {
+  return Buffer.from(JSON.stringify([list, ...key])).toString('base64url');
 }
 
-/** Decodes a cursor made by `encodeCursor`; a tampered or foreign one is a 400-class error. */
-export function decodeCursor(cursor: string, arity: number): (string | number)[] {
+/** Decodes a cursor made by `encodeCursor` for `list`; a tampered or foreign one is a 400. */
+export function decodeCursor(cursor: string, list: string, arity: number): (string | number)[] {
   try {
-    const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(key) && key.length === arity && key.every((k) => typeof k === 'string' || typeof k === 'number')) {
+    const [tag, ...key] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
+    if (tag === list && key.length === arity && key.every((k) => typeof k === 'string' || typeof k === 'number')) {
       return key;
     }
   } catch {
@@ -61,11 +65,17 @@ export function decodeCursor(cursor: string, arity: number): (string | number)[]
  * Builds a page from rows fetched with `limit + 1`: the extra row only tells that
  * there is a next page, and the cursor points after the last row returned.
  */
-export function toPage<R, T>(rows: R[], limit: number, key: (row: R) => (string | number)[], map: (row: R) => T): PageOf<T> {
+export function toPage<R, T>(
+  rows: R[],
+  limit: number,
+  list: string,
+  key: (row: R) => (string | number)[],
+  map: (row: R) => T,
+): PageOf<T> {
   const more = rows.length > limit;
   const items = more ? rows.slice(0, limit) : rows;
   return {
     items: items.map(map),
-    nextCursor: more ? encodeCursor(key(items[items.length - 1]!)) : null,
+    nextCursor: more ? encodeCursor(list, key(items[items.length - 1]!)) : null,
   };
 }

@@ -15,6 +15,9 @@ export const ProblemSchema = model(
     detail: Type.Optional(Type.String({ description: 'What went wrong in this occurrence' })),
     instance: Type.Optional(Type.String({ description: 'The request path' })),
     requestId: Type.Optional(Type.String({ description: 'Quote this when reporting an unexpected error' })),
+    details: Type.Optional(
+      Type.Object({}, { additionalProperties: true, description: 'Machine-readable facts about this occurrence' }),
+    ),
     errors: Type.Optional(
       Type.Array(
         Type.Object({
@@ -70,7 +73,7 @@ export function sendProblem(
   status: number,
   code: string,
   detail: string,
-  extra: Partial<Pick<Problem, 'errors' | 'requestId'>> = {},
+  extra: Partial<Pick<Problem, 'errors' | 'requestId' | 'details'>> = {},
 ): FastifyReply {
   const problem: Problem = {
     type: `urn:diandan:problem:${code.toLowerCase().replaceAll('_', '-')}`,
@@ -133,7 +136,7 @@ export function registerProblemHandlers(app: FastifyInstance): void {
       );
     }
     if (error instanceof DomainError) {
-      return sendProblem(reply, KIND_STATUS[error.kind], error.code, error.message);
+      return sendProblem(reply, KIND_STATUS[error.kind], error.code, error.message, error.details ? { details: error.details } : {});
     }
     const status = error.statusCode ?? 500;
     if (status >= 400 && status < 500) {

@@ -1,6 +1,7 @@
 import type { TSchema } from 'typebox';
 import Value from 'typebox/value';
 import { DiandanStartupError, StartupErrorCodes } from '../errors.js';
+import { closeObjects } from '../http/schemas.js';
 
 /**
  * Validates a plugin's config against its schema after applying defaults. Unknown
@@ -43,14 +44,4 @@ export function validateConfig(plugin: string, schema: TSchema | undefined, inpu
 function keyPath(pointer: string): string {
   const parts = pointer.split('/').filter(Boolean);
   return parts.reduce((acc, p) => (/^\d+$/.test(p) ? `${acc}[${p}]` : `${acc}.${p}`), 'config');
-}
-
-/** A copy of `schema` in which every object without an explicit `additionalProperties` is closed. */
-function closeObjects(schema: unknown): any {
-  if (Array.isArray(schema)) return schema.map(closeObjects);
-  if (!schema || typeof schema !== 'object') return schema;
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(schema)) out[k] = k === 'default' || k === 'const' ? v : closeObjects(v);
-  if (out.type === 'object' && out.properties && !('additionalProperties' in out)) out.additionalProperties = false;
-  return out;
 }

@@ -77,8 +77,15 @@ export interface PluginSpec<C extends TObject | undefined = undefined, S = void>
   readonly close?: (ctx: PluginContext<ConfigOf<C>>, services: S) => void | Promise<void>;
 }
 
+/** `T` with every property optional at every depth (defaults fill the rest). */
+export type DeepPartial<T> = T extends readonly (infer U)[]
+  ? readonly DeepPartial<U>[]
+  : T extends object
+    ? { [K in keyof T]?: DeepPartial<T[K]> }
+    : T;
+
 /** The options a deployment passes to a plugin's factory: its config plus `enabled`. */
-export type PluginOptions<C extends TObject | undefined> = (C extends TObject ? Partial<Static<C>> : object) & {
+export type PluginOptions<C extends TObject | undefined> = (C extends TObject ? DeepPartial<Static<C>> : object) & {
   /** `false` keeps the plugin installed but does not start it (its tables stay). */
   readonly enabled?: boolean;
 };

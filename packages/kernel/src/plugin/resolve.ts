@@ -39,6 +39,20 @@ export function resolvePlugins(instances: readonly PluginInstance[], kernelVersi
     all.set(def.name, instance);
   }
 
+  const schemaOwners = new Map<string, string>([['kernel', KERNEL_PLUGIN_NAME], ['diandan_migrations', KERNEL_PLUGIN_NAME], ['public', 'PostgreSQL']]);
+  for (const { definition: def } of all.values()) {
+    if (!def.db) continue;
+    const owner = schemaOwners.get(def.db.schema);
+    if (owner) {
+      throw new DiandanStartupError(
+        StartupErrorCodes.PLUGIN_INVALID,
+        `plugin "${def.name}": database schema "${def.db.schema}" already belongs to ${owner === 'PostgreSQL' ? 'PostgreSQL' : `plugin "${owner}"`}; each plugin keeps its tables in a schema of its own`,
+        { plugin: def.name },
+      );
+    }
+    schemaOwners.set(def.db.schema, def.name);
+  }
+
   const enabled = [...all.values()].filter((i) => i.options.enabled !== false);
   const enabledNames = new Set(enabled.map((i) => i.definition.name));
 
@@ -71,13 +85,13 @@ export function resolvePlugins(instances: readonly PluginInstance[], kernelVersi
 
 function checkDefinition(def: PluginDefinition | undefined): asserts def is PluginDefinition {
   const fail = (msg: string, plugin?: string) => {
-    throw new DiandanStartupError(StartupErrorCodes.PLUGIN_INVALID, msg, plugin ? { plugin } : {});
+    throw new DiandanStartupError(StartupErrorCodes.PLUGIN_INVALID, msg, plugin === undefined ? {} : { plugin });
   };
   if (!def || typeof def !== 'object' || typeof def.configure !== 'function') {
     fail('a deployment lists something that is not a plugin instance; call the factory, e.g. `survey()`');
   }
   const d = def!;
-  if (typeof d.name !== 'string' || !PLUGIN_NAME.test(d.name)) fail(`plugin name "${String(d.name)}" must be kebab-case`);
+  if (typeof d.name !== 'string' || !PLUGIN_NAME.test(d.name)) fail(`plugin name "${String(d.name)}" must be kebab-case`, String(d.name));
   if (!semver.valid(d.version)) fail(`plugin "${d.name}": version "${d.version}" is not semver`, d.name);
   if (!semver.validRange(d.kernel)) fail(`plugin "${d.name}": kernel range "${d.kernel}" is not a semver range`, d.name);
   if (d.config && (d.config as { properties?: Record<string, unknown> }).properties?.enabled) {
