@@ -3,7 +3,7 @@ import { defineConfig } from 'drizzle-kit';
 // `pnpm db:generate` writes a new migration into ./drizzle from src/core/schema.ts.
 export default defineConfig({
   dialect: 'postgresql',
-  schema: './src/core/schema.ts',
+  schema: './src/**/schema.ts',
   out: './drizzle',
   schemaFilter: ['kernel'],
 });

@@ -4,6 +4,7 @@ import type { DatabaseConfig } from './db/database.js';
 import { DiandanStartupError, StartupErrorCodes } from './errors.js';
 import type { KernelConfigSchema } from './core/plugin.js';
 import type { PluginInstance } from './plugin/define.js';
+import type { AuthConfig } from './auth/tokens.js';
 
 /** One city's deployment: what `diandan.config.ts` exports. */
 export interface Deployment {
@@ -17,6 +18,12 @@ export interface Deployment {
   readonly kernel?: Partial<Static<typeof KernelConfigSchema>>;
   /** Plugin instances, made by each package's factory; their order does not matter. */
   readonly plugins?: readonly PluginInstance[];
+  /**
+   * How bearer tokens are verified: `{ secret }` (HS256, development) or
+   * `{ jwksUrl }` (an identity provider's keys, production); optional issuer/audience.
+   * Without it, every route that needs a token answers 401.
+   */
+  readonly auth?: AuthConfig;
   /** HTTP settings passed on to Fastify. */
   readonly http?: {
     /** Largest accepted request body in bytes (default 1 MiB). */
@@ -47,6 +54,8 @@ export function checkDeployment(d: Deployment): void {
     if (d.levels.indexOf(level) !== i) fail(`levels[${i}]`, `"${level}" is listed twice`);
   });
   if (d.plugins !== undefined && !Array.isArray(d.plugins)) fail('plugins', 'must be an array of plugin instances');
+  if (d.auth?.secret !== undefined && d.auth.secret.length < 32) fail('auth.secret', 'must be at least 32 characters');
+  if (d.auth?.jwksUrl !== undefined && !/^https?:\/\//.test(d.auth.jwksUrl)) fail('auth.jwksUrl', 'must be an http(s) URL');
   if (d.database?.url !== undefined && d.database.url !== '' && !/^postgres(ql)?:\/\//.test(d.database.url)) {
     fail('database.url', 'must be a postgres:// connection string');
   }

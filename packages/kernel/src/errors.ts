@@ -40,9 +40,18 @@ export class DiandanStartupError extends Error {
 
 /**
  * What went wrong in domain logic, without HTTP: the HTTP layer maps each kind to a
- * status (`bad_request` → 400, `not_found` → 404, `conflict` → 409, `invalid` → 422, `forbidden` → 403, `unauthenticated` → 401).
+ * status (`bad_request` → 400, `not_found` → 404, `conflict` → 409, `invalid` → 422, `forbidden` → 403, `unauthenticated` → 401,
+ * `precondition_failed` → 412, `precondition_required` → 428).
  */
-export type DomainErrorKind = 'bad_request' | 'invalid' | 'not_found' | 'conflict' | 'forbidden' | 'unauthenticated';
+export type DomainErrorKind =
+  | 'bad_request'
+  | 'invalid'
+  | 'not_found'
+  | 'conflict'
+  | 'forbidden'
+  | 'unauthenticated'
+  | 'precondition_failed'
+  | 'precondition_required';
 
 /** A failure a client can act on; `code` is stable and documented (e.g. `REGION_NOT_FOUND`). */
 export class DomainError extends Error {

@@ -33,7 +33,7 @@ export type { MigrationReport, MigrationSource } from './db/migrate.js';
 export { openApiDocument } from './http/openapi.js';
 export { ProblemSchema, problemResponses, sendProblem, PROBLEM_CONTENT_TYPE } from './http/problem.js';
 export type { Problem } from './http/problem.js';
-export { Page, PageQuery, encodeCursor, decodeCursor, toPage, MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE } from './http/pagination.js';
+export { Page, PageQuery, pageRequest, encodeCursor, decodeCursor, toPage, MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE } from './http/pagination.js';
 export type { PageOf, PageRequest } from './http/pagination.js';
 export { model, ref } from './http/schemas.js';
 
@@ -45,7 +45,30 @@ export type { GeoJsonGeometry, Region, RegionDetail, RegionInput } from './core/
 export { ReferenceData, BUILTIN_CATEGORIES, BUILTIN_POPULATION_GROUPS } from './core/reference-data.js';
 export type { ReferenceEntry } from './core/reference-data.js';
 export { RegionSchema, RegionDetailSchema, ReferenceEntrySchema } from './core/routes.js';
-export * as kernelTables from './core/schema.js';
+export * as kernelTables from './tables.js';
+
+export { ROLES, ADMIN_ROLES, REGION_STAFF, isRole } from './auth/roles.js';
+export type { Role } from './auth/roles.js';
+export { hasRole, inScope } from './auth/actor.js';
+export type { Actor } from './auth/actor.js';
+export { createTokenVerifier, signDevelopmentToken } from './auth/tokens.js';
+export type { AuthConfig, TokenClaims, TokenVerifier } from './auth/tokens.js';
+export { authorize, requireActor, BEARER } from './auth/http.js';
+export { withinScope } from './auth/scope.js';
+export { AuditLog, SYSTEM_ACTOR } from './audit/audit-log.js';
+export type { AuditActor, AuditEntry, AuditRecord } from './audit/audit-log.js';
+export { idempotentWrite } from './safe-writes/idempotency.js';
+export type { WriteResult } from './safe-writes/idempotency.js';
+export { etagOf, sendVersion, expectedVersion, stale } from './safe-writes/etag.js';
+export { UnitService } from './units/units.js';
+export type { Unit, UnitInput } from './units/units.js';
+export { UNIT_KINDS } from './units/schema.js';
+export { VenueService } from './venues/venues.js';
+export type { Venue, VenueInput } from './venues/venues.js';
+export { VENUE_KINDS } from './venues/schema.js';
+export { SupplierService } from './suppliers/suppliers.js';
+export type { Supplier, SupplierInput } from './suppliers/suppliers.js';
+export { SUPPLIER_KINDS, SUPPLIER_STATUSES } from './suppliers/schema.js';
 
 export { defineDeployment, checkDeployment } from './deployment.js';
 export type { Deployment } from './deployment.js';

@@ -6,6 +6,8 @@ import type { Deployment } from './deployment.js';
 import { registerApiReference, registerOpenApi, KERNEL_TAGS } from './http/openapi.js';
 import { problemResponses, registerProblemHandlers, sendProblem } from './http/problem.js';
 import { closeObjects } from './http/schemas.js';
+import { registerAuthentication } from './auth/http.js';
+import { createTokenVerifier } from './auth/tokens.js';
 import { startKernel, type Kernel } from './kernel.js';
 import { KERNEL_VERSION } from './version.js';
 
@@ -77,6 +79,7 @@ export async function createServer(deployment: Deployment, options: ServerOption
       tags: [...KERNEL_TAGS, ...plugins.flatMap((p) => p.tags ?? [])],
     });
     for (const p of plugins) for (const schema of p.schemas ?? []) app.addSchema(schema);
+    registerAuthentication(app, createTokenVerifier(deployment.auth ?? {}), (code) => kernel.services.regions.path(code));
     registerSystemRoutes(app, kernel);
     await registerApiReference(app);
     for (const p of kernel.plugins) {

@@ -4,3 +4,4 @@ export type { TestDatabase } from './database.js';
 export { createTestServer, TEST_LEVELS } from './server.js';
 export type { TestDeployment } from './server.js';
 export { seedRegions, TEST_REGIONS } from './regions.js';
+export { authHeader, testToken, TEST_AUTH_SECRET } from './auth.js';

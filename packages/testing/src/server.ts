@@ -1,5 +1,6 @@
 import { createServer, type Deployment } from '@diandan/kernel';
 import type { FastifyInstance } from 'fastify';
+import { TEST_AUTH_SECRET } from './auth.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 
 /** A deployment for tests; everything but `plugins` has a default. */
@@ -24,7 +25,7 @@ export async function createTestServer(deployment: TestDeployment = {}): Promise
   const database = deployment.database ?? (owned = await createTestDatabase()).config;
   try {
     return await createServer(
-      { city: 'Test City', levels: TEST_LEVELS, logger: false, ...deployment, database },
+      { city: 'Test City', levels: TEST_LEVELS, logger: false, auth: { secret: TEST_AUTH_SECRET }, ...deployment, database },
       { beforeReady: (app) => void (owned && app.addHook('onClose', () => owned!.drop())) },
     );
   } catch (error) {

@@ -8,6 +8,14 @@ import { BUILTIN_CATEGORIES, BUILTIN_POPULATION_GROUPS, ReferenceData } from './
 import { RegionService } from './regions.js';
 import { kernelRoutes, kernelSchemas } from './routes.js';
 import { categories, populationGroups } from './schema.js';
+import { AuditLog } from '../audit/audit-log.js';
+import { auditRoutes, AuditRecordSchema } from '../audit/routes.js';
+import { UnitService } from '../units/units.js';
+import { unitRoutes, UnitSchema } from '../units/routes.js';
+import { VenueService } from '../venues/venues.js';
+import { venueRoutes, VenueSchema } from '../venues/routes.js';
+import { SupplierService } from '../suppliers/suppliers.js';
+import { supplierRoutes, SupplierSchema } from '../suppliers/routes.js';
 
 const Entry = Type.Object({
   key: Type.String({ pattern: '^[a-z][a-z0-9-]*$' }),
@@ -56,6 +64,10 @@ export function checkKernelConfig(config: Static<typeof KernelConfigSchema>): vo
 /** What the kernel offers every plugin through `ctx.services.get(kernel)`. */
 export interface KernelServices {
   readonly regions: RegionService;
+  readonly audit: AuditLog;
+  readonly units: UnitService;
+  readonly venues: VenueService;
+  readonly suppliers: SupplierService;
   readonly populationGroups: ReferenceData;
   readonly categories: ReferenceData;
   readonly deployment: {
@@ -77,7 +89,13 @@ export const kernel: PluginDefinition<typeof KernelConfigSchema, KernelServices>
   kernel: KERNEL_VERSION,
   config: KernelConfigSchema,
   db: { schema: 'kernel', migrations: fileURLToPath(new URL('../../drizzle', import.meta.url)) },
-  schemas: kernelSchemas,
+  schemas: [...kernelSchemas, AuditRecordSchema, UnitSchema, VenueSchema, SupplierSchema],
+  tags: [
+    { name: 'units', description: 'Ordering units (点单单位): cultural stations, library branches, schools, barracks, …' },
+    { name: 'venues', description: 'Venues where deliveries take place' },
+    { name: 'suppliers', description: 'The supplier directory (文化供应商)' },
+    { name: 'audit', description: 'The append-only audit log' },
+  ],
   async init(ctx) {
     const groups = new ReferenceData(ctx.db, populationGroups);
     const cats = new ReferenceData(ctx.db, categories);
@@ -85,8 +103,14 @@ export const kernel: PluginDefinition<typeof KernelConfigSchema, KernelServices>
       await groups.sync(tx, BUILTIN_POPULATION_GROUPS, ctx.config.populationGroups);
       await cats.sync(tx, BUILTIN_CATEGORIES, ctx.config.categories);
     });
+    const regions = new RegionService(ctx.db, ctx.deployment.levels, ctx.hooks);
+    const audit = new AuditLog(ctx.db);
     return {
-      regions: new RegionService(ctx.db, ctx.deployment.levels, ctx.hooks),
+      regions,
+      audit,
+      units: new UnitService(ctx.db, regions, audit),
+      venues: new VenueService(ctx.db, regions, audit),
+      suppliers: new SupplierService(ctx.db, audit, () => regions.root()),
       populationGroups: groups,
       categories: cats,
       deployment: {
@@ -97,5 +121,11 @@ export const kernel: PluginDefinition<typeof KernelConfigSchema, KernelServices>
       },
     };
   },
-  routes: kernelRoutes,
+  routes(app, ctx, services) {
+    kernelRoutes(app, ctx, services);
+    auditRoutes(app, services);
+    unitRoutes(app, services, ctx.db);
+    venueRoutes(app, services, ctx.db);
+    supplierRoutes(app, services, ctx.db);
+  },
 });

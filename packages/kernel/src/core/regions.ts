@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, inArray, lte, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, isNull, lte, sql } from 'drizzle-orm';
 import { transaction, type Database } from '../db/database.js';
 import { DomainError, notFound } from '../errors.js';
 import type { HookBus } from '../hooks.js';
@@ -76,6 +76,8 @@ function toRegion(r: ListRow): Region {
 
 /** Queries and maintains the region tree. Levels come from the deployment. */
 export class RegionService {
+  private readonly paths = new Map<string, string>();
+
   constructor(
     private readonly db: Database,
     private readonly levels: readonly string[],
@@ -149,6 +151,29 @@ export class RegionService {
       .orderBy(pathInC)
       .limit(page.limit + 1);
     return toPage(rows, page.limit, BY_PATH, (r) => [r.path], toRegion);
+  }
+
+  /**
+   * The materialised path of a region (`440100/440103/`), or undefined when it does
+   * not exist. Paths never change (regions cannot move), so they are cached.
+   */
+  async path(code: string): Promise<string | undefined> {
+    const cached = this.paths.get(code);
+    if (cached) return cached;
+    const [row] = await this.db.select({ path: regions.path }).from(regions).where(eq(regions.code, code));
+    if (row) this.paths.set(code, row.path);
+    return row?.path;
+  }
+
+  /** The top of the tree (the city), or undefined before any region is imported. */
+  async root(): Promise<{ code: string; path: string } | undefined> {
+    const [row] = await this.db
+      .select({ code: regions.code, path: regions.path })
+      .from(regions)
+      .where(isNull(regions.parentCode))
+      .orderBy(asc(regions.code))
+      .limit(1);
+    return row;
   }
 
   /** True when `code` is `ancestor` or lies below it; used for region-scoped checks. */

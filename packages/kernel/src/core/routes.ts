@@ -1,6 +1,6 @@
 import Type from 'typebox';
 import type { DiandanApp, PluginContext } from '../plugin/define.js';
-import { Page, PageQuery } from '../http/pagination.js';
+import { Page, PageQuery, pageRequest } from '../http/pagination.js';
 import { problemResponses } from '../http/problem.js';
 import { model, ref } from '../http/schemas.js';
 import { categoryList } from './hooks.js';
@@ -94,7 +94,7 @@ export function kernelRoutes(app: DiandanApp, ctx: PluginContext, services: Kern
         response: { 200: regionPage, ...problemResponses() },
       },
     },
-    async (req) => services.regions.list({ level: req.query.level }, page(req.query)),
+    async (req) => services.regions.list({ level: req.query.level }, pageRequest(req.query)),
   );
 
   app.get(
@@ -125,7 +125,7 @@ export function kernelRoutes(app: DiandanApp, ctx: PluginContext, services: Kern
         response: { 200: regionPage, ...problemResponses(404) },
       },
     },
-    async (req) => services.regions.children(req.params.code, page(req.query)),
+    async (req) => services.regions.children(req.params.code, pageRequest(req.query)),
   );
 
   app.get(
@@ -160,7 +160,7 @@ export function kernelRoutes(app: DiandanApp, ctx: PluginContext, services: Kern
         response: { 200: regionPage, ...problemResponses(404) },
       },
     },
-    async (req) => services.regions.subtree(req.params.code, { depth: req.query.depth }, page(req.query)),
+    async (req) => services.regions.subtree(req.params.code, { depth: req.query.depth }, pageRequest(req.query)),
   );
 
   app.get(
@@ -175,7 +175,7 @@ export function kernelRoutes(app: DiandanApp, ctx: PluginContext, services: Kern
         response: { 200: entryPage, ...problemResponses() },
       },
     },
-    async (req) => services.populationGroups.list(page(req.query)),
+    async (req) => services.populationGroups.list(pageRequest(req.query)),
   );
 
   app.get(
@@ -191,12 +191,9 @@ export function kernelRoutes(app: DiandanApp, ctx: PluginContext, services: Kern
       },
     },
     async (req) => {
-      const result = await services.categories.list(page(req.query));
+      const result = await services.categories.list(pageRequest(req.query));
       return { ...result, items: await ctx.hooks.apply(categoryList, result.items, { cursor: req.query.cursor }) };
     },
   );
 }
 
-function page(q: { limit?: number | undefined; cursor?: string | undefined }) {
-  return { limit: q.limit ?? 50, cursor: q.cursor };
-}

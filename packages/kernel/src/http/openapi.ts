@@ -35,6 +35,16 @@ export async function registerOpenApi(app: FastifyInstance, options: OpenApiOpti
       },
       servers: [{ url: '/', description: 'This deployment' }],
       tags: [...options.tags],
+      components: {
+        securitySchemes: {
+          bearerAuth: {
+            type: 'http',
+            scheme: 'bearer',
+            bearerFormat: 'JWT',
+            description: 'A JWT with `sub`, `roles` (e.g. `district-admin`) and `region` (home region code)',
+          },
+        },
+      },
     },
     refResolver: {
       // Name components after their `$id` (e.g. `Problem`) instead of `def-0`.

@@ -39,6 +39,11 @@ export interface PageRequest {
   cursor?: string | undefined;
 }
 
+/** The `PageRequest` of a route's validated `PageQuery` (limit defaults to 50). */
+export function pageRequest(query: { limit?: number | undefined; cursor?: string | undefined }): PageRequest {
+  return { limit: query.limit ?? DEFAULT_PAGE_SIZE, cursor: query.cursor };
+}
+
 /**
  * Encodes a keyset position (the sort key of the last item) as an opaque string.
  * `list` names the ordering (e.g. `regions.by-path`), so a cursor from another list

@@ -94,6 +94,8 @@ const KIND_STATUS: Record<DomainErrorKind, number> = {
   conflict: 409,
   forbidden: 403,
   unauthenticated: 401,
+  precondition_failed: 412,
+  precondition_required: 428,
 };
 
 // Fastify's own client errors, given stable codes of ours.

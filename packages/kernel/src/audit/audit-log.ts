@@ -1,0 +1,107 @@
+import { and, desc, eq, lt, sql } from 'drizzle-orm';
+import type { Database, Executor } from '../db/database.js';
+import { decodeCursor, toPage, type PageOf, type PageRequest } from '../http/pagination.js';
+import { auditLog } from './schema.js';
+
+/** Who changed something: a user from a token, a citizen (`anonymous`) or the platform (`system`). */
+export interface AuditActor {
+  readonly userId: string;
+  readonly roles: readonly string[];
+  readonly region?: string | undefined;
+}
+
+/** The platform itself, e.g. for seeding and scheduled work. */
+export const SYSTEM_ACTOR: AuditActor = { userId: 'system', roles: ['system'] };
+
+/** One state change, as services record it. */
+export interface AuditEntry {
+  readonly actor: AuditActor;
+  readonly entityType: string;
+  readonly entityId: string;
+  /** The transition or operation, e.g. `order.approve`, `product.submit`, `unit.create`. */
+  readonly action: string;
+  /** The region the changed record belongs to (its code and materialised path). */
+  readonly region?: { readonly code: string; readonly path: string } | undefined;
+  readonly before?: unknown;
+  readonly after?: unknown;
+  readonly requestId?: string | undefined;
+}
+
+/** An audit record as read back. */
+export interface AuditRecord {
+  id: number;
+  at: string;
+  actorId: string;
+  actorRoles: string[];
+  actorRegion: string | null;
+  entityType: string;
+  entityId: string;
+  action: string;
+  regionCode: string | null;
+  before: unknown;
+  after: unknown;
+  requestId: string | null;
+}
+
+const BY_ID_DESC = 'audit.by-id-desc';
+
+/** Writes and reads the append-only audit log. */
+export class AuditLog {
+  constructor(private readonly db: Database) {}
+
+  /** Records `entry` inside the caller's transaction, so it commits or rolls back with the change. */
+  async record(tx: Executor, entry: AuditEntry): Promise<void> {
+    await tx.insert(auditLog).values({
+      actorId: entry.actor.userId,
+      actorRoles: [...entry.actor.roles],
+      actorRegion: entry.actor.region ?? null,
+      entityType: entry.entityType,
+      entityId: entry.entityId,
+      action: entry.action,
+      regionCode: entry.region?.code ?? null,
+      regionPath: entry.region?.path ?? null,
+      before: entry.before ?? null,
+      after: entry.after ?? null,
+      requestId: entry.requestId ?? null,
+    });
+  }
+
+  /**
+   * Newest first, limited to records of regions inside `scopePath` (an admin's home
+   * subtree). Filter by entity to read one record's history.
+   */
+  async list(
+    scopePath: string,
+    filter: { entityType?: string | undefined; entityId?: string | undefined },
+    page: PageRequest,
+  ): Promise<PageOf<AuditRecord>> {
+    const before = page.cursor ? Number(decodeCursor(page.cursor, BY_ID_DESC, 1)[0]) : undefined;
+    const rows = await this.db
+      .select()
+      .from(auditLog)
+      .where(
+        and(
+          sql`${auditLog.regionPath} collate "C" like ${`${scopePath}%`}`,
+          filter.entityType ? eq(auditLog.entityType, filter.entityType) : undefined,
+          filter.entityId ? eq(auditLog.entityId, filter.entityId) : undefined,
+          before === undefined ? undefined : lt(auditLog.id, before),
+        ),
+      )
+      .orderBy(desc(auditLog.id))
+      .limit(page.limit + 1);
+    return toPage(rows, page.limit, BY_ID_DESC, (r) => [r.id], (r) => ({
+      id: r.id,
+      at: r.at.toISOString(),
+      actorId: r.actorId,
+      actorRoles: r.actorRoles,
+      actorRegion: r.actorRegion,
+      entityType: r.entityType,
+      entityId: r.entityId,
+      action: r.action,
+      regionCode: r.regionCode,
+      before: r.before,
+      after: r.after,
+      requestId: r.requestId,
+    }));
+  }
+}

@@ -1,0 +1,64 @@
+import type { FastifyInstance, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import { DomainError } from '../errors.js';
+import type { Actor } from './actor.js';
+import { hasRole } from './actor.js';
+import type { Role } from './roles.js';
+import type { TokenVerifier } from './tokens.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Who is calling, from a verified bearer token; null for anonymous requests. */
+    actor: Actor | null;
+  }
+}
+
+/** OpenAPI `security` for routes that need a bearer token. */
+export const BEARER = [{ bearerAuth: [] }];
+
+/**
+ * Reads `Authorization: Bearer …` on every request. A missing header leaves the
+ * request anonymous (routes decide whether that is enough); a bad token is a 401
+ * whatever the route. The home region's path is looked up once per region code.
+ */
+export function registerAuthentication(
+  app: FastifyInstance,
+  verify: TokenVerifier,
+  regionPath: (code: string) => Promise<string | undefined>,
+): void {
+  app.decorateRequest('actor', null);
+  app.addHook('onRequest', async (request) => {
+    const header = request.headers.authorization;
+    if (!header) return;
+    const [scheme, token] = header.split(' ');
+    if (scheme?.toLowerCase() !== 'bearer' || !token) {
+      throw new DomainError('unauthenticated', 'INVALID_TOKEN', 'Authorization must be `Bearer <token>`');
+    }
+    const claims = await verify(token);
+    const path = await regionPath(claims.region);
+    if (!path) throw new DomainError('unauthenticated', 'INVALID_TOKEN', `The token's region ${claims.region} does not exist`);
+    request.actor = {
+      userId: claims.sub,
+      roles: claims.roles,
+      region: claims.region,
+      regionPath: path,
+      unitId: claims.unit,
+      supplierId: claims.supplier,
+    };
+  });
+}
+
+/** The caller, or a 401 when the request carries no token. */
+export function requireActor(request: FastifyRequest): Actor {
+  if (!request.actor) throw new DomainError('unauthenticated', 'UNAUTHENTICATED', 'This route needs a bearer token');
+  return request.actor;
+}
+
+/** A preHandler that admits only callers holding one of `roles` (401 without a token, 403 without the role). */
+export function authorize(...roles: Role[]): preHandlerAsyncHookHandler {
+  return async (request) => {
+    const actor = requireActor(request);
+    if (roles.length > 0 && !hasRole(actor, roles)) {
+      throw new DomainError('forbidden', 'FORBIDDEN', `This action needs one of the roles: ${roles.join(', ')}`);
+    }
+  };
+}

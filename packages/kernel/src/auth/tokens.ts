@@ -1,0 +1,82 @@
+import { createRemoteJWKSet, jwtVerify, SignJWT, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { DomainError } from '../errors.js';
+import { isRole, type Role } from './roles.js';
+
+/** How bearer tokens are verified: a shared secret (HS256, development) or a JWKS URL (production). */
+export interface AuthConfig {
+  /** HS256 secret, at least 32 characters. For development and tests. */
+  readonly secret?: string | undefined;
+  /** URL of the identity provider's JSON Web Key Set; RS256/ES256 tokens are verified against it. */
+  readonly jwksUrl?: string | undefined;
+  /** Expected `iss` claim, when set. */
+  readonly issuer?: string | undefined;
+  /** Expected `aud` claim, when set. */
+  readonly audience?: string | undefined;
+}
+
+/** The claims Diandan reads from a token. */
+export interface TokenClaims {
+  readonly sub: string;
+  readonly roles: readonly Role[];
+  /** Home region code. */
+  readonly region: string;
+  readonly unit?: string | undefined;
+  readonly supplier?: string | undefined;
+}
+
+/** Verifies a compact JWT and returns its Diandan claims; throws `INVALID_TOKEN` (401) otherwise. */
+export type TokenVerifier = (token: string) => Promise<TokenClaims>;
+
+export function createTokenVerifier(config: AuthConfig): TokenVerifier {
+  const options = {
+    ...(config.issuer ? { issuer: config.issuer } : {}),
+    ...(config.audience ? { audience: config.audience } : {}),
+  };
+  let verify: (token: string) => Promise<JWTPayload>;
+  if (config.jwksUrl) {
+    const keys: JWTVerifyGetKey = createRemoteJWKSet(new URL(config.jwksUrl));
+    verify = async (token) => (await jwtVerify(token, keys, { ...options, algorithms: ['RS256', 'ES256', 'EdDSA'] })).payload;
+  } else if (config.secret) {
+    const key = new TextEncoder().encode(config.secret);
+    verify = async (token) => (await jwtVerify(token, key, { ...options, algorithms: ['HS256'] })).payload;
+  } else {
+    verify = async () => {
+      throw new Error('this deployment has no auth configured');
+    };
+  }
+  return async (token) => {
+    let payload: JWTPayload;
+    try {
+      payload = await verify(token);
+    } catch (error) {
+      throw new DomainError('unauthenticated', 'INVALID_TOKEN', `The bearer token was refused: ${(error as Error).message}`);
+    }
+    const roles = Array.isArray(payload.roles) ? payload.roles.filter(isRole) : [];
+    if (typeof payload.sub !== 'string' || typeof payload.region !== 'string' || roles.length === 0) {
+      throw new DomainError('unauthenticated', 'INVALID_TOKEN', 'The bearer token lacks `sub`, `region` or a known role');
+    }
+    return {
+      sub: payload.sub,
+      roles,
+      region: payload.region,
+      unit: typeof payload.unit === 'string' ? payload.unit : undefined,
+      supplier: typeof payload.supplier === 'string' ? payload.supplier : undefined,
+    };
+  };
+}
+
+/** Signs an HS256 token — for development tools and tests, never for production logins. */
+export async function signDevelopmentToken(
+  secret: string,
+  claims: TokenClaims,
+  options: { expiresIn?: string; issuer?: string; audience?: string } = {},
+): Promise<string> {
+  let jwt = new SignJWT({ roles: [...claims.roles], region: claims.region, unit: claims.unit, supplier: claims.supplier })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(claims.sub)
+    .setIssuedAt()
+    .setExpirationTime(options.expiresIn ?? '8h');
+  if (options.issuer) jwt = jwt.setIssuer(options.issuer);
+  if (options.audience) jwt = jwt.setAudience(options.audience);
+  return jwt.sign(new TextEncoder().encode(secret));
+}

@@ -1,0 +1,6 @@
+/** The kernel's drizzle tables, for plugins' foreign keys and read queries. */
+export { kernelSchema, regions, populationGroups, categories } from './core/schema.js';
+export { auditLog } from './audit/schema.js';
+export { units } from './units/schema.js';
+export { venues } from './venues/schema.js';
+export { suppliers } from './suppliers/schema.js';

@@ -1,0 +1,32 @@
+import { index, integer, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { kernelSchema, regions } from '../core/schema.js';
+
+/** Kinds of ordering unit (点单单位) the source texts name. */
+export const UNIT_KINDS = [
+  'cultural-station', // 综合文化站 / 文化室
+  'library-branch', // 图书馆分馆
+  'culture-centre-branch', // 文化馆分馆
+  'school',
+  'barracks', // 军营
+  'enterprise',
+  'alliance', // 联盟
+  'other',
+] as const;
+
+/** Organisations that order cultural products, attached to a region. */
+export const units = kernelSchema.table(
+  'units',
+  {
+    id: uuid().primaryKey().defaultRandom(),
+    regionCode: text('region_code')
+      .notNull()
+      .references(() => regions.code),
+    name: text().notNull(),
+    kind: text().notNull(),
+    contactName: text('contact_name'),
+    contactPhone: text('contact_phone'),
+    version: integer().notNull().default(1),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('units_region_idx').on(t.regionCode, t.id)],
+);
