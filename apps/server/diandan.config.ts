@@ -6,6 +6,9 @@
 import { defineDeployment } from '@diandan/kernel';
 import { demoData } from './src/demo/plugin.js';
 
+/** Only for trying the demo: set DIANDAN_JWT_SECRET or DIANDAN_JWKS_URL in any real deployment. */
+export const DEVELOPMENT_SECRET = 'diandan-development-secret-not-for-production';
+
 export default defineDeployment({
   city: '广州市',
   levels: ['city', 'district', 'street', 'community'],
@@ -13,6 +16,11 @@ export default defineDeployment({
     url: process.env.DATABASE_URL || undefined,
     dataDir: process.env.DIANDAN_DATA_DIR ?? './data',
   },
+  // Bearer tokens: an identity provider's keys in production (DIANDAN_JWKS_URL), a
+  // shared secret in development (`pnpm tokens` prints tokens for the demo users).
+  auth: process.env.DIANDAN_JWKS_URL
+    ? { jwksUrl: process.env.DIANDAN_JWKS_URL }
+    : { secret: process.env.DIANDAN_JWT_SECRET ?? DEVELOPMENT_SECRET },
   kernel: {
     // Deployments can add their own population groups and categories:
     populationGroups: [{ key: 'cantonese-opera-fans', name: '粤剧爱好者', nameEn: 'Cantonese opera lovers' }],

@@ -1,7 +1,9 @@
 import { createTestServer } from '@diandan/testing';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import deployment from '../diandan.config.js';
+import { signDevelopmentToken } from '@diandan/kernel';
+import deployment, { DEVELOPMENT_SECRET } from '../diandan.config.js';
+import { DEMO_USERS } from '../src/demo/catalogue.js';
 
 // The real deployment file, on a throw-away database.
 let app: FastifyInstance;
@@ -52,5 +54,27 @@ describe('the Guangzhou demo deployment', () => {
       levels: ['city', 'district', 'street', 'community'],
       plugins: [{ name: 'kernel' }, { name: 'demo-data' }],
     });
+  });
+});
+
+describe('demo users', () => {
+  const tokenOf = async (sub: string) => {
+    const user = DEMO_USERS.find((u) => u.sub === sub)!;
+    return `Bearer ${await signDevelopmentToken(DEVELOPMENT_SECRET, { ...user, roles: [...user.roles] })}`;
+  };
+
+  it('see the demo units of their own subtree only', async () => {
+    const street = await app.inject({ url: '/v1/units', headers: { authorization: await tokenOf('demo-street-operator') } });
+    expect(street.statusCode).toBe(200);
+    expect(street.json().items.map((u: { regionCode: string }) => u.regionCode).sort()).toEqual(['440103001', '440103001001']);
+    const city = await app.inject({ url: '/v1/units', headers: { authorization: await tokenOf('demo-city-admin') } });
+    expect(city.json().items).toHaveLength(4);
+  });
+
+  it('can read the supplier directory and venues', async () => {
+    const auth = { authorization: await tokenOf('demo-community-operator') };
+    expect((await app.inject({ url: '/v1/suppliers', headers: auth })).json().items).toHaveLength(3);
+    const venues = (await app.inject({ url: '/v1/venues', headers: auth })).json().items;
+    expect(venues.map((v: { regionCode: string }) => v.regionCode)).toEqual(['440103001001']);
   });
 });

@@ -1,4 +1,5 @@
-import { definePlugin, kernel, Type, type PluginOptions } from '@diandan/kernel';
+import { definePlugin, kernel, kernelTables, transaction, Type, type PluginOptions } from '@diandan/kernel';
+import { DEMO_SUPPLIERS, DEMO_UNITS, DEMO_VENUES } from './catalogue.js';
 
 import { guangzhouDemoRegions } from './guangzhou.js';
 
@@ -8,7 +9,7 @@ const config = Type.Object({
 });
 
 /**
- * Seeds Guangzhou's demo region tree the first time the server starts on an empty
+ * Seeds Guangzhou's demo region tree, units, venues and suppliers the first time the server starts on an empty
  * database. Written against the plugin contract like any region plugin would be.
  */
 export const demoDataPlugin = definePlugin({
@@ -21,7 +22,15 @@ export const demoDataPlugin = definePlugin({
     const regions = ctx.services.get(kernel).regions;
     if ((await regions.count()) > 0) return;
     const result = await regions.import(guangzhouDemoRegions());
-    ctx.log.info({ regions: result.created }, 'seeded the Guangzhou demo region tree (streets and communities are synthetic)');
+    await transaction(ctx.db, async (tx) => {
+      await tx.insert(kernelTables.suppliers).values([...DEMO_SUPPLIERS]);
+      await tx.insert(kernelTables.units).values([...DEMO_UNITS]);
+      await tx.insert(kernelTables.venues).values([...DEMO_VENUES]);
+    });
+    ctx.log.info(
+      { regions: result.created, units: DEMO_UNITS.length, venues: DEMO_VENUES.length, suppliers: DEMO_SUPPLIERS.length },
+      'seeded the Guangzhou demo data (everything below district level is synthetic)',
+    );
   },
 });
 
