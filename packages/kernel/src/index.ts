@@ -70,6 +70,15 @@ export { SupplierService } from './suppliers/suppliers.js';
 export type { Supplier, SupplierInput } from './suppliers/suppliers.js';
 export { SUPPLIER_KINDS, SUPPLIER_STATUSES } from './suppliers/schema.js';
 
+export { ProductService } from './products/products.js';
+export type { Product, ProductSummary, ProductContent, ProductFilter, MediaLink } from './products/products.js';
+export { productLifecycle, PRODUCT_STATES, PRODUCT_ACTORS } from './products/lifecycle.js';
+export type { ProductState, ProductAction } from './products/lifecycle.js';
+export { productSubmitted, productListed, productDelisted } from './products/hooks.js';
+export type { ProductEvent } from './products/hooks.js';
+export { defineStateMachine, nextState } from './workflow/state-machine.js';
+export type { StateMachine } from './workflow/state-machine.js';
+
 export { defineDeployment, checkDeployment } from './deployment.js';
 export type { Deployment } from './deployment.js';
 export { startKernel } from './kernel.js';

@@ -4,3 +4,4 @@ export { auditLog } from './audit/schema.js';
 export { units } from './units/schema.js';
 export { venues } from './venues/schema.js';
 export { suppliers } from './suppliers/schema.js';
+export { products, productVersions } from './products/schema.js';

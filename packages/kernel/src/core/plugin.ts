@@ -16,6 +16,8 @@ import { VenueService } from '../venues/venues.js';
 import { venueRoutes, VenueSchema } from '../venues/routes.js';
 import { SupplierService } from '../suppliers/suppliers.js';
 import { supplierRoutes, SupplierSchema } from '../suppliers/routes.js';
+import { ProductService } from '../products/products.js';
+import { productRoutes, ProductSchema, ProductSummarySchema } from '../products/routes.js';
 
 const Entry = Type.Object({
   key: Type.String({ pattern: '^[a-z][a-z0-9-]*$' }),
@@ -68,6 +70,7 @@ export interface KernelServices {
   readonly units: UnitService;
   readonly venues: VenueService;
   readonly suppliers: SupplierService;
+  readonly products: ProductService;
   readonly populationGroups: ReferenceData;
   readonly categories: ReferenceData;
   readonly deployment: {
@@ -89,11 +92,12 @@ export const kernel: PluginDefinition<typeof KernelConfigSchema, KernelServices>
   kernel: KERNEL_VERSION,
   config: KernelConfigSchema,
   db: { schema: 'kernel', migrations: fileURLToPath(new URL('../../drizzle', import.meta.url)) },
-  schemas: [...kernelSchemas, AuditRecordSchema, UnitSchema, VenueSchema, SupplierSchema],
+  schemas: [...kernelSchemas, AuditRecordSchema, UnitSchema, VenueSchema, SupplierSchema, ProductSummarySchema, ProductSchema],
   tags: [
     { name: 'units', description: 'Ordering units (点单单位): cultural stations, library branches, schools, barracks, …' },
     { name: 'venues', description: 'Venues where deliveries take place' },
     { name: 'suppliers', description: 'The supplier directory (文化供应商)' },
+    { name: 'products', description: 'The product library (产品库) and its review workflow' },
     { name: 'audit', description: 'The append-only audit log' },
   ],
   async init(ctx) {
@@ -111,6 +115,7 @@ export const kernel: PluginDefinition<typeof KernelConfigSchema, KernelServices>
       units: new UnitService(ctx.db, regions, audit),
       venues: new VenueService(ctx.db, regions, audit),
       suppliers: new SupplierService(ctx.db, audit, () => regions.root()),
+      products: new ProductService(ctx.db, regions, groups, cats, audit, ctx.hooks),
       populationGroups: groups,
       categories: cats,
       deployment: {
@@ -127,5 +132,6 @@ export const kernel: PluginDefinition<typeof KernelConfigSchema, KernelServices>
     unitRoutes(app, services, ctx.db);
     venueRoutes(app, services, ctx.db);
     supplierRoutes(app, services, ctx.db);
+    productRoutes(app, services, ctx.db);
   },
 });

@@ -1,0 +1,338 @@
+import { and, arrayContains, arrayOverlaps, asc, eq, gt, gte, ilike, lte, or, sql } from 'drizzle-orm';
+import { hasRole, type Actor } from '../auth/actor.js';
+import type { AuditLog } from '../audit/audit-log.js';
+import type { ReferenceData } from '../core/reference-data.js';
+import type { RegionService } from '../core/regions.js';
+import { transaction, type Database, type Executor } from '../db/database.js';
+import { DomainError, notFound } from '../errors.js';
+import type { HookBus } from '../hooks.js';
+import { decodeCursor, toPage, type PageOf, type PageRequest } from '../http/pagination.js';
+import { stale } from '../safe-writes/etag.js';
+import { nextState } from '../workflow/state-machine.js';
+import { productDelisted, productListed, productSubmitted } from './hooks.js';
+import { EDITABLE_STATES, PRODUCT_ACTORS, productLifecycle, type ProductAction, type ProductState } from './lifecycle.js';
+import { products, productVersions } from './schema.js';
+
+/** A link to a photo, video or document about the product. */
+export interface MediaLink {
+  url: string;
+  kind: 'image' | 'video' | 'document';
+  caption?: string | undefined;
+}
+
+/** What a supplier writes about a product. */
+export interface ProductContent {
+  title: string;
+  /** One or two sentences, shown in lists. */
+  summary: string;
+  description: string;
+  category: string;
+  /** How it is delivered, e.g. 现场演出 / 线上直播 / 巡演. */
+  form: string;
+  targetGroups: string[];
+  audienceMin: number;
+  audienceMax: number;
+  durationMinutes: number;
+  costPerSession: number;
+  serviceableRegions: string[];
+  tags: string[];
+  media: MediaLink[];
+}
+
+/** A product as lists show it: no long text, no media. */
+export interface ProductSummary {
+  id: string;
+  supplierId: string;
+  status: ProductState;
+  title: string;
+  summary: string;
+  category: string;
+  form: string;
+  targetGroups: string[];
+  audienceMin: number;
+  audienceMax: number;
+  durationMinutes: number;
+  costPerSession: number;
+  serviceableRegions: string[];
+  tags: string[];
+  version: number;
+  contentVersion: number;
+}
+
+/** A product with everything. */
+export interface Product extends ProductSummary {
+  description: string;
+  media: MediaLink[];
+  rejectionReasons: string[] | null;
+}
+
+/** Filters of the library search. */
+export interface ProductFilter {
+  status?: ProductState | undefined;
+  category?: string | undefined;
+  group?: string | undefined;
+  /** Products that can be delivered to this region (they serve it or an ancestor). */
+  region?: string | undefined;
+  /** Text in the title or summary (Chinese included: substring match). */
+  q?: string | undefined;
+  costMin?: number | undefined;
+  costMax?: number | undefined;
+  supplierId?: string | undefined;
+}
+
+const summaryColumns = {
+  id: products.id,
+  supplierId: products.supplierId,
+  status: products.status,
+  title: products.title,
+  summary: products.summary,
+  category: products.category,
+  form: products.form,
+  targetGroups: products.targetGroups,
+  audienceMin: products.audienceMin,
+  audienceMax: products.audienceMax,
+  durationMinutes: products.durationMinutes,
+  costPerSession: products.costPerSession,
+  serviceableRegions: products.serviceableRegions,
+  tags: products.tags,
+  version: products.version,
+  contentVersion: products.contentVersion,
+};
+
+const BY_ID = 'products.by-id';
+
+/** Staff who see products in every state. */
+const CURATORS = ['reviewer', 'city-admin'] as const;
+
+function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+/** The product library (产品库): suppliers write, reviewers list, everyone signed in searches. */
+export class ProductService {
+  constructor(
+    private readonly db: Database,
+    private readonly regions: RegionService,
+    private readonly groups: ReferenceData,
+    private readonly categories: ReferenceData,
+    private readonly audit: AuditLog,
+    private readonly hooks: HookBus,
+  ) {}
+
+  /** A supplier drafts a product. References (category, groups, regions) must exist. */
+  async create(tx: Executor, actor: Actor, content: ProductContent, requestId?: string): Promise<Product> {
+    const supplierId = this.ownSupplier(actor);
+    await this.checkContent(content);
+    const [row] = await tx.insert(products).values({ ...content, supplierId }).returning();
+    const product = toProduct(row!);
+    await tx.insert(productVersions).values({ productId: product.id, contentVersion: 1, content, savedBy: actor.userId });
+    await this.audit.record(tx, {
+      actor,
+      entityType: 'product',
+      entityId: product.id,
+      action: 'product.create',
+      region: await this.regions.root(),
+      after: product,
+      requestId,
+    });
+    return product;
+  }
+
+  /** One product, if the actor may see it: listed ones to all, others to their supplier and curators. */
+  async get(actor: Actor, id: string): Promise<Product> {
+    const [row] = await this.db.select().from(products).where(eq(products.id, id));
+    if (!row || !this.canSee(actor, row.status as ProductState, row.supplierId)) {
+      throw notFound('PRODUCT_NOT_FOUND', `Product ${id} does not exist`);
+    }
+    return toProduct(row);
+  }
+
+  /**
+   * Searches the library. Without `status` only listed products are shown; other
+   * states are for curators, and a supplier sees its own products in any state.
+   */
+  async list(actor: Actor, filter: ProductFilter, page: PageRequest): Promise<PageOf<ProductSummary>> {
+    const status = filter.status ?? 'listed';
+    let supplierId = filter.supplierId;
+    if (status !== 'listed' && !hasRole(actor, CURATORS)) {
+      if (!actor.supplierId || (supplierId && supplierId !== actor.supplierId)) return { items: [], nextCursor: null };
+      supplierId = actor.supplierId;
+    }
+    let servedBy: string[] | undefined;
+    if (filter.region) {
+      const path = await this.regions.path(filter.region);
+      if (!path) return { items: [], nextCursor: null };
+      servedBy = path.split('/').filter(Boolean);
+    }
+    const after = page.cursor ? String(decodeCursor(page.cursor, BY_ID, 1)[0]) : undefined;
+    const text = filter.q ? `%${escapeLike(filter.q)}%` : undefined;
+    const rows = await this.db
+      .select(summaryColumns)
+      .from(products)
+      .where(
+        and(
+          eq(products.status, status),
+          supplierId ? eq(products.supplierId, supplierId) : undefined,
+          filter.category ? eq(products.category, filter.category) : undefined,
+          filter.group ? arrayContains(products.targetGroups, [filter.group]) : undefined,
+          servedBy ? arrayOverlaps(products.serviceableRegions, servedBy) : undefined,
+          text ? or(ilike(products.title, text), ilike(products.summary, text)) : undefined,
+          filter.costMin !== undefined ? gte(products.costPerSession, filter.costMin) : undefined,
+          filter.costMax !== undefined ? lte(products.costPerSession, filter.costMax) : undefined,
+          after ? gt(products.id, after) : undefined,
+        ),
+      )
+      .orderBy(asc(products.id))
+      .limit(page.limit + 1);
+    return toPage(rows, page.limit, BY_ID, (r) => [r.id], (r) => r as ProductSummary);
+  }
+
+  /**
+   * The supplier changes the content of a draft, rejected or delisted product. Saves
+   * a new content version; `expectedVersion` is the If-Match version.
+   */
+  async update(actor: Actor, id: string, expectedVersion: number, content: ProductContent, requestId?: string): Promise<Product> {
+    await this.checkContent(content);
+    return transaction(this.db, async (tx) => {
+      const current = await this.lockOwn(tx, actor, id);
+      if (current.version !== expectedVersion) throw stale();
+      if (!EDITABLE_STATES.includes(current.status as ProductState)) {
+        throw new DomainError('conflict', 'PRODUCT_NOT_EDITABLE', `A ${current.status} product cannot be changed; it can be in ${EDITABLE_STATES.join(', ')}`);
+      }
+      const contentVersion = current.contentVersion + 1;
+      const [row] = await tx
+        .update(products)
+        .set({ ...content, version: current.version + 1, contentVersion, updatedAt: sql`now()` })
+        .where(eq(products.id, id))
+        .returning();
+      await tx.insert(productVersions).values({ productId: id, contentVersion, content, savedBy: actor.userId });
+      const after = toProduct(row!);
+      await this.audit.record(tx, {
+        actor,
+        entityType: 'product',
+        entityId: id,
+        action: 'product.update',
+        region: await this.regions.root(),
+        before: toProduct(current),
+        after,
+        requestId,
+      });
+      return after;
+    });
+  }
+
+  /** Fires a review-workflow transition; emits its hook after the change commits. */
+  async transition(
+    actor: Actor,
+    id: string,
+    action: ProductAction,
+    expectedVersion: number,
+    options: { reasons?: string[] | undefined; requestId?: string | undefined } = {},
+  ): Promise<Product> {
+    const result = await transaction(this.db, async (tx) => {
+      const [current] = await tx.select().from(products).where(eq(products.id, id)).for('update');
+      if (!current || !this.canSee(actor, current.status as ProductState, current.supplierId)) {
+        throw notFound('PRODUCT_NOT_FOUND', `Product ${id} does not exist`);
+      }
+      const allowed = PRODUCT_ACTORS[action];
+      // A supplier acts only on its own products.
+      if (!hasRole(actor, allowed) || (action === 'submit' && actor.supplierId !== current.supplierId)) {
+        throw new DomainError('forbidden', 'FORBIDDEN', `Only ${allowed.join(' or ')} may ${action} a product`);
+      }
+      if (current.version !== expectedVersion) throw stale();
+      const to = nextState(productLifecycle, current.status as ProductState, action);
+      if (action === 'reject' && !options.reasons?.length) {
+        throw new DomainError('invalid', 'REJECTION_REASONS_REQUIRED', 'Say why the product is rejected');
+      }
+      const [row] = await tx
+        .update(products)
+        .set({
+          status: to,
+          version: current.version + 1,
+          rejectionReasons: action === 'reject' ? options.reasons! : action === 'submit' ? null : current.rejectionReasons,
+          listedAt: action === 'list' ? sql`now()` : current.listedAt,
+          updatedAt: sql`now()`,
+        })
+        .where(eq(products.id, id))
+        .returning();
+      const after = toProduct(row!);
+      await this.audit.record(tx, {
+        actor,
+        entityType: 'product',
+        entityId: id,
+        action: `product.${action}`,
+        region: await this.regions.root(),
+        before: { status: current.status, version: current.version },
+        after: { status: after.status, version: after.version, rejectionReasons: after.rejectionReasons },
+        requestId: options.requestId,
+      });
+      return after;
+    });
+    const hook = { submit: productSubmitted, list: productListed, delist: productDelisted }[action as 'submit' | 'list' | 'delist'];
+    if (hook) await this.hooks.emit(hook, { product: result, actorId: actor.userId });
+    return result;
+  }
+
+  /** The listed product at its current content version, for ordering; 404 otherwise. */
+  async listed(tx: Executor, id: string): Promise<ProductSummary> {
+    const [row] = await tx.select(summaryColumns).from(products).where(and(eq(products.id, id), eq(products.status, 'listed')));
+    if (!row) throw notFound('PRODUCT_NOT_FOUND', `Product ${id} is not in the library`);
+    return row as ProductSummary;
+  }
+
+  private canSee(actor: Actor, status: ProductState, supplierId: string): boolean {
+    return status === 'listed' || actor.supplierId === supplierId || hasRole(actor, CURATORS);
+  }
+
+  private ownSupplier(actor: Actor): string {
+    if (!hasRole(actor, ['supplier']) || !actor.supplierId) {
+      throw new DomainError('forbidden', 'FORBIDDEN', 'Only a supplier (with a supplier id in its token) may write products');
+    }
+    return actor.supplierId;
+  }
+
+  private async lockOwn(tx: Executor, actor: Actor, id: string) {
+    const supplierId = this.ownSupplier(actor);
+    const [row] = await tx.select().from(products).where(eq(products.id, id)).for('update');
+    if (!row || (row.supplierId !== supplierId && row.status !== 'listed')) throw notFound('PRODUCT_NOT_FOUND', `Product ${id} does not exist`);
+    if (row.supplierId !== supplierId) throw new DomainError('forbidden', 'FORBIDDEN', 'Only the product’s supplier may change it');
+    return row;
+  }
+
+  private async checkContent(content: ProductContent): Promise<void> {
+    const problems: string[] = [];
+    if (content.audienceMin > content.audienceMax) problems.push('audienceMin is larger than audienceMax');
+    const [missingCategory] = await this.categories.missing([content.category]);
+    if (missingCategory) problems.push(`category "${missingCategory}" does not exist`);
+    const missingGroups = await this.groups.missing(content.targetGroups);
+    if (missingGroups.length) problems.push(`population groups ${missingGroups.join(', ')} do not exist`);
+    for (const code of content.serviceableRegions) {
+      if (!(await this.regions.path(code))) problems.push(`region ${code} does not exist`);
+    }
+    if (problems.length) throw new DomainError('invalid', 'PRODUCT_INVALID', problems.join('; '), { problems });
+  }
+}
+
+function toProduct(r: typeof products.$inferSelect): Product {
+  return {
+    id: r.id,
+    supplierId: r.supplierId,
+    status: r.status as ProductState,
+    title: r.title,
+    summary: r.summary,
+    description: r.description,
+    category: r.category,
+    form: r.form,
+    targetGroups: r.targetGroups,
+    audienceMin: r.audienceMin,
+    audienceMax: r.audienceMax,
+    durationMinutes: r.durationMinutes,
+    costPerSession: r.costPerSession,
+    serviceableRegions: r.serviceableRegions,
+    tags: r.tags,
+    media: r.media as MediaLink[],
+    rejectionReasons: r.rejectionReasons,
+    version: r.version,
+    contentVersion: r.contentVersion,
+  };
+}
