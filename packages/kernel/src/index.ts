@@ -77,6 +77,26 @@ export type { ProductState, ProductAction } from './products/lifecycle.js';
 export { productSubmitted, productListed, productDelisted } from './products/hooks.js';
 export type { ProductEvent } from './products/hooks.js';
 export { defineStateMachine, nextState } from './workflow/state-machine.js';
+export { BudgetService } from './budgets/budgets.js';
+export type { Budget } from './budgets/budgets.js';
+export { OrderService } from './orders/orders.js';
+export type { Order, OrderInput, OrderActionInput, DeliveryReport } from './orders/orders.js';
+export { orderLifecycle, ORDER_STATES, ORDER_ACTORS } from './orders/lifecycle.js';
+export type { OrderState, OrderAction } from './orders/lifecycle.js';
+export {
+  orderSubmitted,
+  orderApproved,
+  orderRejected,
+  orderScheduled,
+  orderDelivered,
+  orderCancelled,
+  orderClosed,
+  orderApprovalChain,
+} from './orders/hooks.js';
+export type { OrderEvent } from './orders/hooks.js';
+export { FeedbackService } from './feedback/feedback.js';
+export type { FeedbackInput, FeedbackSummary } from './feedback/feedback.js';
+export { feedbackReceived } from './feedback/hooks.js';
 export type { StateMachine } from './workflow/state-machine.js';
 
 export { defineDeployment, checkDeployment } from './deployment.js';

@@ -44,7 +44,7 @@ export interface Kernel {
 export async function startKernel(deployment: Deployment, log: FastifyBaseLogger): Promise<Kernel> {
   checkDeployment(deployment);
   const kernelConfig = validateConfig('kernel', kernelPlugin.config, { ...(deployment.kernel ?? {}) });
-  checkKernelConfig(kernelConfig as Static<typeof KernelConfigSchema>);
+  checkKernelConfig(kernelConfig as Static<typeof KernelConfigSchema>, deployment.levels);
   const resolved: ResolvedPlugin[] = [
     { definition: kernelPlugin, config: kernelConfig },
     ...resolvePlugins(deployment.plugins ?? []),

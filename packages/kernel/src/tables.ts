@@ -5,3 +5,6 @@ export { units } from './units/schema.js';
 export { venues } from './venues/schema.js';
 export { suppliers } from './suppliers/schema.js';
 export { products, productVersions } from './products/schema.js';
+export { budgets } from './budgets/schema.js';
+export { orders, deliveries } from './orders/schema.js';
+export { feedback, feedbackTokens } from './feedback/schema.js';

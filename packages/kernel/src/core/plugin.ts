@@ -18,6 +18,12 @@ import { SupplierService } from '../suppliers/suppliers.js';
 import { supplierRoutes, SupplierSchema } from '../suppliers/routes.js';
 import { ProductService } from '../products/products.js';
 import { productRoutes, ProductSchema, ProductSummarySchema } from '../products/routes.js';
+import { BudgetService } from '../budgets/budgets.js';
+import { budgetRoutes, BudgetSchema } from '../budgets/routes.js';
+import { OrderService } from '../orders/orders.js';
+import { orderRoutes, OrderSchema } from '../orders/routes.js';
+import { FeedbackService } from '../feedback/feedback.js';
+import { feedbackRoutes, FeedbackSummarySchema } from '../feedback/routes.js';
 
 const Entry = Type.Object({
   key: Type.String({ pattern: '^[a-z][a-z0-9-]*$' }),
@@ -32,13 +38,24 @@ export const KernelConfigSchema = Type.Object({
   populationGroups: Type.Array(Entry, { default: [] }),
   /** Product categories besides the built-in ones. */
   categories: Type.Array(Entry, { default: [] }),
+  /** The highest region level that approves orders (default: `district` if the deployment has it, else its top level). */
+  approvalTopLevel: Type.Optional(Type.String()),
+  /** Anonymous feedback submissions accepted per client address and minute. */
+  feedbackPerMinute: Type.Integer({ minimum: 1, default: 30 }),
 });
 
 /**
  * Checks what the schema cannot: an extra group or category must not reuse a
  * built-in key. Runs with the other config checks, before the database is opened.
  */
-export function checkKernelConfig(config: Static<typeof KernelConfigSchema>): void {
+export function checkKernelConfig(config: Static<typeof KernelConfigSchema>, levels: readonly string[]): void {
+  if (config.approvalTopLevel !== undefined && !levels.includes(config.approvalTopLevel)) {
+    throw new DiandanStartupError(
+      StartupErrorCodes.PLUGIN_CONFIG_INVALID,
+      `plugin "kernel": config.approvalTopLevel: "${config.approvalTopLevel}" is not one of the levels ${levels.join(', ')}`,
+      { plugin: 'kernel', path: 'config.approvalTopLevel' },
+    );
+  }
   const lists = [
     ['populationGroups', config.populationGroups, BUILTIN_POPULATION_GROUPS],
     ['categories', config.categories, BUILTIN_CATEGORIES],
@@ -71,6 +88,9 @@ export interface KernelServices {
   readonly venues: VenueService;
   readonly suppliers: SupplierService;
   readonly products: ProductService;
+  readonly budgets: BudgetService;
+  readonly orders: OrderService;
+  readonly feedback: FeedbackService;
   readonly populationGroups: ReferenceData;
   readonly categories: ReferenceData;
   readonly deployment: {
@@ -92,12 +112,15 @@ export const kernel: PluginDefinition<typeof KernelConfigSchema, KernelServices>
   kernel: KERNEL_VERSION,
   config: KernelConfigSchema,
   db: { schema: 'kernel', migrations: fileURLToPath(new URL('../../drizzle', import.meta.url)) },
-  schemas: [...kernelSchemas, AuditRecordSchema, UnitSchema, VenueSchema, SupplierSchema, ProductSummarySchema, ProductSchema],
+  schemas: [...kernelSchemas, AuditRecordSchema, UnitSchema, VenueSchema, SupplierSchema, ProductSummarySchema, ProductSchema, BudgetSchema, OrderSchema, FeedbackSummarySchema],
   tags: [
     { name: 'units', description: 'Ordering units (点单单位): cultural stations, library branches, schools, barracks, …' },
     { name: 'venues', description: 'Venues where deliveries take place' },
     { name: 'suppliers', description: 'The supplier directory (文化供应商)' },
     { name: 'products', description: 'The product library (产品库) and its review workflow' },
+    { name: 'orders', description: 'Orders (点单): placed by units, approved up the region chain, scheduled, delivered, closed' },
+    { name: 'budgets', description: 'Yearly budgets per region, allocated down the tree' },
+    { name: 'feedback', description: 'Citizens’ feedback on deliveries (群众评价)' },
     { name: 'audit', description: 'The append-only audit log' },
   ],
   async init(ctx) {
@@ -107,15 +130,25 @@ export const kernel: PluginDefinition<typeof KernelConfigSchema, KernelServices>
       await groups.sync(tx, BUILTIN_POPULATION_GROUPS, ctx.config.populationGroups);
       await cats.sync(tx, BUILTIN_CATEGORIES, ctx.config.categories);
     });
-    const regions = new RegionService(ctx.db, ctx.deployment.levels, ctx.hooks);
+    const levels = ctx.deployment.levels;
+    const regions = new RegionService(ctx.db, levels, ctx.hooks);
     const audit = new AuditLog(ctx.db);
+    const units = new UnitService(ctx.db, regions, audit);
+    const venues = new VenueService(ctx.db, regions, audit);
+    const products = new ProductService(ctx.db, regions, groups, cats, audit, ctx.hooks);
+    const budgets = new BudgetService(ctx.db, regions, audit);
+    const topLevel = ctx.config.approvalTopLevel ?? (levels.includes('district') ? 'district' : levels[0]!);
+    const orders = new OrderService(ctx.db, regions, units, venues, products, budgets, audit, ctx.hooks, topLevel, levels);
     return {
       regions,
       audit,
-      units: new UnitService(ctx.db, regions, audit),
-      venues: new VenueService(ctx.db, regions, audit),
-      suppliers: new SupplierService(ctx.db, audit, () => regions.root()),
-      products: new ProductService(ctx.db, regions, groups, cats, audit, ctx.hooks),
+      units,
+      venues,
+      suppliers: new SupplierService(ctx.db, audit, (db) => regions.root(db)),
+      products,
+      budgets,
+      orders,
+      feedback: new FeedbackService(ctx.db, orders, regions, groups, audit, ctx.hooks),
       populationGroups: groups,
       categories: cats,
       deployment: {
@@ -126,12 +159,15 @@ export const kernel: PluginDefinition<typeof KernelConfigSchema, KernelServices>
       },
     };
   },
-  routes(app, ctx, services) {
+  async routes(app, ctx, services) {
     kernelRoutes(app, ctx, services);
     auditRoutes(app, services);
     unitRoutes(app, services, ctx.db);
     venueRoutes(app, services, ctx.db);
     supplierRoutes(app, services, ctx.db);
     productRoutes(app, services, ctx.db);
+    budgetRoutes(app, services);
+    orderRoutes(app, services, ctx.db);
+    await feedbackRoutes(app, services, { perMinute: ctx.config.feedbackPerMinute });
   },
 });

@@ -117,9 +117,9 @@ export class ReferenceData {
   }
 
   /** Which of `keys` do not exist; used to validate references. */
-  async missing(keys: readonly string[]): Promise<string[]> {
+  async missing(keys: readonly string[], db: Executor = this.db): Promise<string[]> {
     if (keys.length === 0) return [];
-    const found = await this.db.select({ key: this.table.key }).from(this.table).where(and(eq(this.table.active, true), inArray(this.table.key, [...keys])));
+    const found = await db.select({ key: this.table.key }).from(this.table).where(and(eq(this.table.active, true), inArray(this.table.key, [...keys])));
     const have = new Set(found.map((r) => r.key));
     return keys.filter((k) => !have.has(k));
   }

@@ -1,5 +1,5 @@
 import { and, asc, eq, gt, inArray, isNull, lte, sql } from 'drizzle-orm';
-import { transaction, type Database } from '../db/database.js';
+import { transaction, type Database, type Executor } from '../db/database.js';
 import { DomainError, notFound } from '../errors.js';
 import type { HookBus } from '../hooks.js';
 import { decodeCursor, toPage, type PageOf, type PageRequest } from '../http/pagination.js';
@@ -74,7 +74,10 @@ function toRegion(r: ListRow): Region {
   };
 }
 
-/** Queries and maintains the region tree. Levels come from the deployment. */
+/**
+ * Queries and maintains the region tree. Levels come from the deployment. Reads take
+ * an optional executor so that callers inside a transaction read through it.
+ */
 export class RegionService {
   private readonly paths = new Map<string, string>();
 
@@ -85,8 +88,8 @@ export class RegionService {
   ) {}
 
   /** One region with its geometry; `REGION_NOT_FOUND` when there is none. */
-  async get(code: string): Promise<RegionDetail> {
-    const [row] = await this.db
+  async get(code: string, db: Executor = this.db): Promise<RegionDetail> {
+    const [row] = await db
       .select({ ...listColumns, geometry: regions.geometry })
       .from(regions)
       .where(eq(regions.code, code));
@@ -122,11 +125,11 @@ export class RegionService {
   }
 
   /** The chain from the root down to the region's parent (root first). */
-  async ancestors(code: string): Promise<Region[]> {
-    const path = await this.requirePath(code);
+  async ancestors(code: string, db: Executor = this.db): Promise<Region[]> {
+    const path = await this.requirePath(code, db);
     const codes = path.split('/').filter(Boolean).slice(0, -1);
     if (codes.length === 0) return [];
-    const rows = await this.db.select(listColumns).from(regions).where(inArray(regions.code, codes));
+    const rows = await db.select(listColumns).from(regions).where(inArray(regions.code, codes));
     return rows.sort((a, b) => a.path.length - b.path.length).map(toRegion);
   }
 
@@ -157,17 +160,17 @@ export class RegionService {
    * The materialised path of a region (`440100/440103/`), or undefined when it does
    * not exist. Paths never change (regions cannot move), so they are cached.
    */
-  async path(code: string): Promise<string | undefined> {
+  async path(code: string, db: Executor = this.db): Promise<string | undefined> {
     const cached = this.paths.get(code);
     if (cached) return cached;
-    const [row] = await this.db.select({ path: regions.path }).from(regions).where(eq(regions.code, code));
+    const [row] = await db.select({ path: regions.path }).from(regions).where(eq(regions.code, code));
     if (row) this.paths.set(code, row.path);
     return row?.path;
   }
 
   /** The top of the tree (the city), or undefined before any region is imported. */
-  async root(): Promise<{ code: string; path: string } | undefined> {
-    const [row] = await this.db
+  async root(db: Executor = this.db): Promise<{ code: string; path: string } | undefined> {
+    const [row] = await db
       .select({ code: regions.code, path: regions.path })
       .from(regions)
       .where(isNull(regions.parentCode))
@@ -306,8 +309,8 @@ export class RegionService {
     return { created: result.created, updated: result.updated };
   }
 
-  private async requirePath(code: string): Promise<string> {
-    const [row] = await this.db.select({ path: regions.path }).from(regions).where(eq(regions.code, code));
+  private async requirePath(code: string, db: Executor = this.db): Promise<string> {
+    const [row] = await db.select({ path: regions.path }).from(regions).where(eq(regions.code, code));
     if (!row) throw regionNotFound(code);
     return row.path;
   }

@@ -122,7 +122,7 @@ export class ProductService {
   /** A supplier drafts a product. References (category, groups, regions) must exist. */
   async create(tx: Executor, actor: Actor, content: ProductContent, requestId?: string): Promise<Product> {
     const supplierId = this.ownSupplier(actor);
-    await this.checkContent(content);
+    await this.checkContent(content, tx);
     const [row] = await tx.insert(products).values({ ...content, supplierId }).returning();
     const product = toProduct(row!);
     await tx.insert(productVersions).values({ productId: product.id, contentVersion: 1, content, savedBy: actor.userId });
@@ -131,7 +131,7 @@ export class ProductService {
       entityType: 'product',
       entityId: product.id,
       action: 'product.create',
-      region: await this.regions.root(),
+      region: await this.regions.root(tx),
       after: product,
       requestId,
     });
@@ -212,7 +212,7 @@ export class ProductService {
         entityType: 'product',
         entityId: id,
         action: 'product.update',
-        region: await this.regions.root(),
+        region: await this.regions.root(tx),
         before: toProduct(current),
         after,
         requestId,
@@ -261,7 +261,7 @@ export class ProductService {
         entityType: 'product',
         entityId: id,
         action: `product.${action}`,
-        region: await this.regions.root(),
+        region: await this.regions.root(tx),
         before: { status: current.status, version: current.version },
         after: { status: after.status, version: after.version, rejectionReasons: after.rejectionReasons },
         requestId: options.requestId,
@@ -299,15 +299,15 @@ export class ProductService {
     return row;
   }
 
-  private async checkContent(content: ProductContent): Promise<void> {
+  private async checkContent(content: ProductContent, db: Executor = this.db): Promise<void> {
     const problems: string[] = [];
     if (content.audienceMin > content.audienceMax) problems.push('audienceMin is larger than audienceMax');
-    const [missingCategory] = await this.categories.missing([content.category]);
+    const [missingCategory] = await this.categories.missing([content.category], db);
     if (missingCategory) problems.push(`category "${missingCategory}" does not exist`);
-    const missingGroups = await this.groups.missing(content.targetGroups);
+    const missingGroups = await this.groups.missing(content.targetGroups, db);
     if (missingGroups.length) problems.push(`population groups ${missingGroups.join(', ')} do not exist`);
     for (const code of content.serviceableRegions) {
-      if (!(await this.regions.path(code))) problems.push(`region ${code} does not exist`);
+      if (!(await this.regions.path(code, db))) problems.push(`region ${code} does not exist`);
     }
     if (problems.length) throw new DomainError('invalid', 'PRODUCT_INVALID', problems.join('; '), { problems });
   }

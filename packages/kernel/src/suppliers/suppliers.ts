@@ -28,7 +28,7 @@ export class SupplierService {
   constructor(
     private readonly db: Database,
     private readonly audit: AuditLog,
-    private readonly cityRegion: () => Promise<{ code: string; path: string } | undefined>,
+    private readonly cityRegion: (db: Executor) => Promise<{ code: string; path: string } | undefined>,
   ) {}
 
   async create(tx: Executor, actor: Actor, input: SupplierInput, requestId?: string): Promise<Supplier> {
@@ -39,7 +39,7 @@ export class SupplierService {
       entityType: 'supplier',
       entityId: supplier.id,
       action: 'supplier.create',
-      region: await this.cityRegion(),
+      region: await this.cityRegion(tx),
       after: supplier,
       requestId,
     });

@@ -47,7 +47,7 @@ export class UnitService {
 
   /** Creates a unit in a region of the actor's subtree (any other region is "not found"). */
   async create(tx: Executor, actor: Actor, input: UnitInput, requestId?: string): Promise<Unit> {
-    const path = await this.regionService.path(input.regionCode);
+    const path = await this.regionService.path(input.regionCode, tx);
     if (!path || !inScope(actor, path)) throw notFound('REGION_NOT_FOUND', `Region ${input.regionCode} does not exist`);
     const [row] = await tx
       .insert(units)
@@ -67,8 +67,8 @@ export class UnitService {
   }
 
   /** One unit; `UNIT_NOT_FOUND` when it does not exist or lies outside the actor's subtree. */
-  async get(actor: Pick<Actor, 'regionPath'>, id: string): Promise<Unit> {
-    const [row] = await this.db
+  async get(actor: Pick<Actor, 'regionPath'>, id: string, db: Executor = this.db): Promise<Unit> {
+    const [row] = await db
       .select(columns)
       .from(units)
       .innerJoin(regions, eq(regions.code, units.regionCode))

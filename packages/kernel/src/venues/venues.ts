@@ -47,7 +47,7 @@ export class VenueService {
 
   /** Creates a venue in a region of the actor's subtree (any other region is "not found"). */
   async create(tx: Executor, actor: Actor, input: VenueInput, requestId?: string): Promise<Venue> {
-    const path = await this.regionService.path(input.regionCode);
+    const path = await this.regionService.path(input.regionCode, tx);
     if (!path || !inScope(actor, path)) throw notFound('REGION_NOT_FOUND', `Region ${input.regionCode} does not exist`);
     const { location, ...rest } = input;
     const [row] = await tx
@@ -68,8 +68,8 @@ export class VenueService {
   }
 
   /** One venue; `VENUE_NOT_FOUND` when it does not exist or lies outside the actor's subtree. */
-  async get(actor: Pick<Actor, 'regionPath'>, id: string): Promise<Venue> {
-    const [row] = await this.db
+  async get(actor: Pick<Actor, 'regionPath'>, id: string, db: Executor = this.db): Promise<Venue> {
+    const [row] = await db
       .select({ venue: venues })
       .from(venues)
       .innerJoin(regions, eq(regions.code, venues.regionCode))

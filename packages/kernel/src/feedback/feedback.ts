@@ -1,0 +1,116 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { and, avg, count, eq, isNull, sql } from 'drizzle-orm';
+import type { AuditLog } from '../audit/audit-log.js';
+import type { Actor } from '../auth/actor.js';
+import type { RegionService } from '../core/regions.js';
+import type { ReferenceData } from '../core/reference-data.js';
+import { transaction, type Database } from '../db/database.js';
+import { DomainError, notFound } from '../errors.js';
+import type { HookBus } from '../hooks.js';
+import type { OrderService } from '../orders/orders.js';
+import { feedbackReceived } from './hooks.js';
+import { feedback, feedbackTokens } from './schema.js';
+
+/** What a citizen answers. Ratings are 1–5. */
+export interface FeedbackInput {
+  rating: number;
+  content?: number | undefined;
+  performance?: number | undefined;
+  organisation?: number | undefined;
+  comment?: string | undefined;
+  respondentGroup?: string | undefined;
+}
+
+/** Feedback on one delivery, summed up. Satisfied means a rating of 4 or 5. */
+export interface FeedbackSummary {
+  orderId: string;
+  responses: number;
+  averageRating: number | null;
+  /** Share of responses rating 4 or 5 (满意率), 0–1; null without responses. */
+  satisfactionRate: number | null;
+  dimensions: { content: number | null; performance: number | null; organisation: number | null };
+}
+
+const hash = (token: string) => createHash('sha256').update(token).digest('hex');
+const round = (n: unknown) => (n == null ? null : Math.round(Number(n) * 100) / 100);
+
+/** Anonymous feedback by single-use tokens, and its summary per delivery. */
+export class FeedbackService {
+  constructor(
+    private readonly db: Database,
+    private readonly orders: OrderService,
+    private readonly regions: RegionService,
+    private readonly groups: ReferenceData,
+    private readonly audit: AuditLog,
+    private readonly hooks: HookBus,
+  ) {}
+
+  /**
+   * Mints `count` single-use tokens for a delivered order; whoever may see the order
+   * may mint them (its unit, its region's staff, its supplier).
+   */
+  async mintTokens(actor: Actor, orderId: string, count: number, requestId?: string): Promise<string[]> {
+    const order = await this.orders.get(actor, orderId);
+    if (order.status !== 'delivered' && order.status !== 'closed') {
+      throw new DomainError('conflict', 'ORDER_NOT_DELIVERED', 'Feedback tokens exist only for delivered orders');
+    }
+    const tokens = Array.from({ length: count }, () => randomBytes(18).toString('base64url'));
+    const path = (await this.regions.path(order.regionCode))!;
+    await transaction(this.db, async (tx) => {
+      await tx.insert(feedbackTokens).values(tokens.map((t) => ({ tokenHash: hash(t), orderId })));
+      await this.audit.record(tx, {
+        actor,
+        entityType: 'order',
+        entityId: orderId,
+        action: 'feedback.mintTokens',
+        region: { code: order.regionCode, path },
+        after: { tokens: count },
+        requestId,
+      });
+    });
+    return tokens;
+  }
+
+  /** A citizen's feedback: the token is used up atomically, so it counts once. */
+  async submit(token: string, input: FeedbackInput): Promise<void> {
+    if (input.respondentGroup && (await this.groups.missing([input.respondentGroup])).length) {
+      throw new DomainError('invalid', 'FEEDBACK_INVALID', `Population group ${input.respondentGroup} does not exist`);
+    }
+    const orderId = await transaction(this.db, async (tx) => {
+      const [used] = await tx
+        .update(feedbackTokens)
+        .set({ usedAt: sql`now()` })
+        .where(and(eq(feedbackTokens.tokenHash, hash(token)), isNull(feedbackTokens.usedAt)))
+        .returning({ orderId: feedbackTokens.orderId });
+      if (!used) throw notFound('FEEDBACK_TOKEN_INVALID', 'This feedback link is unknown or has been used');
+      await tx.insert(feedback).values({ orderId: used.orderId, ...input });
+      return used.orderId;
+    });
+    await this.hooks.emit(feedbackReceived, { orderId, rating: input.rating });
+  }
+
+  /** Satisfaction of one delivery, for whoever may see the order. */
+  async summary(actor: Actor, orderId: string): Promise<FeedbackSummary> {
+    await this.orders.get(actor, orderId);
+    const [row] = await this.db
+      .select({
+        responses: count(),
+        averageRating: avg(feedback.rating),
+        satisfied: sql<number>`count(*) filter (where ${feedback.rating} >= 4)::int`,
+        content: avg(feedback.content),
+        performance: avg(feedback.performance),
+        organisation: avg(feedback.organisation),
+      })
+      .from(feedback)
+      .where(eq(feedback.orderId, orderId));
+    const responses = Number(row?.responses ?? 0);
+    return {
+      orderId,
+      responses,
+      averageRating: round(row?.averageRating),
+      satisfactionRate: responses ? round(Number(row!.satisfied) / responses) : null,
+      dimensions: { content: round(row?.content), performance: round(row?.performance), organisation: round(row?.organisation) },
+    };
+  }
+}
+

@@ -1,0 +1,166 @@
+import Type from 'typebox';
+import { authorize, BEARER, requireActor } from '../auth/http.js';
+import type { KernelServices } from '../core/plugin.js';
+import type { Database } from '../db/database.js';
+import { Page, PageQuery, pageRequest } from '../http/pagination.js';
+import { problemResponses } from '../http/problem.js';
+import { model, ref } from '../http/schemas.js';
+import type { DiandanApp } from '../plugin/define.js';
+import { expectedVersion, sendVersion } from '../safe-writes/etag.js';
+import { idempotentWrite } from '../safe-writes/idempotency.js';
+import { ORDER_ACTORS, ORDER_STATES, type OrderAction } from './lifecycle.js';
+
+const Day = Type.String({ format: 'date', description: 'YYYY-MM-DD' });
+const DeliveryReportSchema = Type.Object({
+  deliveredOn: Day,
+  actualAudience: Type.Integer({ minimum: 0, maximum: 1_000_000 }),
+  notes: Type.String({ maxLength: 5000, default: '' }),
+  photos: Type.Array(Type.String({ format: 'uri', maxLength: 2000 }), { maxItems: 50, default: [] }),
+});
+
+export const OrderSchema = model(
+  'Order',
+  Type.Object({
+    id: Type.String({ format: 'uuid' }),
+    unitId: Type.String({ format: 'uuid' }),
+    regionCode: Type.String(),
+    productId: Type.String({ format: 'uuid' }),
+    productContentVersion: Type.Integer(),
+    supplierId: Type.String({ format: 'uuid' }),
+    venueId: Type.String({ format: 'uuid' }),
+    windowStart: Day,
+    windowEnd: Day,
+    expectedAudience: Type.Integer(),
+    cost: Type.Integer({ description: 'Whole yuan, the product’s cost when ordered' }),
+    budgetYear: Type.Integer(),
+    status: Type.Enum(ORDER_STATES),
+    approvalChain: Type.Array(Type.String(), { description: 'Region codes that approve, nearest first' }),
+    approvedSteps: Type.Integer(),
+    awaitingApprovalBy: Type.Union([Type.String(), Type.Null()]),
+    scheduledOn: Type.Union([Day, Type.Null()]),
+    rejectionReason: Type.Union([Type.String(), Type.Null()]),
+    cancellationReason: Type.Union([Type.String(), Type.Null()]),
+    delivery: Type.Union([Type.Object(DeliveryReportSchema.properties), Type.Null()]),
+    version: Type.Integer(),
+  }),
+);
+
+const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
+const IfMatch = Type.Object({ 'if-match': Type.Optional(Type.String({ description: 'The ETag you read' })) });
+const Reason = Type.Object({ reason: Type.String({ minLength: 1, maxLength: 1000 }) });
+
+const ACTIONS: { action: OrderAction; operationId: string; summary: string; body?: ReturnType<typeof Type.Object> }[] = [
+  { action: 'submit', operationId: 'submitOrder', summary: 'Submit a draft order for approval' },
+  { action: 'approve', operationId: 'approveOrder', summary: 'Approve at your level of the approval chain' },
+  { action: 'reject', operationId: 'rejectOrder', summary: 'Reject at your level of the approval chain', body: Reason },
+  { action: 'schedule', operationId: 'scheduleOrder', summary: 'Confirm the delivery date (supplier)', body: Type.Object({ scheduledOn: Day }) },
+  { action: 'deliver', operationId: 'deliverOrder', summary: 'Report the delivery', body: DeliveryReportSchema },
+  { action: 'close', operationId: 'closeOrder', summary: 'Close a delivered order' },
+  { action: 'cancel', operationId: 'cancelOrder', summary: 'Cancel an order before delivery', body: Reason },
+];
+
+/** Orders (点单) and their lifecycle. */
+export function orderRoutes(app: DiandanApp, services: KernelServices, db: Database): void {
+  app.post(
+    '/v1/orders',
+    {
+      preHandler: authorize('unit-operator', 'city-admin', 'district-admin', 'street-operator', 'community-operator'),
+      schema: {
+        tags: ['orders'],
+        operationId: 'createOrder',
+        summary: 'Draft an order for a listed product',
+        security: BEARER,
+        headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String()) }),
+        body: Type.Object({
+          unitId: Type.String({ format: 'uuid' }),
+          productId: Type.String({ format: 'uuid' }),
+          venueId: Type.String({ format: 'uuid' }),
+          windowStart: Day,
+          windowEnd: Day,
+          expectedAudience: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
+        }),
+        response: { 201: ref(OrderSchema), ...problemResponses(401, 403, 404, 422) },
+      },
+    },
+    async (req, reply) => {
+      const order = await idempotentWrite(db, req, reply, async (tx) => ({
+        status: 201,
+        body: await services.orders.create(tx, requireActor(req), req.body, req.id),
+      }));
+      sendVersion(reply, order.version);
+      return order;
+    },
+  );
+
+  app.get(
+    '/v1/orders',
+    {
+      preHandler: authorize(),
+      schema: {
+        tags: ['orders'],
+        operationId: 'listOrders',
+        summary: 'List the orders you may see',
+        security: BEARER,
+        querystring: Type.Object({
+          ...PageQuery.properties,
+          status: Type.Optional(Type.Enum(ORDER_STATES)),
+          unitId: Type.Optional(Type.String({ format: 'uuid' })),
+          awaitingMyApproval: Type.Optional(Type.Boolean({ description: 'Only orders whose next approver is your region' })),
+        }),
+        response: { 200: Page(ref(OrderSchema), 'OrderPage'), ...problemResponses(401) },
+      },
+    },
+    async (req) => services.orders.list(requireActor(req), req.query, pageRequest(req.query)),
+  );
+
+  app.get(
+    '/v1/orders/:id',
+    {
+      preHandler: authorize(),
+      schema: {
+        tags: ['orders'],
+        operationId: 'getOrder',
+        summary: 'Get one order',
+        security: BEARER,
+        params: IdParams,
+        response: { 200: ref(OrderSchema), ...problemResponses(401, 404) },
+      },
+    },
+    async (req, reply) => {
+      const order = await services.orders.get(requireActor(req), req.params.id);
+      sendVersion(reply, order.version);
+      return order;
+    },
+  );
+
+  for (const a of ACTIONS) {
+    app.post(
+      `/v1/orders/:id/${a.action}`,
+      {
+        preHandler: authorize(),
+        schema: {
+          tags: ['orders'],
+          operationId: a.operationId,
+          summary: a.summary,
+          description: `Who: ${ORDER_ACTORS[a.action]}. Needs If-Match.`,
+          security: BEARER,
+          params: IdParams,
+          headers: IfMatch,
+          ...(a.body ? { body: a.body } : {}),
+          response: { 200: ref(OrderSchema), ...problemResponses(401, 403, 404, 409, 412, 422, 428) },
+        },
+      },
+      async (req, reply) => {
+        const body = (req.body ?? {}) as { reason?: string; scheduledOn?: string } & Record<string, unknown>;
+        const order = await services.orders.act(requireActor(req), req.params.id, a.action, expectedVersion(req), {
+          reason: body.reason,
+          scheduledOn: body.scheduledOn,
+          delivery: a.action === 'deliver' ? (req.body as never) : undefined,
+          requestId: req.id,
+        });
+        sendVersion(reply, order.version);
+        return order;
+      },
+    );
+  }
+}
