@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signDevelopmentToken } from '@diandan/kernel';
 import deployment, { DEVELOPMENT_SECRET } from '../diandan.config.js';
-import { DEMO_USERS } from '../src/demo/catalogue.js';
+import { DEMO_UNITS, DEMO_USERS, DEMO_VENUES } from '../src/demo/catalogue.js';
 
 // The real deployment file, on a throw-away database.
 let app: FastifyInstance;
@@ -76,5 +76,44 @@ describe('demo users', () => {
     expect((await app.inject({ url: '/v1/suppliers', headers: auth })).json().items).toHaveLength(3);
     const venues = (await app.inject({ url: '/v1/venues', headers: auth })).json().items;
     expect(venues.map((v: { regionCode: string }) => v.regionCode)).toEqual(['440103001001']);
+  });
+});
+
+describe('demo ordering', () => {
+  it('lets the demo users place an order and approve the waiting one', async () => {
+    const user = async (sub: string) => {
+      const u = DEMO_USERS.find((x) => x.sub === sub)!;
+      return { authorization: `Bearer ${await signDevelopmentToken(DEVELOPMENT_SECRET, { ...u, roles: [...u.roles] })}` };
+    };
+    const unitOperator = await user('demo-unit-operator');
+    const products = await app.inject({ url: `/v1/products?q=${encodeURIComponent('粤剧')}`, headers: unitOperator });
+    expect(products.json().items).toHaveLength(1);
+    const year = new Date().getFullYear();
+    const placed = await app.inject({
+      method: 'POST',
+      url: '/v1/orders',
+      headers: unitOperator,
+      payload: {
+        unitId: DEMO_UNITS[0].id,
+        productId: products.json().items[0].id,
+        venueId: DEMO_VENUES[0].id,
+        windowStart: `${year}-12-01`,
+        windowEnd: `${year}-12-20`,
+        expectedAudience: 70,
+      },
+    });
+    expect(placed.statusCode).toBe(201);
+
+    const street = await user('demo-street-operator');
+    const waiting = await app.inject({ url: '/v1/orders?awaitingMyApproval=true', headers: street });
+    expect(waiting.json().items.map((o: { id: string }) => o.id)).toEqual(['00000000-0000-4000-8000-00000000e001']);
+    const order = await app.inject({ url: '/v1/orders/00000000-0000-4000-8000-00000000e001', headers: street });
+    const approved = await app.inject({
+      method: 'POST',
+      url: '/v1/orders/00000000-0000-4000-8000-00000000e001/approve',
+      headers: { ...street, 'if-match': order.headers.etag as string },
+    });
+    expect(approved.statusCode).toBe(200);
+    expect(approved.json()).toMatchObject({ status: 'approving', awaitingApprovalBy: '440103' });
   });
 });

@@ -1,6 +1,5 @@
 import { definePlugin, kernel, kernelTables, transaction, Type, type PluginOptions } from '@diandan/kernel';
-import { DEMO_SUPPLIERS, DEMO_UNITS, DEMO_VENUES } from './catalogue.js';
-
+import { demoBudgets, demoOrders, DEMO_PRODUCTS, DEMO_SUPPLIERS, DEMO_UNITS, DEMO_VENUES } from './catalogue.js';
 import { guangzhouDemoRegions } from './guangzhou.js';
 
 const config = Type.Object({
@@ -9,8 +8,8 @@ const config = Type.Object({
 });
 
 /**
- * Seeds Guangzhou's demo region tree, units, venues and suppliers the first time the server starts on an empty
- * database. Written against the plugin contract like any region plugin would be.
+ * Seeds Guangzhou's demo region tree, units, venues, suppliers, listed products and
+ * budgets and orders the first time the server starts on an empty database. Written against the plugin contract like any region plugin would be.
  */
 export const demoDataPlugin = definePlugin({
   name: 'demo-data',
@@ -26,9 +25,13 @@ export const demoDataPlugin = definePlugin({
       await tx.insert(kernelTables.suppliers).values([...DEMO_SUPPLIERS]);
       await tx.insert(kernelTables.units).values([...DEMO_UNITS]);
       await tx.insert(kernelTables.venues).values([...DEMO_VENUES]);
+      await tx.insert(kernelTables.products).values(DEMO_PRODUCTS.map((p) => ({ ...p, targetGroups: [...p.targetGroups], serviceableRegions: [...p.serviceableRegions], tags: [...p.tags] })));
+      const year = new Date().getFullYear();
+      await tx.insert(kernelTables.budgets).values(demoBudgets(year));
+      await tx.insert(kernelTables.orders).values(demoOrders(year));
     });
     ctx.log.info(
-      { regions: result.created, units: DEMO_UNITS.length, venues: DEMO_VENUES.length, suppliers: DEMO_SUPPLIERS.length },
+      { regions: result.created, units: DEMO_UNITS.length, venues: DEMO_VENUES.length, suppliers: DEMO_SUPPLIERS.length, products: DEMO_PRODUCTS.length },
       'seeded the Guangzhou demo data (everything below district level is synthetic)',
     );
   },
