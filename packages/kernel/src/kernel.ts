@@ -84,6 +84,7 @@ export async function startKernel(deployment: Deployment, log: FastifyBaseLogger
         config: Object.freeze(config),
         deployment: info,
         db: database.db,
+        listen: database.listen,
         hooks,
         log: log.child({ plugin: definition.name }),
         services: locator(definition, servicesByName),

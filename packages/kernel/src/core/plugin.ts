@@ -16,7 +16,8 @@ import { VenueService } from '../venues/venues.js';
 import { venueRoutes, VenueSchema } from '../venues/routes.js';
 import { SupplierService } from '../suppliers/suppliers.js';
 import { supplierRoutes, SupplierSchema } from '../suppliers/routes.js';
-import { ProductService } from '../products/products.js';
+import { ProductService, type ProductSummary } from '../products/products.js';
+import { LibraryCache } from '../products/list-cache.js';
 import { productRoutes, ProductSchema, ProductSummarySchema } from '../products/routes.js';
 import { BudgetService } from '../budgets/budgets.js';
 import { budgetRoutes, BudgetSchema } from '../budgets/routes.js';
@@ -91,6 +92,8 @@ export interface KernelServices {
   readonly budgets: BudgetService;
   readonly orders: OrderService;
   readonly feedback: FeedbackService;
+  /** The read cache of library searches (see list-cache.ts). */
+  readonly libraryCache: LibraryCache<ProductSummary>;
   readonly populationGroups: ReferenceData;
   readonly categories: ReferenceData;
   readonly deployment: {
@@ -135,7 +138,9 @@ export const kernel: PluginDefinition<typeof KernelConfigSchema, KernelServices>
     const audit = new AuditLog(ctx.db);
     const units = new UnitService(ctx.db, regions, audit);
     const venues = new VenueService(ctx.db, regions, audit);
-    const products = new ProductService(ctx.db, regions, groups, cats, audit, ctx.hooks);
+    const libraryCache = new LibraryCache<ProductSummary>();
+    await libraryCache.connect(ctx);
+    const products = new ProductService(ctx.db, regions, groups, cats, audit, ctx.hooks, libraryCache);
     const budgets = new BudgetService(ctx.db, regions, audit);
     const topLevel = ctx.config.approvalTopLevel ?? (levels.includes('district') ? 'district' : levels[0]!);
     const orders = new OrderService(ctx.db, regions, units, venues, products, budgets, audit, ctx.hooks, topLevel, levels);
@@ -149,6 +154,7 @@ export const kernel: PluginDefinition<typeof KernelConfigSchema, KernelServices>
       budgets,
       orders,
       feedback: new FeedbackService(ctx.db, orders, regions, groups, audit, ctx.hooks),
+      libraryCache,
       populationGroups: groups,
       categories: cats,
       deployment: {
@@ -159,6 +165,7 @@ export const kernel: PluginDefinition<typeof KernelConfigSchema, KernelServices>
       },
     };
   },
+  close: (_ctx, services) => services.libraryCache.close(),
   async routes(app, ctx, services) {
     kernelRoutes(app, ctx, services);
     auditRoutes(app, services);

@@ -40,6 +40,12 @@ export interface DatabaseConnection {
   readonly driver: 'pglite' | 'postgres';
   /** Resolves when a trivial query succeeds; rejects otherwise. */
   ping(): Promise<void>;
+  /**
+   * Subscribes to a Postgres NOTIFY channel (on its own connection with postgres.js);
+   * resolves to a function that unsubscribes. Notifications sent inside a transaction
+   * arrive when it commits, in every process listening.
+   */
+  listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 
@@ -71,6 +77,12 @@ async function openPglite(dataDir: string, initialData: Blob | undefined): Promi
     ping: async () => {
       await client.query('select 1');
     },
+    listen: async (channel, onNotify) => {
+      const unlisten = await client.listen(channel, onNotify);
+      return async () => {
+        if (!client.closed) await unlisten();
+      };
+    },
     close: async () => {
       if (!client.closed) await client.close();
     },
@@ -99,6 +111,10 @@ async function openPostgres(url: string, max: number): Promise<DatabaseConnectio
     driver: 'postgres',
     ping: async () => {
       await client`select 1`;
+    },
+    listen: async (channel, onNotify) => {
+      const subscription = await client.listen(channel, onNotify);
+      return () => subscription.unlisten();
     },
     close: () => client.end({ timeout: 5 }),
   };

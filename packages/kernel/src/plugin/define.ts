@@ -1,7 +1,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyBaseLogger, FastifyInstance, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
 import type { Static, TObject, TSchema } from 'typebox';
-import type { Database } from '../db/database.js';
+import type { Database, DatabaseConnection } from '../db/database.js';
 import type { HookBus, HookRegistration } from '../hooks.js';
 
 /** The Fastify instance a plugin's routes are registered on (encapsulated, TypeBox-typed). */
@@ -37,6 +37,8 @@ export interface PluginContext<Config = unknown> {
   readonly config: Readonly<Config>;
   readonly deployment: DeploymentInfo;
   readonly db: Database;
+  /** Subscribes to a Postgres NOTIFY channel; resolves to an unsubscribe function. */
+  readonly listen: DatabaseConnection['listen'];
   readonly hooks: HookBus;
   readonly log: FastifyBaseLogger;
   readonly services: ServiceLocator;

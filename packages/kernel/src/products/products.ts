@@ -11,6 +11,7 @@ import { stale } from '../safe-writes/etag.js';
 import { nextState } from '../workflow/state-machine.js';
 import { productDelisted, productListed, productSubmitted } from './hooks.js';
 import { EDITABLE_STATES, PRODUCT_ACTORS, productLifecycle, type ProductAction, type ProductState } from './lifecycle.js';
+import type { LibraryCache } from './list-cache.js';
 import { products, productVersions } from './schema.js';
 
 /** A link to a photo, video or document about the product. */
@@ -117,6 +118,7 @@ export class ProductService {
     private readonly categories: ReferenceData,
     private readonly audit: AuditLog,
     private readonly hooks: HookBus,
+    private readonly cache: LibraryCache<ProductSummary>,
   ) {}
 
   /** A supplier drafts a product. References (category, groups, regions) must exist. */
@@ -164,6 +166,20 @@ export class ProductService {
       if (!path) return { items: [], nextCursor: null };
       servedBy = path.split('/').filter(Boolean);
     }
+    const query = async () => this.search(status, supplierId, servedBy, filter, page);
+    if (status !== 'listed') return query();
+    // Listed products look the same to everyone signed in, so one cache serves all.
+    const key = JSON.stringify([supplierId, servedBy, filter.category, filter.group, filter.q, filter.costMin, filter.costMax, page.limit, page.cursor]);
+    return this.cache.get(key, query);
+  }
+
+  private async search(
+    status: ProductState,
+    supplierId: string | undefined,
+    servedBy: string[] | undefined,
+    filter: ProductFilter,
+    page: PageRequest,
+  ): Promise<PageOf<ProductSummary>> {
     const after = page.cursor ? String(decodeCursor(page.cursor, BY_ID, 1)[0]) : undefined;
     const text = filter.q ? `%${escapeLike(filter.q)}%` : undefined;
     const rows = await this.db
@@ -266,8 +282,10 @@ export class ProductService {
         after: { status: after.status, version: after.version, rejectionReasons: after.rejectionReasons },
         requestId: options.requestId,
       });
+      if (action === 'list' || action === 'delist') await this.cache.announce(tx);
       return after;
     });
+    if (action === 'list' || action === 'delist') this.cache.clear();
     const hook = { submit: productSubmitted, list: productListed, delist: productDelisted }[action as 'submit' | 'list' | 'delist'];
     if (hook) await this.hooks.emit(hook, { product: result, actorId: actor.userId });
     return result;
