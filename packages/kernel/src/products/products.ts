@@ -41,21 +41,10 @@ export interface ProductContent {
 }
 
 /** A product as lists show it: no long text, no media. */
-export interface ProductSummary {
+export interface ProductSummary extends Omit<ProductContent, 'description' | 'media'> {
   id: string;
   supplierId: string;
   status: ProductState;
-  title: string;
-  summary: string;
-  category: string;
-  form: string;
-  targetGroups: string[];
-  audienceMin: number;
-  audienceMax: number;
-  durationMinutes: number;
-  costPerSession: number;
-  serviceableRegions: string[];
-  tags: string[];
   version: number;
   contentVersion: number;
 }
