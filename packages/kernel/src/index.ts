@@ -34,7 +34,7 @@ export { openApiDocument } from './http/openapi.js';
 export { ProblemSchema, problemResponses, sendProblem, PROBLEM_CONTENT_TYPE } from './http/problem.js';
 export type { Problem } from './http/problem.js';
 export { Page, PageQuery, pageRequest, encodeCursor, decodeCursor, toPage, MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE } from './http/pagination.js';
-export type { PageOf, PageRequest } from './http/pagination.js';
+export type { CursorKeyKind, PageOf, PageRequest } from './http/pagination.js';
 export { model, ref } from './http/schemas.js';
 
 export { kernel, KernelConfigSchema } from './core/plugin.js';

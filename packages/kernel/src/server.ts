@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import type { Deployment } from './deployment.js';
@@ -69,6 +69,7 @@ export async function createServer(deployment: Deployment, options: ServerOption
 
   try {
     registerProblemHandlers(app);
+    app.addHook('preValidation', refuseNulCharacters);
     const plugins = kernel.plugins.map((p) => p.definition);
     await registerOpenApi(app, {
       title: `Diandan API — ${deployment.city}`,
@@ -134,4 +135,27 @@ function registerSystemRoutes(app: FastifyInstance, kernel: Kernel): void {
       }
     },
   );
+}
+
+/**
+ * PostgreSQL text cannot hold U+0000, so a string carrying it would fail in the
+ * database (a 500). Refuse it up front as the validation error it is, naming the field.
+ */
+async function refuseNulCharacters(request: FastifyRequest): Promise<void> {
+  for (const [context, value] of [['params', request.params], ['querystring', request.query], ['body', request.body]] as const) {
+    const paths = nulPaths(value, '');
+    if (paths.length) {
+      throw Object.assign(new Error(`${context} contains a NUL character`), {
+        statusCode: 400,
+        validationContext: context,
+        validation: paths.map((instancePath) => ({ instancePath, params: {}, message: 'must not contain NUL characters', keyword: 'nul', schemaPath: '' })),
+      });
+    }
+  }
+}
+
+function nulPaths(value: unknown, at: string): string[] {
+  if (typeof value === 'string') return value.includes('\u0000') ? [at] : [];
+  if (!value || typeof value !== 'object') return [];
+  return Object.entries(value).flatMap(([k, v]) => [...(k.includes('\u0000') ? [`${at}/${k}`] : []), ...nulPaths(v, `${at}/${k}`)]);
 }

@@ -75,7 +75,7 @@ export class AuditLog {
     filter: { entityType?: string | undefined; entityId?: string | undefined },
     page: PageRequest,
   ): Promise<PageOf<AuditRecord>> {
-    const before = page.cursor ? Number(decodeCursor(page.cursor, BY_ID_DESC, 1)[0]) : undefined;
+    const before = page.cursor ? Number(decodeCursor(page.cursor, BY_ID_DESC, ['integer'])[0]) : undefined;
     const rows = await this.db
       .select()
       .from(auditLog)

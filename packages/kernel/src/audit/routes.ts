@@ -32,7 +32,7 @@ export function auditRoutes(app: DiandanApp, services: KernelServices): void {
   app.get(
     '/v1/audit-log',
     {
-      preHandler: authorize(...ADMIN_ROLES),
+      preValidation: authorize(...ADMIN_ROLES),
       schema: {
         tags: ['audit'],
         operationId: 'listAuditRecords',

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { DomainError } from '../errors.js';
 import type { Actor } from './actor.js';
 import { hasRole } from './actor.js';
@@ -53,8 +53,12 @@ export function requireActor(request: FastifyRequest): Actor {
   return request.actor;
 }
 
-/** A preHandler that admits only callers holding one of `roles` (401 without a token, 403 without the role). */
-export function authorize(...roles: Role[]): preHandlerAsyncHookHandler {
+/**
+ * A route hook that admits only callers holding one of `roles` (401 without a token,
+ * 403 without the role). Use it as `preValidation`, so that who may call is decided
+ * before what was sent is checked: an anonymous caller learns nothing from a 400.
+ */
+export function authorize(...roles: Role[]): (request: FastifyRequest) => Promise<void> {
   return async (request) => {
     const actor = requireActor(request);
     if (roles.length > 0 && !hasRole(actor, roles)) {

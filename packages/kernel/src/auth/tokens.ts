@@ -1,6 +1,9 @@
 import { createRemoteJWKSet, jwtVerify, SignJWT, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { DomainError } from '../errors.js';
+import { REGION_CODE } from '../core/regions.js';
 import { isRole, type Role } from './roles.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** How bearer tokens are verified: a shared secret (HS256, development) or a JWKS URL (production). */
 export interface AuthConfig {
@@ -28,7 +31,9 @@ export interface TokenClaims {
 export type TokenVerifier = (token: string) => Promise<TokenClaims>;
 
 export function createTokenVerifier(config: AuthConfig): TokenVerifier {
+  // Tokens must expire: a leaked token without `exp` would be valid for ever.
   const options = {
+    requiredClaims: ['exp'],
     ...(config.issuer ? { issuer: config.issuer } : {}),
     ...(config.audience ? { audience: config.audience } : {}),
   };
@@ -55,6 +60,14 @@ export function createTokenVerifier(config: AuthConfig): TokenVerifier {
     if (typeof payload.sub !== 'string' || typeof payload.region !== 'string' || roles.length === 0) {
       throw new DomainError('unauthenticated', 'INVALID_TOKEN', 'The bearer token lacks `sub`, `region` or a known role');
     }
+    // Claims end up in queries: refuse shapes no record can have instead of failing in the database.
+    const malformed = [
+      /\u0000/.test(payload.sub) && 'sub',
+      !REGION_CODE.test(payload.region) && 'region',
+      typeof payload.unit === 'string' && !UUID.test(payload.unit) && 'unit',
+      typeof payload.supplier === 'string' && !UUID.test(payload.supplier) && 'supplier',
+    ].filter(Boolean);
+    if (malformed.length) throw new DomainError('unauthenticated', 'INVALID_TOKEN', `The bearer token has a malformed ${malformed.join(', ')} claim`);
     return {
       sub: payload.sub,
       roles,

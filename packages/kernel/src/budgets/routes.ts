@@ -31,7 +31,7 @@ export function budgetRoutes(app: DiandanApp, services: KernelServices): void {
   app.get(
     '/v1/budgets/:year',
     {
-      preHandler: authorize(...REGION_STAFF),
+      preValidation: authorize(...REGION_STAFF),
       schema: {
         tags: ['budgets'],
         operationId: 'listBudgets',
@@ -48,7 +48,7 @@ export function budgetRoutes(app: DiandanApp, services: KernelServices): void {
   app.get(
     '/v1/budgets/:year/:regionCode',
     {
-      preHandler: authorize(...REGION_STAFF),
+      preValidation: authorize(...REGION_STAFF),
       schema: {
         tags: ['budgets'],
         operationId: 'getBudget',
@@ -68,7 +68,7 @@ export function budgetRoutes(app: DiandanApp, services: KernelServices): void {
   app.put(
     '/v1/budgets/:year/:regionCode',
     {
-      preHandler: authorize(...REGION_STAFF),
+      preValidation: authorize(...REGION_STAFF),
       schema: {
         tags: ['budgets'],
         operationId: 'allocateBudget',

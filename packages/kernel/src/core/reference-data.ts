@@ -99,7 +99,7 @@ export class ReferenceData {
   /** A page of entries in configured order. */
   async list(page: PageRequest): Promise<PageOf<ReferenceEntry>> {
     const t = this.table;
-    const after = page.cursor ? decodeCursor(page.cursor, this.listName, 2) : undefined;
+    const after = page.cursor ? decodeCursor(page.cursor, this.listName, ['integer', 'text']) : undefined;
     const rows = await this.db
       .select()
       .from(t)

@@ -99,7 +99,7 @@ export class RegionService {
 
   /** All regions, optionally of one level, ordered by code. */
   async list(filter: { level?: string | undefined }, page: PageRequest): Promise<PageOf<Region>> {
-    const after = page.cursor ? String(decodeCursor(page.cursor, BY_CODE, 1)[0]) : undefined;
+    const after = page.cursor ? String(decodeCursor(page.cursor, BY_CODE, ['text'])[0]) : undefined;
     const rows = await this.db
       .select(listColumns)
       .from(regions)
@@ -114,7 +114,7 @@ export class RegionService {
   /** Direct children of a region, ordered by code. */
   async children(code: string, page: PageRequest): Promise<PageOf<Region>> {
     await this.requirePath(code);
-    const after = page.cursor ? String(decodeCursor(page.cursor, BY_CODE, 1)[0]) : undefined;
+    const after = page.cursor ? String(decodeCursor(page.cursor, BY_CODE, ['text'])[0]) : undefined;
     const rows = await this.db
       .select(listColumns)
       .from(regions)
@@ -140,7 +140,7 @@ export class RegionService {
   async subtree(code: string, options: { depth?: number | undefined }, page: PageRequest): Promise<PageOf<Region>> {
     const path = await this.requirePath(code);
     const base = path.split('/').filter(Boolean).length - 1;
-    const after = page.cursor ? String(decodeCursor(page.cursor, BY_PATH, 1)[0]) : undefined;
+    const after = page.cursor ? String(decodeCursor(page.cursor, BY_PATH, ['text'])[0]) : undefined;
     const rows = await this.db
       .select(listColumns)
       .from(regions)

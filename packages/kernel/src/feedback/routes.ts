@@ -30,7 +30,7 @@ export async function feedbackRoutes(app: DiandanApp, services: KernelServices, 
   app.post(
     '/v1/orders/:id/feedback-tokens',
     {
-      preHandler: authorize(),
+      preValidation: authorize(),
       schema: {
         tags: ['feedback'],
         operationId: 'mintFeedbackTokens',
@@ -77,7 +77,7 @@ export async function feedbackRoutes(app: DiandanApp, services: KernelServices, 
   app.get(
     '/v1/orders/:id/feedback-summary',
     {
-      preHandler: authorize(),
+      preValidation: authorize(),
       schema: {
         tags: ['feedback'],
         operationId: 'getFeedbackSummary',

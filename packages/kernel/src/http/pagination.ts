@@ -53,12 +53,28 @@ export function encodeCursor(list: string, key: readonly (string | number)[]): s
   return Buffer.from(JSON.stringify([list, ...key])).toString('base64url');
 }
 
-/** Decodes a cursor made by `encodeCursor` for `list`; a tampered or foreign one is a 400. */
-export function decodeCursor(cursor: string, list: string, arity: number): (string | number)[] {
+/** What one part of a cursor's key is: a record id, a piece of text or a number. */
+export type CursorKeyKind = 'uuid' | 'text' | 'integer';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+// A forged cursor must fail here, as a 400, not in the database as a 500.
+const KEY_CHECKS: Record<CursorKeyKind | 'any', (k: unknown) => boolean> = {
+  uuid: (k) => typeof k === 'string' && UUID.test(k),
+  text: (k) => typeof k === 'string' && !k.includes('\u0000'),
+  integer: (k) => Number.isSafeInteger(k),
+  any: (k) => (typeof k === 'string' && !k.includes('\u0000')) || (typeof k === 'number' && Number.isFinite(k)),
+};
+
+/**
+ * Decodes a cursor made by `encodeCursor` for `list`; a tampered or foreign one is a
+ * 400. `shape` is the number of key parts, or better the kind of each part.
+ */
+export function decodeCursor(cursor: string, list: string, shape: number | readonly CursorKeyKind[]): (string | number)[] {
+  const kinds = typeof shape === 'number' ? Array.from({ length: shape }, () => 'any' as const) : shape;
   try {
     const [tag, ...key] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
-    if (tag === list && key.length === arity && key.every((k) => typeof k === 'string' || typeof k === 'number')) {
-      return key;
+    if (tag === list && key.length === kinds.length && key.every((k, i) => KEY_CHECKS[kinds[i]!](k))) {
+      return key as (string | number)[];
     }
   } catch {
     // fall through

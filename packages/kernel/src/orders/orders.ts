@@ -169,7 +169,7 @@ export class OrderService {
     filter: { status?: OrderState | undefined; unitId?: string | undefined; awaitingMyApproval?: boolean | undefined },
     page: PageRequest,
   ): Promise<PageOf<Order>> {
-    const after = page.cursor ? String(decodeCursor(page.cursor, BY_ID, 1)[0]) : undefined;
+    const after = page.cursor ? String(decodeCursor(page.cursor, BY_ID, ['uuid'])[0]) : undefined;
     const isStaff = hasRole(actor, REGION_STAFF);
     const visibility = isStaff
       ? withinScope(regions.path, actor)
@@ -235,7 +235,7 @@ export class OrderService {
         case 'reject':
         case 'cancel': {
           to = nextState(orderLifecycle, status, action);
-          if (!input.reason) throw new DomainError('invalid', 'REASON_REQUIRED', `Say why the order is ${to}`);
+          if (!input.reason?.trim()) throw new DomainError('invalid', 'REASON_REQUIRED', `Say why the order is ${to}`);
           if (current.reservedAmount > 0) {
             await this.budgets.release(tx, current.regionCode, current.budgetYear, current.reservedAmount);
             update.reservedAmount = 0;
@@ -327,14 +327,18 @@ export class OrderService {
   }
 
   private checkActor(actor: Actor, order: Row, path: string, action: OrderAction): void {
-    const currentApprover = order.approvalChain[order.approvedSteps];
+    // Only an order climbing its chain has a current approver. On any other order,
+    // staff who see it get the lifecycle's answer (409), not a misleading 403.
+    const climbing = order.status === 'submitted' || order.status === 'approving';
+    const currentApprover = climbing ? order.approvalChain[order.approvedSteps] : undefined;
+    const isApprover = () => hasRole(actor, REGION_STAFF) && (!climbing || actor.region === currentApprover);
     const isSupplier = hasRole(actor, ['supplier']) && actor.supplierId === order.supplierId;
     const allowed = {
       submit: () => this.actsForUnit(actor, order.unitId, path),
       close: () => this.actsForUnit(actor, order.unitId, path),
       cancel: () => this.actsForUnit(actor, order.unitId, path),
-      approve: () => hasRole(actor, REGION_STAFF) && actor.region === currentApprover,
-      reject: () => hasRole(actor, REGION_STAFF) && actor.region === currentApprover,
+      approve: isApprover,
+      reject: isApprover,
       schedule: () => isSupplier,
       deliver: () => isSupplier || (hasRole(actor, ['unit-operator']) && actor.unitId === order.unitId),
     }[action]();

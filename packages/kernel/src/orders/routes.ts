@@ -64,7 +64,7 @@ export function orderRoutes(app: DiandanApp, services: KernelServices, db: Datab
   app.post(
     '/v1/orders',
     {
-      preHandler: authorize('unit-operator', 'city-admin', 'district-admin', 'street-operator', 'community-operator'),
+      preValidation: authorize('unit-operator', 'city-admin', 'district-admin', 'street-operator', 'community-operator'),
       schema: {
         tags: ['orders'],
         operationId: 'createOrder',
@@ -95,7 +95,7 @@ export function orderRoutes(app: DiandanApp, services: KernelServices, db: Datab
   app.get(
     '/v1/orders',
     {
-      preHandler: authorize(),
+      preValidation: authorize(),
       schema: {
         tags: ['orders'],
         operationId: 'listOrders',
@@ -116,7 +116,7 @@ export function orderRoutes(app: DiandanApp, services: KernelServices, db: Datab
   app.get(
     '/v1/orders/:id',
     {
-      preHandler: authorize(),
+      preValidation: authorize(),
       schema: {
         tags: ['orders'],
         operationId: 'getOrder',
@@ -137,7 +137,7 @@ export function orderRoutes(app: DiandanApp, services: KernelServices, db: Datab
     app.post(
       `/v1/orders/:id/${a.action}`,
       {
-        preHandler: authorize(),
+        preValidation: authorize(),
         schema: {
           tags: ['orders'],
           operationId: a.operationId,

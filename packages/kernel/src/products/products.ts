@@ -12,6 +12,7 @@ import { nextState } from '../workflow/state-machine.js';
 import { productDelisted, productListed, productSubmitted } from './hooks.js';
 import { EDITABLE_STATES, PRODUCT_ACTORS, productLifecycle, type ProductAction, type ProductState } from './lifecycle.js';
 import type { LibraryCache } from './list-cache.js';
+import { suppliers } from '../suppliers/schema.js';
 import { products, productVersions } from './schema.js';
 
 /** A link to a photo, video or document about the product. */
@@ -113,6 +114,8 @@ export class ProductService {
   /** A supplier drafts a product. References (category, groups, regions) must exist. */
   async create(tx: Executor, actor: Actor, content: ProductContent, requestId?: string): Promise<Product> {
     const supplierId = this.ownSupplier(actor);
+    const [own] = await tx.select({ id: suppliers.id }).from(suppliers).where(eq(suppliers.id, supplierId));
+    if (!own) throw new DomainError('forbidden', 'FORBIDDEN', `Supplier ${supplierId} of your token is not in the supplier directory`);
     await this.checkContent(content, tx);
     const [row] = await tx.insert(products).values({ ...content, supplierId }).returning();
     const product = toProduct(row!);
@@ -169,7 +172,7 @@ export class ProductService {
     filter: ProductFilter,
     page: PageRequest,
   ): Promise<PageOf<ProductSummary>> {
-    const after = page.cursor ? String(decodeCursor(page.cursor, BY_ID, 1)[0]) : undefined;
+    const after = page.cursor ? String(decodeCursor(page.cursor, BY_ID, ['uuid'])[0]) : undefined;
     const text = filter.q ? `%${escapeLike(filter.q)}%` : undefined;
     const rows = await this.db
       .select(summaryColumns)
@@ -246,7 +249,7 @@ export class ProductService {
       }
       if (current.version !== expectedVersion) throw stale();
       const to = nextState(productLifecycle, current.status as ProductState, action);
-      if (action === 'reject' && !options.reasons?.length) {
+      if (action === 'reject' && (!options.reasons?.length || options.reasons.some((r) => !r.trim()))) {
         throw new DomainError('invalid', 'REJECTION_REASONS_REQUIRED', 'Say why the product is rejected');
       }
       const [row] = await tx

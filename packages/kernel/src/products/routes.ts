@@ -80,7 +80,7 @@ export function productRoutes(app: DiandanApp, services: KernelServices, db: Dat
   app.post(
     '/v1/products',
     {
-      preHandler: authorize('supplier'),
+      preValidation: authorize('supplier'),
       schema: {
         tags: ['products'],
         operationId: 'createProduct',
@@ -104,7 +104,7 @@ export function productRoutes(app: DiandanApp, services: KernelServices, db: Dat
   app.get(
     '/v1/products',
     {
-      preHandler: authorize(),
+      preValidation: authorize(),
       schema: {
         tags: ['products'],
         operationId: 'searchProducts',
@@ -118,8 +118,8 @@ export function productRoutes(app: DiandanApp, services: KernelServices, db: Dat
           group: Type.Optional(Key),
           region: Type.Optional(Type.String({ maxLength: 32, description: 'Deliverable to this region' })),
           q: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'Text in title or summary' })),
-          costMin: Type.Optional(Type.Integer({ minimum: 0 })),
-          costMax: Type.Optional(Type.Integer({ minimum: 0 })),
+          costMin: Type.Optional(Type.Integer({ minimum: 0, maximum: 100_000_000 })),
+          costMax: Type.Optional(Type.Integer({ minimum: 0, maximum: 100_000_000 })),
           supplierId: Type.Optional(Type.String({ format: 'uuid' })),
         }),
         response: { 200: Page(ref(ProductSummarySchema), 'ProductPage'), ...problemResponses(401) },
@@ -131,7 +131,7 @@ export function productRoutes(app: DiandanApp, services: KernelServices, db: Dat
   app.get(
     '/v1/products/:id',
     {
-      preHandler: authorize(),
+      preValidation: authorize(),
       schema: {
         tags: ['products'],
         operationId: 'getProduct',
@@ -151,7 +151,7 @@ export function productRoutes(app: DiandanApp, services: KernelServices, db: Dat
   app.put(
     '/v1/products/:id',
     {
-      preHandler: authorize('supplier'),
+      preValidation: authorize('supplier'),
       schema: {
         tags: ['products'],
         operationId: 'updateProduct',
@@ -174,7 +174,7 @@ export function productRoutes(app: DiandanApp, services: KernelServices, db: Dat
     app.post(
       `/v1/products/:id/${t.path}`,
       {
-        preHandler: authorize(),
+        preValidation: authorize(),
         schema: {
           tags: ['products'],
           operationId: t.operationId,

@@ -41,7 +41,7 @@ export async function idempotentWrite<T>(
   }
   const scope = `${request.actor?.userId ?? 'anonymous'} ${request.method} ${request.routeOptions.url}`;
   const fingerprint = createHash('sha256')
-    .update(`${request.method} ${request.url}\n${JSON.stringify(request.body ?? null)}`)
+    .update(`${request.method} ${request.url}\n${canonicalJson(request.body ?? null)}`)
     .digest('hex');
 
   const outcome = await transaction(db, async (tx) => {
@@ -70,4 +70,14 @@ export async function idempotentWrite<T>(
   if (outcome.replayed) reply.header('idempotent-replayed', 'true');
   reply.code(outcome.status);
   return outcome.body;
+}
+
+/** JSON with object keys sorted, so that the same body with its keys reordered is the same request. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
 }

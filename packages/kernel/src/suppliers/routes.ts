@@ -22,7 +22,7 @@ export function supplierRoutes(app: DiandanApp, services: KernelServices, db: Da
   app.post(
     '/v1/suppliers',
     {
-      preHandler: authorize('city-admin'),
+      preValidation: authorize('city-admin'),
       schema: {
         tags: ['suppliers'],
         operationId: 'createSupplier',
@@ -43,7 +43,7 @@ export function supplierRoutes(app: DiandanApp, services: KernelServices, db: Da
   app.get(
     '/v1/suppliers',
     {
-      preHandler: authorize(),
+      preValidation: authorize(),
       schema: {
         tags: ['suppliers'],
         operationId: 'listSuppliers',
@@ -59,7 +59,7 @@ export function supplierRoutes(app: DiandanApp, services: KernelServices, db: Da
   app.get(
     '/v1/suppliers/:id',
     {
-      preHandler: authorize(),
+      preValidation: authorize(),
       schema: {
         tags: ['suppliers'],
         operationId: 'getSupplier',

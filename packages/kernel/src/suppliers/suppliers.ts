@@ -53,7 +53,7 @@ export class SupplierService {
   }
 
   async list(filter: { kind?: string | undefined; status?: string | undefined }, page: PageRequest): Promise<PageOf<Supplier>> {
-    const after = page.cursor ? String(decodeCursor(page.cursor, BY_ID, 1)[0]) : undefined;
+    const after = page.cursor ? String(decodeCursor(page.cursor, BY_ID, ['uuid'])[0]) : undefined;
     const rows = await this.db
       .select(columns)
       .from(suppliers)

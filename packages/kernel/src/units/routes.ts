@@ -36,7 +36,7 @@ export function unitRoutes(app: DiandanApp, services: KernelServices, db: Databa
   app.post(
     '/v1/units',
     {
-      preHandler: authorize(...REGION_STAFF),
+      preValidation: authorize(...REGION_STAFF),
       schema: {
         tags: ['units'],
         operationId: 'createUnit',
@@ -57,7 +57,7 @@ export function unitRoutes(app: DiandanApp, services: KernelServices, db: Databa
   app.get(
     '/v1/units',
     {
-      preHandler: authorize(),
+      preValidation: authorize(),
       schema: {
         tags: ['units'],
         operationId: 'listUnits',
@@ -77,7 +77,7 @@ export function unitRoutes(app: DiandanApp, services: KernelServices, db: Databa
   app.get(
     '/v1/units/:id',
     {
-      preHandler: authorize(),
+      preValidation: authorize(),
       schema: {
         tags: ['units'],
         operationId: 'getUnit',

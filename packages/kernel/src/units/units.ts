@@ -85,7 +85,7 @@ export class UnitService {
   ): Promise<PageOf<Unit>> {
     const below = filter.region ? await this.regionService.path(filter.region) : undefined;
     if (filter.region && !below) return { items: [], nextCursor: null };
-    const after = page.cursor ? String(decodeCursor(page.cursor, BY_ID, 1)[0]) : undefined;
+    const after = page.cursor ? String(decodeCursor(page.cursor, BY_ID, ['uuid'])[0]) : undefined;
     const rows = await this.db
       .select(columns)
       .from(units)

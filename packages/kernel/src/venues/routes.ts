@@ -32,7 +32,7 @@ export function venueRoutes(app: DiandanApp, services: KernelServices, db: Datab
   app.post(
     '/v1/venues',
     {
-      preHandler: authorize(...REGION_STAFF),
+      preValidation: authorize(...REGION_STAFF),
       schema: {
         tags: ['venues'],
         operationId: 'createVenue',
@@ -60,7 +60,7 @@ export function venueRoutes(app: DiandanApp, services: KernelServices, db: Datab
   app.get(
     '/v1/venues',
     {
-      preHandler: authorize(),
+      preValidation: authorize(),
       schema: {
         tags: ['venues'],
         operationId: 'listVenues',
@@ -70,7 +70,7 @@ export function venueRoutes(app: DiandanApp, services: KernelServices, db: Datab
           ...PageQuery.properties,
           region: Type.Optional(Type.String({ description: 'Only venues in this region’s subtree' })),
           kind: Type.Optional(VenueKind),
-          minCapacity: Type.Optional(Type.Integer({ minimum: 1 })),
+          minCapacity: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
         }),
         response: { 200: Page(ref(VenueSchema), 'VenuePage'), ...problemResponses(401) },
       },
@@ -81,7 +81,7 @@ export function venueRoutes(app: DiandanApp, services: KernelServices, db: Datab
   app.get(
     '/v1/venues/:id',
     {
-      preHandler: authorize(),
+      preValidation: authorize(),
       schema: {
         tags: ['venues'],
         operationId: 'getVenue',

@@ -86,7 +86,7 @@ export class VenueService {
   ): Promise<PageOf<Venue>> {
     const below = filter.region ? await this.regionService.path(filter.region) : undefined;
     if (filter.region && !below) return { items: [], nextCursor: null };
-    const after = page.cursor ? String(decodeCursor(page.cursor, BY_ID, 1)[0]) : undefined;
+    const after = page.cursor ? String(decodeCursor(page.cursor, BY_ID, ['uuid'])[0]) : undefined;
     const rows = await this.db
       .select({ venue: venues })
       .from(venues)
