@@ -62,7 +62,7 @@ export function createTokenVerifier(config: AuthConfig): TokenVerifier {
     }
     // Claims end up in queries: refuse shapes no record can have instead of failing in the database.
     const malformed = [
-      /\u0000/.test(payload.sub) && 'sub',
+      payload.sub.includes('\u0000') && 'sub',
       !REGION_CODE.test(payload.region) && 'region',
       typeof payload.unit === 'string' && !UUID.test(payload.unit) && 'unit',
       typeof payload.supplier === 'string' && !UUID.test(payload.supplier) && 'supplier',
