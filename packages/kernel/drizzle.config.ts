@@ -1,6 +1,6 @@
 import { defineConfig } from 'drizzle-kit';
 
-// `pnpm db:generate` writes a new migration into ./drizzle from src/core/schema.ts.
+// `pnpm db:generate` writes a new migration into ./drizzle from every src/**/schema.ts.
 export default defineConfig({
   dialect: 'postgresql',
   schema: './src/**/schema.ts',

@@ -75,6 +75,7 @@ export type { Product, ProductSummary, ProductContent, ProductFilter, MediaLink 
 export { productLifecycle, PRODUCT_STATES, PRODUCT_ACTORS } from './products/lifecycle.js';
 export type { ProductState, ProductAction } from './products/lifecycle.js';
 export { productSubmitted, productListed, productDelisted } from './products/hooks.js';
+export { LibraryCache, LIBRARY_CHANNEL } from './products/list-cache.js';
 export type { ProductEvent } from './products/hooks.js';
 export { defineStateMachine, nextState } from './workflow/state-machine.js';
 export { BudgetService } from './budgets/budgets.js';

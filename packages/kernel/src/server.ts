@@ -80,6 +80,9 @@ export async function createServer(deployment: Deployment, options: ServerOption
       tags: [...KERNEL_TAGS, ...plugins.flatMap((p) => p.tags ?? [])],
     });
     for (const p of plugins) for (const schema of p.schemas ?? []) app.addSchema(schema);
+    if (!deployment.auth?.secret && !deployment.auth?.jwksUrl) {
+      app.log.warn('no `auth` in the deployment: every route that needs a bearer token will answer 401');
+    }
     registerAuthentication(app, createTokenVerifier(deployment.auth ?? {}), (code) => kernel.services.regions.path(code));
     registerSystemRoutes(app, kernel);
     await registerApiReference(app);

@@ -175,6 +175,6 @@ export const kernel: PluginDefinition<typeof KernelConfigSchema, KernelServices>
     productRoutes(app, services, ctx.db);
     budgetRoutes(app, services);
     orderRoutes(app, services, ctx.db);
-    await feedbackRoutes(app, services, { perMinute: ctx.config.feedbackPerMinute });
+    await feedbackRoutes(app, services, ctx.db, { perMinute: ctx.config.feedbackPerMinute });
   },
 });

@@ -43,9 +43,10 @@ export interface DatabaseConnection {
   /**
    * Subscribes to a Postgres NOTIFY channel (on its own connection with postgres.js);
    * resolves to a function that unsubscribes. Notifications sent inside a transaction
-   * arrive when it commits, in every process listening.
+   * arrive when it commits, in every process listening. `onListen` runs whenever the
+   * subscription is (re)established: notifications sent while it was down are lost.
    */
-  listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>;
+  listen(channel: string, onNotify: (payload: string) => void, onListen?: () => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 
@@ -112,8 +113,8 @@ async function openPostgres(url: string, max: number): Promise<DatabaseConnectio
     ping: async () => {
       await client`select 1`;
     },
-    listen: async (channel, onNotify) => {
-      const subscription = await client.listen(channel, onNotify);
+    listen: async (channel, onNotify, onListen) => {
+      const subscription = await client.listen(channel, onNotify, onListen);
       return () => subscription.unlisten();
     },
     close: () => client.end({ timeout: 5 }),

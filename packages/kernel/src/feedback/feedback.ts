@@ -4,7 +4,7 @@ import type { AuditLog } from '../audit/audit-log.js';
 import type { Actor } from '../auth/actor.js';
 import type { RegionService } from '../core/regions.js';
 import type { ReferenceData } from '../core/reference-data.js';
-import { transaction, type Database } from '../db/database.js';
+import { transaction, type Database, type Executor } from '../db/database.js';
 import { DomainError, notFound } from '../errors.js';
 import type { HookBus } from '../hooks.js';
 import type { OrderService } from '../orders/orders.js';
@@ -49,24 +49,21 @@ export class FeedbackService {
    * Mints `count` single-use tokens for a delivered order; whoever may see the order
    * may mint them (its unit, its region's staff, its supplier).
    */
-  async mintTokens(actor: Actor, orderId: string, count: number, requestId?: string): Promise<string[]> {
-    const order = await this.orders.get(actor, orderId);
+  async mintTokens(tx: Executor, actor: Actor, orderId: string, count: number, requestId?: string): Promise<string[]> {
+    const order = await this.orders.get(actor, orderId, tx);
     if (order.status !== 'delivered' && order.status !== 'closed') {
       throw new DomainError('conflict', 'ORDER_NOT_DELIVERED', 'Feedback tokens exist only for delivered orders');
     }
     const tokens = Array.from({ length: count }, () => randomBytes(18).toString('base64url'));
-    const path = (await this.regions.path(order.regionCode))!;
-    await transaction(this.db, async (tx) => {
-      await tx.insert(feedbackTokens).values(tokens.map((t) => ({ tokenHash: hash(t), orderId })));
-      await this.audit.record(tx, {
-        actor,
-        entityType: 'order',
-        entityId: orderId,
-        action: 'feedback.mintTokens',
-        region: { code: order.regionCode, path },
-        after: { tokens: count },
-        requestId,
-      });
+    await tx.insert(feedbackTokens).values(tokens.map((t) => ({ tokenHash: hash(t), orderId })));
+    await this.audit.record(tx, {
+      actor,
+      entityType: 'order',
+      entityId: orderId,
+      action: 'feedback.mintTokens',
+      region: { code: order.regionCode, path: (await this.regions.path(order.regionCode, tx))! },
+      after: { tokens: count },
+      requestId,
     });
     return tokens;
   }

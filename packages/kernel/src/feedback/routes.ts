@@ -2,6 +2,8 @@ import rateLimit from '@fastify/rate-limit';
 import Type from 'typebox';
 import { authorize, BEARER, requireActor } from '../auth/http.js';
 import type { KernelServices } from '../core/plugin.js';
+import type { Database } from '../db/database.js';
+import { idempotentWrite } from '../safe-writes/idempotency.js';
 import { problemResponses } from '../http/problem.js';
 import { model, ref } from '../http/schemas.js';
 import type { DiandanApp } from '../plugin/define.js';
@@ -24,7 +26,12 @@ export const FeedbackSummarySchema = model(
 );
 
 /** Feedback (群众评价): tokens for a delivery, anonymous answers, the summary. */
-export async function feedbackRoutes(app: DiandanApp, services: KernelServices, options: { perMinute: number }): Promise<void> {
+export async function feedbackRoutes(
+  app: DiandanApp,
+  services: KernelServices,
+  db: Database,
+  options: { perMinute: number },
+): Promise<void> {
   await app.register(rateLimit, { global: false });
 
   app.post(
@@ -37,14 +44,16 @@ export async function feedbackRoutes(app: DiandanApp, services: KernelServices, 
         summary: 'Mint single-use feedback tokens for a delivered order (to print as links or QR codes)',
         security: BEARER,
         params: Type.Object({ id: Type.String({ format: 'uuid' }) }),
+        headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String()) }),
         body: Type.Object({ count: Type.Integer({ minimum: 1, maximum: 1000 }) }),
         response: { 201: Type.Object({ tokens: Type.Array(Type.String()) }), ...problemResponses(401, 404, 409) },
       },
     },
-    async (req, reply) => {
-      const tokens = await services.feedback.mintTokens(requireActor(req), req.params.id, req.body.count, req.id);
-      return reply.code(201).send({ tokens });
-    },
+    async (req, reply) =>
+      idempotentWrite(db, req, reply, async (tx) => ({
+        status: 201,
+        body: { tokens: await services.feedback.mintTokens(tx, requireActor(req), req.params.id, req.body.count, req.id) },
+      })),
   );
 
   app.post(
@@ -65,7 +74,7 @@ export async function feedbackRoutes(app: DiandanApp, services: KernelServices, 
           comment: Type.Optional(Type.String({ maxLength: 2000 })),
           respondentGroup: Type.Optional(Type.String({ maxLength: 60 })),
         }),
-        response: { 204: Type.Null(), ...problemResponses(404, 429) },
+        response: { 204: Type.Null(), ...problemResponses(404, 422, 429) },
       },
     },
     async (req, reply) => {

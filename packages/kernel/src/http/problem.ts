@@ -84,6 +84,7 @@ export function sendProblem(
     instance: reply.request.url.split('?')[0]!,
     ...extra,
   };
+  if (status === 401) reply.header('www-authenticate', 'Bearer');
   return reply.code(status).type(PROBLEM_CONTENT_TYPE).send(problem);
 }
 

@@ -10,8 +10,8 @@ type MachineAction = Exclude<OrderAction, 'approve'> | 'approveStep' | 'approveF
 /**
  * The order lifecycle (点单流程): a draft is submitted, climbs the approval chain one
  * level at a time (`approving` until the last level approves), is scheduled by the
- * supplier, delivered with a report, and closed. Any approver may reject with a
- * reason; the unit or its region's staff may cancel before delivery.
+ * supplier, delivered with a report, and closed. The approver of the current level
+ * may reject with a reason; the unit or its region's staff may cancel before delivery.
  */
 export const orderLifecycle = defineStateMachine<OrderState, MachineAction>({
   name: 'order',
@@ -29,7 +29,7 @@ export const orderLifecycle = defineStateMachine<OrderState, MachineAction>({
 });
 
 /**
- * Who may fire each action, in words (the rule itself is in `OrderService.mayAct`):
+ * Who may fire each action, in words (the rule itself is in `OrderService.checkActor`):
  * - submit, close, cancel: the ordering unit's operator, or staff whose subtree holds the unit;
  * - approve, reject: staff whose home region is the chain's current level;
  * - schedule: the product's supplier; deliver: the supplier or the ordering unit's operator.

@@ -152,8 +152,8 @@ export class OrderService {
   }
 
   /** One order, if the actor may see it (as if it did not exist otherwise). */
-  async get(actor: Actor, id: string): Promise<Order> {
-    const [row] = await this.db
+  async get(actor: Actor, id: string, db: Executor = this.db): Promise<Order> {
+    const [row] = await db
       .select({ order: orders, delivery: deliveries, path: regions.path })
       .from(orders)
       .innerJoin(regions, eq(regions.code, orders.regionCode))
@@ -305,6 +305,7 @@ export class OrderService {
     const proposed = await this.hooks.apply(orderApprovalChain, chain.length ? chain : [current.regionCode], {
       order: toOrder(current, null),
       unitRegionPath: unitPath,
+      tx,
     });
     if (proposed.length === 0) throw new DomainError('invalid', 'APPROVAL_CHAIN_EMPTY', 'The approval chain is empty');
     for (const code of proposed) {

@@ -29,7 +29,12 @@ export class LibraryCache<T> {
 
   /** Starts listening for other processes' changes. */
   async connect(connection: Pick<DatabaseConnection, 'listen'>): Promise<void> {
-    this.unlisten = await connection.listen(LIBRARY_CHANNEL, () => this.clear());
+    // Also clear on every (re)connection: changes made while it was down went unheard.
+    this.unlisten = await connection.listen(
+      LIBRARY_CHANNEL,
+      () => this.clear(),
+      () => this.clear(),
+    );
   }
 
   async close(): Promise<void> {

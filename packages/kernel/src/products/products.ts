@@ -284,10 +284,25 @@ export class ProductService {
   }
 
   /** The listed product at its current content version, for ordering; 404 otherwise. */
+  /**
+   * The listed product, for ordering inside `tx`. The product and supplier rows are
+   * share-locked (drizzle cannot name one table in `for share of`), so a delist
+   * racing the order waits for it (or the order waits for the delist and then finds
+   * the product gone). A suspended supplier's products cannot be ordered.
+   */
   async listed(tx: Executor, id: string): Promise<ProductSummary> {
-    const [row] = await tx.select(summaryColumns).from(products).where(and(eq(products.id, id), eq(products.status, 'listed')));
+    const [row] = await tx
+      .select({ ...summaryColumns, supplierStatus: suppliers.status })
+      .from(products)
+      .innerJoin(suppliers, eq(suppliers.id, products.supplierId))
+      .where(and(eq(products.id, id), eq(products.status, 'listed')))
+      .for('share');
     if (!row) throw notFound('PRODUCT_NOT_FOUND', `Product ${id} is not in the library`);
-    return row as ProductSummary;
+    if (row.supplierStatus !== 'active') {
+      throw new DomainError('conflict', 'SUPPLIER_SUSPENDED', `The supplier of product ${id} is suspended; it cannot be ordered now`);
+    }
+    const { supplierStatus: _status, ...product } = row;
+    return product as ProductSummary;
   }
 
   private canSee(actor: Actor, status: ProductState, supplierId: string): boolean {

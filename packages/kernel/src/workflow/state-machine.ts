@@ -27,7 +27,7 @@ export function nextState<S extends string, A extends string>(machine: StateMach
     throw new DomainError(
       'conflict',
       'INVALID_TRANSITION',
-      `A ${machine.name} that is ${from} cannot be ${action === 'submit' ? 'submitted' : `given "${action}"`}; allowed from: ${t.from.join(', ')}`,
+      `This ${machine.name} is ${from}: it cannot be ${action === 'submit' ? 'submitted' : `given "${action}"`}; allowed from: ${t.from.join(', ')}`,
       { state: from, action, allowedFrom: [...t.from] },
     );
   }
