@@ -39,8 +39,7 @@ export class BudgetService {
 
   /** A region's budget; 404 when there is none or the region is outside the actor's scope. */
   async get(actor: Actor, regionCode: string, year: number): Promise<Budget> {
-    const path = await this.regions.path(regionCode);
-    if (!path || !inScope(actor, path)) throw notFound('REGION_NOT_FOUND', `Region ${regionCode} does not exist`);
+    await this.regions.pathInScope(regionCode, actor);
     return this.read(this.db, regionCode, year);
   }
 

@@ -168,6 +168,16 @@ export class RegionService {
     return row?.path;
   }
 
+  /**
+   * The path of a region inside the actor's subtree; `REGION_NOT_FOUND` when it does not
+   * exist or lies outside (out-of-scope regions answer as if they did not exist).
+   */
+  async pathInScope(code: string, scope: { readonly regionPath: string }, db: Executor = this.db): Promise<string> {
+    const path = await this.path(code, db);
+    if (!path || !path.startsWith(scope.regionPath)) throw regionNotFound(code);
+    return path;
+  }
+
   /** The top of the tree (the city), or undefined before any region is imported. */
   async root(db: Executor = this.db): Promise<{ code: string; path: string } | undefined> {
     const [row] = await db

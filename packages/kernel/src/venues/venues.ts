@@ -1,5 +1,5 @@
 import { and, asc, eq, gt, gte } from 'drizzle-orm';
-import { inScope, type Actor } from '../auth/actor.js';
+import type { Actor } from '../auth/actor.js';
 import { withinScope } from '../auth/scope.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { regions } from '../core/schema.js';
@@ -47,8 +47,7 @@ export class VenueService {
 
   /** Creates a venue in a region of the actor's subtree (any other region is "not found"). */
   async create(tx: Executor, actor: Actor, input: VenueInput, requestId?: string): Promise<Venue> {
-    const path = await this.regionService.path(input.regionCode, tx);
-    if (!path || !inScope(actor, path)) throw notFound('REGION_NOT_FOUND', `Region ${input.regionCode} does not exist`);
+    const path = await this.regionService.pathInScope(input.regionCode, actor, tx);
     const { location, ...rest } = input;
     const [row] = await tx
       .insert(venues)
