@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { and, avg, count, eq, isNull, sql } from 'drizzle-orm';
 import type { AuditLog } from '../audit/audit-log.js';
-import type { Actor } from '../auth/actor.js';
+import { hasRole, type Actor } from '../auth/actor.js';
+import { REGION_STAFF } from '../auth/roles.js';
 import type { RegionService } from '../core/regions.js';
 import type { ReferenceData } from '../core/reference-data.js';
 import { transaction, type Database, type Executor } from '../db/database.js';
@@ -46,11 +47,17 @@ export class FeedbackService {
   ) {}
 
   /**
-   * Mints `count` single-use tokens for a delivered order; whoever may see the order
-   * may mint them (its unit, its region's staff, its supplier).
+   * Mints `count` single-use tokens for a delivered order: its unit's operator or
+   * staff of a region over it (not the supplier).
    */
   async mintTokens(tx: Executor, actor: Actor, orderId: string, count: number, requestId?: string): Promise<string[]> {
     const order = await this.orders.get(actor, orderId, tx);
+    // Tokens go to the audience through the ordering unit; a supplier minting them
+    // could rate its own delivery.
+    const mayMint = (hasRole(actor, ['unit-operator']) && actor.unitId === order.unitId) || hasRole(actor, REGION_STAFF);
+    if (!mayMint) {
+      throw new DomainError('forbidden', 'FORBIDDEN', 'Feedback tokens are handed out by the ordering unit or its region’s staff');
+    }
     if (order.status !== 'delivered' && order.status !== 'closed') {
       throw new DomainError('conflict', 'ORDER_NOT_DELIVERED', 'Feedback tokens exist only for delivered orders');
     }
