@@ -1,4 +1,4 @@
-import { and, desc, eq, lt, sql } from 'drizzle-orm';
+import { and, desc, eq, lt, sql, type SQL } from 'drizzle-orm';
 import type { Database, Executor } from '../db/database.js';
 import { decodeCursor, toPage, type PageOf, type PageRequest } from '../http/pagination.js';
 import { auditLog } from './schema.js';
@@ -51,19 +51,23 @@ export class AuditLog {
 
   /** Records `entry` inside the caller's transaction, so it commits or rolls back with the change. */
   async record(tx: Executor, entry: AuditEntry): Promise<void> {
-    await tx.insert(auditLog).values({
-      actorId: entry.actor.userId,
-      actorRoles: [...entry.actor.roles],
-      actorRegion: entry.actor.region ?? null,
-      entityType: entry.entityType,
-      entityId: entry.entityId,
-      action: entry.action,
-      regionCode: entry.region?.code ?? null,
-      regionPath: entry.region?.path ?? null,
-      before: entry.before ?? null,
-      after: entry.after ?? null,
-      requestId: entry.requestId ?? null,
-    });
+    await tx.insert(auditLog).values(auditRow(entry));
+  }
+
+  /**
+   * SQL recording `entry` once per row of `source` (`insert … select … from <source>`),
+   * for writes done in a single statement whose CTE `source` yields a row only when
+   * the change happened (see `orders/placement.ts`).
+   */
+  recordSql(entry: AuditEntry, source: SQL): SQL {
+    const r = auditRow(entry);
+    const json = (value: unknown) => (value === null ? null : JSON.stringify(value));
+    return sql`insert into ${auditLog}
+        (actor_id, actor_roles, actor_region, entity_type, entity_id, action, region_code, region_path, before, after, request_id)
+      select ${r.actorId}::text, array(select jsonb_array_elements_text(${JSON.stringify(r.actorRoles)}::jsonb)),
+        ${r.actorRegion}::text, ${r.entityType}::text, ${r.entityId}::text, ${r.action}::text, ${r.regionCode}::text,
+        ${r.regionPath}::text, ${json(r.before)}::jsonb, ${json(r.after)}::jsonb, ${r.requestId}::text
+      from ${source}`;
   }
 
   /**
@@ -104,4 +108,21 @@ export class AuditLog {
       requestId: r.requestId,
     }));
   }
+}
+
+/** The audit row for `entry`. */
+function auditRow(entry: AuditEntry) {
+  return {
+    actorId: entry.actor.userId,
+    actorRoles: [...entry.actor.roles],
+    actorRegion: entry.actor.region ?? null,
+    entityType: entry.entityType,
+    entityId: entry.entityId,
+    action: entry.action,
+    regionCode: entry.region?.code ?? null,
+    regionPath: entry.region?.path ?? null,
+    before: entry.before ?? null,
+    after: entry.after ?? null,
+    requestId: entry.requestId ?? null,
+  } satisfies typeof auditLog.$inferInsert;
 }

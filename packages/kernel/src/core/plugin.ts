@@ -143,7 +143,7 @@ export const kernel: PluginDefinition<typeof KernelConfigSchema, KernelServices>
     const products = new ProductService(ctx.db, regions, groups, cats, audit, ctx.hooks, libraryCache);
     const budgets = new BudgetService(ctx.db, regions, audit);
     const topLevel = ctx.config.approvalTopLevel ?? (levels.includes('district') ? 'district' : levels[0]!);
-    const orders = new OrderService(ctx.db, regions, units, venues, products, budgets, audit, ctx.hooks, topLevel, levels);
+    const orders = new OrderService(ctx.db, regions, budgets, audit, ctx.hooks, topLevel, levels);
     return {
       regions,
       audit,
@@ -174,7 +174,7 @@ export const kernel: PluginDefinition<typeof KernelConfigSchema, KernelServices>
     supplierRoutes(app, services, ctx.db);
     productRoutes(app, services, ctx.db);
     budgetRoutes(app, services);
-    orderRoutes(app, services, ctx.db);
+    orderRoutes(app, services);
     await feedbackRoutes(app, services, ctx.db, { perMinute: ctx.config.feedbackPerMinute });
   },
 });

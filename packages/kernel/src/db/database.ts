@@ -1,6 +1,6 @@
 import { PGlite } from '@electric-sql/pglite';
 import type { SQLWrapper } from 'drizzle-orm';
-import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
+import { PgDialect, type PgDatabase, type PgQueryResultHKT, type PgTransaction } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
@@ -132,12 +132,28 @@ export function redact(url: string): string {
   }
 }
 
+const dialect = new PgDialect();
+
 /**
  * Runs a raw statement and returns its rows, papering over the drivers' different
  * result shapes (postgres.js returns an array, PGlite an object with `rows`).
+ *
+ * `options.prepare` runs it as a prepared statement: on PostgreSQL the text is parsed
+ * and planned once per connection and each later run is a single round trip (drizzle
+ * leaves ad-hoc queries unprepared, and postgres.js then asks the server for the
+ * parameter types first — two round trips per query). Use it for hot statements
+ * whose text does not vary with the input (a fixed set of texts per connection).
  */
-export async function queryRows<T extends Record<string, unknown>>(db: Executor, query: SQLWrapper): Promise<T[]> {
-  const result = (await db.execute(query)) as unknown as T[] | { rows: T[] };
+export async function queryRows<T extends Record<string, unknown>>(
+  db: Executor,
+  query: SQLWrapper,
+  options: { prepare?: string } = {},
+): Promise<T[]> {
+  const result = (
+    options.prepare === undefined
+      ? await db.execute(query)
+      : await db._.session.prepareQuery(dialect.sqlToQuery(query.getSQL()), undefined, options.prepare, false).execute()
+  ) as unknown as T[] | { rows: T[] };
   return Array.isArray(result) ? result : result.rows;
 }
 

@@ -10,10 +10,8 @@ import { transaction, type Database, type Executor } from '../db/database.js';
 import { DomainError, notFound } from '../errors.js';
 import type { EventHook, HookBus } from '../hooks.js';
 import { decodeCursor, toPage, type PageOf, type PageRequest } from '../http/pagination.js';
-import type { ProductService } from '../products/products.js';
 import { stale } from '../safe-writes/etag.js';
-import type { UnitService } from '../units/units.js';
-import type { VenueService } from '../venues/venues.js';
+import { storedResponse, type IdempotencyClaim, type StoredResponse } from '../safe-writes/idempotency.js';
 import { nextState } from '../workflow/state-machine.js';
 import {
   orderApprovalChain,
@@ -27,6 +25,8 @@ import {
   type OrderEvent,
 } from './hooks.js';
 import { orderLifecycle, type OrderAction, type OrderState } from './lifecycle.js';
+import * as placement from './placement.js';
+import { actsForUnit } from './placement.js';
 import { deliveries, orders } from './schema.js';
 
 /** The delivery report of a delivered order. */
@@ -100,9 +100,6 @@ export class OrderService {
   constructor(
     private readonly db: Database,
     private readonly regions: RegionService,
-    private readonly units: UnitService,
-    private readonly venues: VenueService,
-    private readonly products: ProductService,
     private readonly budgets: BudgetService,
     private readonly audit: AuditLog,
     private readonly hooks: HookBus,
@@ -110,45 +107,47 @@ export class OrderService {
     private readonly levels: readonly string[],
   ) {}
 
-  /** A unit (its operator, or staff over it) drafts an order for a listed product that serves its region. */
-  async create(tx: Executor, actor: Actor, input: OrderInput, requestId?: string): Promise<Order> {
-    if (input.windowStart > input.windowEnd) {
-      throw new DomainError('invalid', 'ORDER_INVALID', 'windowStart is after windowEnd');
+  private readonly facts = new placement.PlacementFacts();
+
+  /**
+   * A unit (its operator, or staff over it) drafts an order for a listed product that
+   * serves its region. With an idempotency `claim`, a retry gets `{ replay }`: the
+   * response stored by the first attempt (the route answers with it).
+   */
+  async place(
+    actor: Actor,
+    input: OrderInput,
+    options: { claim?: IdempotencyClaim | undefined; requestId?: string | undefined } = {},
+  ): Promise<{ order: Order } | { replay: StoredResponse | undefined }> {
+    const { claim, requestId } = options;
+    let context = await this.facts.get(this.db, input);
+    // Round again only when facts changed under us: remembered ones that went stale, or
+    // a product relisted with new content between reading and writing.
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      let drafted: placement.DraftedOrder;
+      try {
+        drafted = placement.checkPlacement(actor, input, context);
+      } catch (error) {
+        if (context.remembered) {
+          context = await this.facts.read(this.db, input);
+          continue;
+        }
+        // A retry of an order placed before the world changed still gets its first answer.
+        const stored = claim && (await storedResponse(this.db, claim));
+        if (stored) return { replay: stored };
+        throw error;
+      }
+      const outcome = await placement.write(this.db, this.audit, actor, drafted, claim, requestId);
+      if (outcome.placed) return { order: drafted.order };
+      // The facts held but the key was taken: a concurrent duplicate, committed by now.
+      if (outcome.current) return { replay: await storedResponse(this.db, claim!) };
+      context = await this.facts.read(this.db, input);
     }
-    const unit = await this.units.get(actor, input.unitId, tx);
-    const unitPath = await this.pathOf(unit.regionCode, tx);
-    if (!this.actsForUnit(actor, unit.id, unitPath)) throw notFound('UNIT_NOT_FOUND', `Unit ${input.unitId} does not exist`);
-    const venue = await this.venues.get(actor, input.venueId, tx);
-    if (input.expectedAudience > venue.capacity) {
-      throw new DomainError('invalid', 'VENUE_TOO_SMALL', `Venue ${venue.name} holds ${venue.capacity}, not ${input.expectedAudience}`);
-    }
-    const product = await this.products.listed(tx, input.productId);
-    if (!product.serviceableRegions.some((code) => unitPath.split('/').includes(code))) {
-      throw new DomainError('invalid', 'PRODUCT_NOT_SERVED_HERE', `Product ${product.title} is not delivered to region ${unit.regionCode}`);
-    }
-    const [row] = await tx
-      .insert(orders)
-      .values({
-        ...input,
-        regionCode: unit.regionCode,
-        productContentVersion: product.contentVersion,
-        supplierId: product.supplierId,
-        cost: product.costPerSession,
-        budgetYear: Number(input.windowStart.slice(0, 4)),
-        createdBy: actor.userId,
-      })
-      .returning();
-    const order = toOrder(row!, null);
-    await this.audit.record(tx, {
-      actor,
-      entityType: 'order',
-      entityId: order.id,
-      action: 'order.create',
-      region: { code: order.regionCode, path: unitPath },
-      after: order,
-      requestId,
-    });
-    return order;
+    throw new DomainError(
+      'conflict',
+      'PLACEMENT_CONFLICT',
+      'The unit, venue or product changed while the order was being placed; try again',
+    );
   }
 
   /** One order, if the actor may see it (as if it did not exist otherwise). */
@@ -323,10 +322,6 @@ export class OrderService {
     );
   }
 
-  private actsForUnit(actor: Actor, unitId: string, unitPath: string): boolean {
-    return (hasRole(actor, ['unit-operator']) && actor.unitId === unitId) || (hasRole(actor, REGION_STAFF) && inScope(actor, unitPath));
-  }
-
   private checkActor(actor: Actor, order: Row, path: string, action: OrderAction): void {
     // Only an order climbing its chain has a current approver. On any other order,
     // staff who see it get the lifecycle's answer (409), not a misleading 403.
@@ -335,9 +330,9 @@ export class OrderService {
     const isApprover = () => hasRole(actor, REGION_STAFF) && (!climbing || actor.region === currentApprover);
     const isSupplier = hasRole(actor, ['supplier']) && actor.supplierId === order.supplierId;
     const allowed = {
-      submit: () => this.actsForUnit(actor, order.unitId, path),
-      close: () => this.actsForUnit(actor, order.unitId, path),
-      cancel: () => this.actsForUnit(actor, order.unitId, path),
+      submit: () => actsForUnit(actor, order.unitId, path),
+      close: () => actsForUnit(actor, order.unitId, path),
+      cancel: () => actsForUnit(actor, order.unitId, path),
       approve: isApprover,
       reject: isApprover,
       schedule: () => isSupplier,

@@ -1,13 +1,13 @@
 import Type from 'typebox';
 import { authorize, BEARER, requireActor } from '../auth/http.js';
 import type { KernelServices } from '../core/plugin.js';
-import type { Database } from '../db/database.js';
 import { Page, PageQuery, pageRequest } from '../http/pagination.js';
 import { problemResponses } from '../http/problem.js';
 import { model, ref } from '../http/schemas.js';
 import type { DiandanApp } from '../plugin/define.js';
 import { expectedVersion, sendVersion } from '../safe-writes/etag.js';
-import { idempotentWrite } from '../safe-writes/idempotency.js';
+import { idempotencyClaim, replay } from '../safe-writes/idempotency.js';
+import type { Order } from './orders.js';
 import { ORDER_ACTORS, ORDER_STATES, type OrderAction } from './lifecycle.js';
 
 const Day = Type.String({ format: 'date', description: 'YYYY-MM-DD' });
@@ -60,7 +60,7 @@ const ACTIONS: { action: OrderAction; operationId: string; summary: string; body
 ];
 
 /** Orders (点单) and their lifecycle. */
-export function orderRoutes(app: DiandanApp, services: KernelServices, db: Database): void {
+export function orderRoutes(app: DiandanApp, services: KernelServices): void {
   app.post(
     '/v1/orders',
     {
@@ -83,10 +83,14 @@ export function orderRoutes(app: DiandanApp, services: KernelServices, db: Datab
       },
     },
     async (req, reply) => {
-      const order = await idempotentWrite(db, req, reply, async (tx) => ({
-        status: 201,
-        body: await services.orders.create(tx, requireActor(req), req.body, req.id),
-      }));
+      const claim = idempotencyClaim(req);
+      const placed = await services.orders.place(requireActor(req), req.body, { claim, requestId: req.id });
+      let order: Order;
+      if ('replay' in placed) order = replay(reply, claim!, placed.replay);
+      else {
+        order = placed.order;
+        reply.code(201);
+      }
       sendVersion(reply, order.version);
       return order;
     },

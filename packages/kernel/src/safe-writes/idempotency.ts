@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { and, eq } from 'drizzle-orm';
+import { and, eq, sql, type SQL } from 'drizzle-orm';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { transaction, type Database, type Transaction } from '../db/database.js';
+import { transaction, type Database, type Executor, type Transaction } from '../db/database.js';
 import { DomainError } from '../errors.js';
 import { idempotencyKeys } from './schema.js';
 
@@ -11,7 +11,75 @@ export interface WriteResult<T> {
   readonly body: T;
 }
 
+/** A request's `Idempotency-Key`, with what identifies the request it was first sent with. */
+export interface IdempotencyClaim {
+  /** Caller, method and route: the same key from another caller or route is another key. */
+  readonly scope: string;
+  readonly key: string;
+  /** sha256 of method, URL and body (keys sorted). */
+  readonly fingerprint: string;
+}
+
+/** A response stored under a key, as read back. */
+export interface StoredResponse {
+  readonly fingerprint: string;
+  readonly status: number;
+  readonly response: unknown;
+}
+
 const KEY = /^[\x21-\x7e]{1,255}$/;
+
+/** The request's idempotency claim, or undefined when it sent no `Idempotency-Key`. */
+export function idempotencyClaim(request: FastifyRequest): IdempotencyClaim | undefined {
+  const header = request.headers['idempotency-key'];
+  if (header === undefined) return undefined;
+  const key = Array.isArray(header) ? header[0]! : header;
+  if (!KEY.test(key)) {
+    throw new DomainError('bad_request', 'INVALID_IDEMPOTENCY_KEY', 'Idempotency-Key must be 1–255 visible ASCII characters');
+  }
+  return {
+    scope: `${request.actor?.userId ?? 'anonymous'} ${request.method} ${request.routeOptions.url}`,
+    key,
+    fingerprint: createHash('sha256')
+      .update(`${request.method} ${request.url}\n${canonicalJson(request.body ?? null)}`)
+      .digest('hex'),
+  };
+}
+
+/**
+ * Answers a retry with the stored response (and `Idempotency-Replayed: true`), or
+ * refuses a key first used with a different request (422 IDEMPOTENCY_KEY_REUSED).
+ */
+export function replay<T>(reply: FastifyReply, claim: IdempotencyClaim, stored: StoredResponse | undefined): T {
+  if (stored?.fingerprint !== claim.fingerprint) {
+    throw new DomainError('invalid', 'IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with a different request');
+  }
+  reply.header('idempotent-replayed', 'true');
+  reply.code(stored.status);
+  return stored.response as T;
+}
+
+/** The response stored under `claim`'s key, if a write with it has committed. */
+export async function storedResponse(db: Executor, claim: IdempotencyClaim): Promise<StoredResponse | undefined> {
+  const [stored] = await db
+    .select({ fingerprint: idempotencyKeys.fingerprint, status: idempotencyKeys.status, response: idempotencyKeys.response })
+    .from(idempotencyKeys)
+    .where(and(eq(idempotencyKeys.scope, claim.scope), eq(idempotencyKeys.key, claim.key)));
+  return stored;
+}
+
+/**
+ * SQL that claims `claim`'s key with its final response, for writes done in a single
+ * statement (see `orders/placement.ts`): `insert … select … from <source> on conflict
+ * do nothing returning 1`. It inserts one row per row of `source` (use a source of at
+ * most one row), and returns nothing when the key is taken — after waiting for the
+ * transaction that took it to commit or roll back.
+ */
+export function claimKeySql(claim: IdempotencyClaim, result: WriteResult<unknown>, source: SQL): SQL {
+  return sql`insert into ${idempotencyKeys} (scope, key, fingerprint, status, response)
+    select ${claim.scope}, ${claim.key}, ${claim.fingerprint}, ${result.status}, ${JSON.stringify(result.body)}::jsonb from ${source}
+    on conflict do nothing returning 1`;
+}
 
 /**
  * Runs a creating write in one transaction, at most once per `Idempotency-Key`.
@@ -29,45 +97,30 @@ export async function idempotentWrite<T>(
   reply: FastifyReply,
   work: (tx: Transaction) => Promise<WriteResult<T>>,
 ): Promise<T> {
-  const header = request.headers['idempotency-key'];
-  if (header === undefined) {
+  const claim = idempotencyClaim(request);
+  if (!claim) {
     const result = await transaction(db, work);
     reply.code(result.status);
     return result.body;
   }
-  const key = Array.isArray(header) ? header[0]! : header;
-  if (!KEY.test(key)) {
-    throw new DomainError('bad_request', 'INVALID_IDEMPOTENCY_KEY', 'Idempotency-Key must be 1–255 visible ASCII characters');
-  }
-  const scope = `${request.actor?.userId ?? 'anonymous'} ${request.method} ${request.routeOptions.url}`;
-  const fingerprint = createHash('sha256')
-    .update(`${request.method} ${request.url}\n${canonicalJson(request.body ?? null)}`)
-    .digest('hex');
-
-  const outcome = await transaction(db, async (tx) => {
+  const outcome = await transaction(db, async (tx): Promise<{ stored: StoredResponse | undefined } | WriteResult<T>> => {
     const claimed = await tx
       .insert(idempotencyKeys)
-      .values({ scope, key, fingerprint, status: 0, response: {} })
+      .values({ ...claim, status: 0, response: {} })
       .onConflictDoNothing()
       .returning({ key: idempotencyKeys.key });
     if (claimed.length === 0) {
-      const [stored] = await tx
-        .select()
-        .from(idempotencyKeys)
-        .where(and(eq(idempotencyKeys.scope, scope), eq(idempotencyKeys.key, key)));
-      if (!stored || stored.fingerprint !== fingerprint) {
-        throw new DomainError('invalid', 'IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with a different request');
-      }
-      return { replayed: true, status: stored.status, body: stored.response as T };
+      // The row exists and has committed (we waited for it): a retry.
+      return { stored: await storedResponse(tx, claim) };
     }
     const result = await work(tx);
     await tx
       .update(idempotencyKeys)
       .set({ status: result.status, response: result.body as object })
-      .where(and(eq(idempotencyKeys.scope, scope), eq(idempotencyKeys.key, key)));
-    return { replayed: false, ...result };
+      .where(and(eq(idempotencyKeys.scope, claim.scope), eq(idempotencyKeys.key, claim.key)));
+    return result;
   });
-  if (outcome.replayed) reply.header('idempotent-replayed', 'true');
+  if ('stored' in outcome) return replay(reply, claim, outcome.stored);
   reply.code(outcome.status);
   return outcome.body;
 }
