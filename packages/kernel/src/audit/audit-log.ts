@@ -55,18 +55,15 @@ export class AuditLog {
   }
 
   /**
-   * SQL recording `entry` once per row of `source` (`insert … select … from <source>`),
-   * for writes done in a single statement whose CTE `source` yields a row only when
-   * the change happened (see `orders/placement.ts`).
+   * SQL recording one entry per row of `source`, for writes done in a single statement
+   * (see `orders/placement.ts`). `source` yields the columns `actor_id, actor_roles,
+   * actor_region, entity_type, entity_id, action, region_code, region_path, before,
+   * after, request_id`.
    */
-  recordSql(entry: AuditEntry, source: SQL): SQL {
-    const r = auditRow(entry);
-    const json = (value: unknown) => (value === null ? null : JSON.stringify(value));
+  recordAllSql(source: SQL): SQL {
     return sql`insert into ${auditLog}
         (actor_id, actor_roles, actor_region, entity_type, entity_id, action, region_code, region_path, before, after, request_id)
-      select ${r.actorId}::text, array(select jsonb_array_elements_text(${JSON.stringify(r.actorRoles)}::jsonb)),
-        ${r.actorRegion}::text, ${r.entityType}::text, ${r.entityId}::text, ${r.action}::text, ${r.regionCode}::text,
-        ${r.regionPath}::text, ${json(r.before)}::jsonb, ${json(r.after)}::jsonb, ${r.requestId}::text
+      select actor_id, actor_roles, actor_region, entity_type, entity_id, action, region_code, region_path, before, after, request_id
       from ${source}`;
   }
 

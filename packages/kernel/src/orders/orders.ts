@@ -105,9 +105,12 @@ export class OrderService {
     private readonly hooks: HookBus,
     private readonly approvalTopLevel: string,
     private readonly levels: readonly string[],
-  ) {}
+  ) {
+    this.writer = new placement.OrderWriter(db, audit);
+  }
 
   private readonly facts = new placement.PlacementFacts();
+  private readonly writer: placement.OrderWriter;
 
   /**
    * A unit (its operator, or staff over it) drafts an order for a listed product that
@@ -137,7 +140,7 @@ export class OrderService {
         if (stored) return { replay: stored };
         throw error;
       }
-      const outcome = await placement.write(this.db, this.audit, actor, drafted, claim, requestId);
+      const outcome = await this.writer.write(actor, drafted, claim, requestId);
       if (outcome.placed) return { order: drafted.order };
       // The facts held but the key was taken: a concurrent duplicate, committed by now.
       if (outcome.current) return { replay: await storedResponse(this.db, claim!) };

@@ -7,7 +7,7 @@ import { regions } from '../core/schema.js';
 import { queryRows, type Executor } from '../db/database.js';
 import { DomainError, notFound } from '../errors.js';
 import { products } from '../products/schema.js';
-import { claimKeySql, type IdempotencyClaim } from '../safe-writes/idempotency.js';
+import { claimKeysSql, type IdempotencyClaim } from '../safe-writes/idempotency.js';
 import { suppliers } from '../suppliers/schema.js';
 import { units } from '../units/schema.js';
 import { venues } from '../venues/schema.js';
@@ -204,55 +204,123 @@ export interface WriteOutcome {
   placed: boolean;
 }
 
+/** One order waiting to be written, with who places it and how to answer. */
+interface PendingWrite {
+  actor: Actor;
+  drafted: DraftedOrder;
+  claim: IdempotencyClaim | undefined;
+  requestId: string | undefined;
+  settle: { resolve: (outcome: WriteOutcome) => void; reject: (error: unknown) => void };
+}
+
+/** The most orders written by one statement. */
+const BATCH = 64;
+
 /**
- * Writes the drafted order, its audit record and (with a key) the stored response,
- * in one statement — if every fact the rules used still holds.
+ * Writes drafted orders, each with its audit record and (with a key) its stored
+ * response, if every fact its rules used still holds.
+ *
+ * Orders drafted in the same turn of the event loop are written together by one
+ * statement: under load, most of the cost of a placement is the round trip and the
+ * commit, not the rows. Each order still gets its own outcome — a stale fact or a
+ * taken key skips that order only. If the statement fails as a whole (it should not:
+ * the facts were checked), each order is written again on its own so that one bad
+ * order cannot fail the others.
  */
-export async function write(
-  db: Executor,
-  audit: AuditLog,
-  actor: Actor,
-  drafted: DraftedOrder,
-  claim: IdempotencyClaim | undefined,
-  requestId: string | undefined,
-): Promise<WriteOutcome> {
-  const { order, unitPath, venueRegion } = drafted;
-  const [outcome] = await queryRows<WriteOutcome & Record<string, unknown>>(
-    db,
-    sql`with facts as (
-          select p.id from ${products} p join ${suppliers} s on s.id = p.supplier_id
-          where p.id = ${order.productId}::uuid and p.status = 'listed'
-            and p.content_version = ${order.productContentVersion}::integer and s.status = 'active'
-            and exists (select from ${units} u where u.id = ${order.unitId}::uuid and u.region_code = ${order.regionCode}::text)
-            and exists (select from ${venues} v where v.id = ${order.venueId}::uuid and v.region_code = ${venueRegion}::text
-                          and v.capacity >= ${order.expectedAudience}::integer)
-          for share of p
-        ),
-        claim as (${claim ? claimKeySql(claim, { status: 201, body: order }, sql`facts`) : sql`select 1 from facts`}),
-        placed as (
-          insert into ${orders} (id, unit_id, region_code, product_id, product_content_version, supplier_id, venue_id,
-            window_start, window_end, expected_audience, cost, budget_year, status, approval_chain, approved_steps, version, created_by)
-          select ${order.id}::uuid, ${order.unitId}::uuid, ${order.regionCode}::text, ${order.productId}::uuid,
-            ${order.productContentVersion}::integer, ${order.supplierId}::uuid, ${order.venueId}::uuid,
-            ${order.windowStart}::date, ${order.windowEnd}::date, ${order.expectedAudience}::integer, ${order.cost}::integer,
-            ${order.budgetYear}::integer, ${order.status}::text, '{}'::text[], 0, ${order.version}::integer, ${actor.userId}::text
-          from claim
-          returning id
-        ),
-        audited as (${audit.recordSql(
-          {
-            actor,
-            entityType: 'order',
-            entityId: order.id,
-            action: 'order.create',
-            region: { code: order.regionCode, path: unitPath },
-            after: order,
-            requestId,
-          },
-          sql`placed`,
-        )})
-        select exists (select from facts) as current, exists (select from placed) as placed`,
-    { prepare: claim ? 'orders.place.write-with-key' : 'orders.place.write' },
-  );
-  return outcome!;
+export class OrderWriter {
+  private pending: PendingWrite[] = [];
+
+  constructor(
+    private readonly db: Executor,
+    private readonly audit: AuditLog,
+  ) {}
+
+  write(actor: Actor, drafted: DraftedOrder, claim: IdempotencyClaim | undefined, requestId: string | undefined): Promise<WriteOutcome> {
+    return new Promise((resolve, reject) => {
+      if (this.pending.length === 0) setImmediate(() => this.flush());
+      this.pending.push({ actor, drafted, claim, requestId, settle: { resolve, reject } });
+      if (this.pending.length >= BATCH) this.flush();
+    });
+  }
+
+  private flush(): void {
+    const batch = this.pending;
+    if (batch.length === 0) return;
+    this.pending = [];
+    this.writeBatch(batch).catch((error: unknown) => {
+      if (batch.length === 1) batch[0]!.settle.reject(error);
+      else for (const one of batch) this.writeBatch([one]).catch(one.settle.reject);
+    });
+  }
+
+  private async writeBatch(batch: PendingWrite[]): Promise<void> {
+    const rows = batch.map(({ actor, drafted: { order, unitPath, venueRegion }, claim, requestId }, n) => ({
+      n,
+      id: order.id,
+      unit_id: order.unitId,
+      region_code: order.regionCode,
+      region_path: unitPath,
+      product_id: order.productId,
+      product_content_version: order.productContentVersion,
+      supplier_id: order.supplierId,
+      venue_id: order.venueId,
+      venue_region: venueRegion,
+      window_start: order.windowStart,
+      window_end: order.windowEnd,
+      expected_audience: order.expectedAudience,
+      cost: order.cost,
+      budget_year: order.budgetYear,
+      status: order.status,
+      version: order.version,
+      actor_id: actor.userId,
+      actor_roles: actor.roles,
+      actor_region: actor.region,
+      request_id: requestId ?? null,
+      scope: claim?.scope ?? null,
+      key: claim?.key ?? null,
+      fingerprint: claim?.fingerprint ?? null,
+      body: order,
+    }));
+    const outcomes = await queryRows<{ n: number; current: boolean; placed: boolean }>(
+      this.db,
+      sql`with input as (
+            select * from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as i(
+              n integer, id uuid, unit_id uuid, region_code text, region_path text, product_id uuid,
+              product_content_version integer, supplier_id uuid, venue_id uuid, venue_region text,
+              window_start date, window_end date, expected_audience integer, cost integer, budget_year integer,
+              status text, version integer, actor_id text, actor_roles text[], actor_region text, request_id text,
+              scope text, key text, fingerprint text, body jsonb)
+          ),
+          facts as (
+            select i.* from input i
+            join ${products} p on p.id = i.product_id and p.status = 'listed' and p.content_version = i.product_content_version
+            join ${suppliers} s on s.id = p.supplier_id and s.status = 'active'
+            where exists (select from ${units} u where u.id = i.unit_id and u.region_code = i.region_code)
+              and exists (select from ${venues} v where v.id = i.venue_id and v.region_code = i.venue_region
+                            and v.capacity >= i.expected_audience)
+            for share of p
+          ),
+          claimed as (${claimKeysSql(sql`(select scope, key, fingerprint, 201 as status, body as response from facts where key is not null order by scope, key) as f`)}),
+          placed as (
+            insert into ${orders} (id, unit_id, region_code, product_id, product_content_version, supplier_id, venue_id,
+              window_start, window_end, expected_audience, cost, budget_year, status, approval_chain, approved_steps,
+              version, created_by)
+            select id, unit_id, region_code, product_id, product_content_version, supplier_id, venue_id,
+              window_start, window_end, expected_audience, cost, budget_year, status, '{}', 0, version, actor_id
+            from facts f
+            where f.key is null or exists (select from claimed c where c.scope = f.scope and c.key = f.key)
+            returning id
+          ),
+          audited as (${this.audit.recordAllSql(sql`(
+            select f.actor_id, f.actor_roles, f.actor_region, 'order' as entity_type, f.id::text as entity_id,
+              'order.create' as action, f.region_code, f.region_path, null::jsonb as before, f.body as after, f.request_id
+            from facts f join placed using (id)) as a`)})
+          select i.n,
+            exists (select from facts f where f.n = i.n) as current,
+            exists (select from placed p where p.id = i.id) as placed
+          from input i`,
+      { prepare: 'orders.place.write' },
+    );
+    for (const { n, current, placed } of outcomes) batch[n]!.settle.resolve({ current, placed });
+  }
 }

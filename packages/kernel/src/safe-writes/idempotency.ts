@@ -69,16 +69,16 @@ export async function storedResponse(db: Executor, claim: IdempotencyClaim): Pro
 }
 
 /**
- * SQL that claims `claim`'s key with its final response, for writes done in a single
+ * SQL that claims keys with their final responses, for writes done in a single
  * statement (see `orders/placement.ts`): `insert … select … from <source> on conflict
- * do nothing returning 1`. It inserts one row per row of `source` (use a source of at
- * most one row), and returns nothing when the key is taken — after waiting for the
- * transaction that took it to commit or roll back.
+ * do nothing returning scope, key`. `source` yields the columns `scope, key,
+ * fingerprint, status, response`. A key that is taken is not returned — after waiting
+ * for the transaction that took it to commit or roll back.
  */
-export function claimKeySql(claim: IdempotencyClaim, result: WriteResult<unknown>, source: SQL): SQL {
+export function claimKeysSql(source: SQL): SQL {
   return sql`insert into ${idempotencyKeys} (scope, key, fingerprint, status, response)
-    select ${claim.scope}, ${claim.key}, ${claim.fingerprint}, ${result.status}, ${JSON.stringify(result.body)}::jsonb from ${source}
-    on conflict do nothing returning 1`;
+    select scope, key, fingerprint, status, response from ${source}
+    on conflict do nothing returning scope, key`;
 }
 
 /**
