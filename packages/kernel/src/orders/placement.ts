@@ -308,7 +308,8 @@ export class OrderWriter {
             select id, unit_id, region_code, product_id, product_content_version, supplier_id, venue_id,
               window_start, window_end, expected_audience, cost, budget_year, status, '{}', 0, version, actor_id
             from facts f
-            where f.key is null or exists (select from claimed c where c.scope = f.scope and c.key = f.key)
+            -- The claim that went in is the one whose response is this order (one key may come twice).
+            where f.key is null or exists (select from claimed c where (c.response->>'id')::uuid = f.id)
             returning id
           ),
           audited as (${this.audit.recordAllSql(sql`(

@@ -71,14 +71,15 @@ export async function storedResponse(db: Executor, claim: IdempotencyClaim): Pro
 /**
  * SQL that claims keys with their final responses, for writes done in a single
  * statement (see `orders/placement.ts`): `insert … select … from <source> on conflict
- * do nothing returning scope, key`. `source` yields the columns `scope, key,
- * fingerprint, status, response`. A key that is taken is not returned — after waiting
- * for the transaction that took it to commit or roll back.
+ * do nothing returning scope, key, response`. `source` yields the columns `scope,
+ * key, fingerprint, status, response`. A key that is taken is not returned — after
+ * waiting for the transaction that took it to commit or roll back — and when `source`
+ * holds one key twice, only one of its rows is: tell them apart by `response`.
  */
 export function claimKeysSql(source: SQL): SQL {
   return sql`insert into ${idempotencyKeys} (scope, key, fingerprint, status, response)
     select scope, key, fingerprint, status, response from ${source}
-    on conflict do nothing returning scope, key`;
+    on conflict do nothing returning scope, key, response`;
 }
 
 /**
