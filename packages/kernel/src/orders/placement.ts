@@ -15,21 +15,25 @@ import type { Order, OrderInput } from './orders.js';
 import { orders } from './schema.js';
 
 /*
- * Placing an order (点单) is the hot write of the platform. It costs one statement
- * in the common case, instead of a dozen builder queries in a transaction:
+ * Placing an order (点单) is the hot write of the platform. In the common case it
+ * costs a share of one statement, instead of a dozen builder queries in a transaction:
  *
  * 1. `PlacementFacts` gives what the rules need about the unit, the venue and the
  *    product — from memory when this process has seen them before, otherwise in one
  *    query.
  * 2. `checkPlacement` applies the rules in plain code and drafts the order.
- * 3. `write` is one statement, so one transaction. It first re-checks in the database
- *    every fact the rules used (the unit's and the venue's region, the venue's
- *    capacity, the product listed at the same content version, its supplier active),
- *    share-locking the product row so a racing delist waits for it. Only if they all
- *    hold does it claim the idempotency key with the final response (a concurrent
- *    duplicate waits on that row, then writes nothing), insert the order and its
- *    audit record. So remembered facts can be stale, but never wrongly used: a stale
- *    fact makes the write do nothing, and the caller reads afresh and tries again.
+ * 3. `OrderWriter` writes the orders drafted in the same turn of the event loop with
+ *    one statement, so one transaction and one commit. For each order it first
+ *    re-checks in the database every fact the rules used (the unit's and the venue's
+ *    region, the venue's capacity, the product listed at the same content version,
+ *    its supplier active), share-locking the product row so a racing delist waits.
+ *    Only if they all hold does it claim the order's idempotency key with the final
+ *    response (a concurrent duplicate waits on that row, then writes nothing), insert
+ *    the order and its audit record. So remembered facts can be stale but are never
+ *    wrongly used: a stale fact makes the write skip that order, and `OrderService.
+ *    place` reads afresh and tries again.
+ *
+ * No cross-process invalidation is needed: every process re-checks at write time.
  */
 
 /** What the rules of placement read about the unit, venue and product of an order. */

@@ -79,7 +79,7 @@ export function orderRoutes(app: DiandanApp, services: KernelServices): void {
           windowEnd: Day,
           expectedAudience: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
         }),
-        response: { 201: ref(OrderSchema), ...problemResponses(401, 403, 404, 422) },
+        response: { 201: ref(OrderSchema), ...problemResponses(401, 403, 404, 409, 422) },
       },
     },
     async (req, reply) => {
