@@ -75,7 +75,14 @@ await app.listen({ port: 0, host: '127.0.0.1' });
 const base = `http://127.0.0.1:${app.server.address().port}`;
 const token = (claims) => signDevelopmentToken(secret, claims);
 const unitAuth = `Bearer ${await token({ sub: 'bench-unit', roles: ['unit-operator'], region: '440103001001', unit: unit.id })}`;
-const [product] = (await app.inject({ url: '/v1/products?limit=1', headers: { authorization: unitAuth } })).json().items;
+// Orders go round all 1,800 listed products, so each product's first order reads its
+// facts from the database and later ones find them remembered (src/orders/placement.ts).
+const listed = [];
+for (let cursor = ''; cursor !== null; ) {
+  const page = (await app.inject({ url: `/v1/products?limit=100${cursor && `&cursor=${cursor}`}`, headers: { authorization: unitAuth } })).json();
+  listed.push(...page.items.map((p) => p.id));
+  cursor = page.nextCursor;
+}
 
 console.log(`HTTP on PostgreSQL — ${connections} connections, ${seconds} s each, autocannon in the same process`);
 const baseline = await run('hello world', `http://127.0.0.1:${hello.server.address().port}/`);
@@ -107,7 +114,7 @@ const place = await run('order placement', `${base}/v1/orders`, {
         headers: { ...req.headers, 'idempotency-key': `bench-${process.pid}-${n++}` },
         body: JSON.stringify({
           unitId: unit.id,
-          productId: product.id,
+          productId: listed[n % listed.length],
           venueId: venue.id,
           windowStart: '2027-05-01',
           windowEnd: '2027-05-31',

@@ -57,7 +57,7 @@ export { authorize, requireActor, BEARER } from './auth/http.js';
 export { withinScope } from './auth/scope.js';
 export { AuditLog, SYSTEM_ACTOR } from './audit/audit-log.js';
 export type { AuditActor, AuditEntry, AuditRecord } from './audit/audit-log.js';
-export { idempotentWrite } from './safe-writes/idempotency.js';
+export { idempotentWrite, IdempotencyKeyRetention } from './safe-writes/idempotency.js';
 export type { WriteResult } from './safe-writes/idempotency.js';
 export { etagOf, sendVersion, expectedVersion, stale } from './safe-writes/etag.js';
 export { UnitService } from './units/units.js';

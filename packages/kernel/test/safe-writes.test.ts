@@ -180,6 +180,29 @@ describe('Idempotency-Key on creating POSTs', () => {
   });
 });
 
+describe(`how long a key is remembered (${testDriver()})`, () => {
+  it('forgets responses older than idempotencyKeyHours (24 by default): the same key is then a new request', async () => {
+    const body = { regionCode: '440103001', name: '过期键单位', kind: 'school' };
+    const first = await post(liwanAdmin, '/v1/units', body, 'key-expiring');
+    const recent = await post(liwanAdmin, '/v1/units', { ...body, name: '新鲜键单位' }, 'key-recent');
+    // As if the first request had been made 25 hours ago.
+    await rows(sql`update kernel.idempotency_keys set created_at = now() - interval '25 hours' where key = 'key-expiring'`);
+
+    const retention = app.diandan.services.idempotencyKeys;
+    expect(retention.hours).toBe(24);
+    expect(await retention.purge()).toBe(1);
+    expect(await storedKeys('key-expiring')).toBe(0);
+
+    const again = await post(liwanAdmin, '/v1/units', body, 'key-expiring');
+    expect(again.status).toBe(201);
+    expect(again.replayed).toBeUndefined();
+    expect(again.body.id).not.toBe(first.body.id);
+    const replay = await post(liwanAdmin, '/v1/units', { ...body, name: '新鲜键单位' }, 'key-recent');
+    expect(replay.replayed).toBe('true');
+    expect(replay.body.id).toBe(recent.body.id);
+  });
+});
+
 describe('the audit log is append-only', () => {
   const snapshot = () => rows(sql`select * from kernel.audit_log order by id`);
 

@@ -17,6 +17,7 @@ import { venueRoutes, VenueSchema } from '../venues/routes.js';
 import { SupplierService } from '../suppliers/suppliers.js';
 import { supplierRoutes, SupplierSchema } from '../suppliers/routes.js';
 import { ProductService, type ProductSummary } from '../products/products.js';
+import { IdempotencyKeyRetention } from '../safe-writes/idempotency.js';
 import { LibraryCache } from '../products/list-cache.js';
 import { productRoutes, ProductSchema, ProductSummarySchema } from '../products/routes.js';
 import { BudgetService } from '../budgets/budgets.js';
@@ -43,6 +44,8 @@ export const KernelConfigSchema = Type.Object({
   approvalTopLevel: Type.Optional(Type.String()),
   /** Anonymous feedback submissions accepted per client address and minute. */
   feedbackPerMinute: Type.Integer({ minimum: 1, default: 30 }),
+  /** How long a response stays stored under its `Idempotency-Key`, in hours; a retry after that is a new request. */
+  idempotencyKeyHours: Type.Integer({ minimum: 1, default: 24 }),
 });
 
 /**
@@ -94,6 +97,8 @@ export interface KernelServices {
   readonly feedback: FeedbackService;
   /** The read cache of library searches (see list-cache.ts). */
   readonly libraryCache: LibraryCache<ProductSummary>;
+  /** Forgets responses stored under idempotency keys after `idempotencyKeyHours`. */
+  readonly idempotencyKeys: IdempotencyKeyRetention;
   readonly populationGroups: ReferenceData;
   readonly categories: ReferenceData;
   readonly deployment: {
@@ -155,6 +160,7 @@ export const kernel: PluginDefinition<typeof KernelConfigSchema, KernelServices>
       orders,
       feedback: new FeedbackService(ctx.db, orders, regions, groups, audit, ctx.hooks),
       libraryCache,
+      idempotencyKeys: new IdempotencyKeyRetention(ctx.db, ctx.config.idempotencyKeyHours),
       populationGroups: groups,
       categories: cats,
       deployment: {
@@ -165,7 +171,11 @@ export const kernel: PluginDefinition<typeof KernelConfigSchema, KernelServices>
       },
     };
   },
-  close: (_ctx, services) => services.libraryCache.close(),
+  ready: (ctx, services) => services.idempotencyKeys.start(ctx.log),
+  close: async (_ctx, services) => {
+    services.idempotencyKeys.stop();
+    await services.libraryCache.close();
+  },
   async routes(app, ctx, services) {
     kernelRoutes(app, ctx, services);
     auditRoutes(app, services);

@@ -69,7 +69,7 @@ interface ProductFacts {
 }
 
 /** How many of each kind of record a process remembers (oldest forgotten first). */
-const REMEMBERED = 5_000;
+const REMEMBERED = 20_000;
 
 /** Facts about units, venues and orderable products, remembered between orders. */
 export class PlacementFacts {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { and, eq, sql, type SQL } from 'drizzle-orm';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import { and, eq, lt, sql, type SQL } from 'drizzle-orm';
+import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify';
 import { transaction, type Database, type Executor, type Transaction } from '../db/database.js';
 import { DomainError } from '../errors.js';
 import { idempotencyKeys } from './schema.js';
@@ -134,4 +134,42 @@ function canonicalJson(value: unknown): string {
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
   }
   return JSON.stringify(value);
+}
+
+/**
+ * Forgets stored responses after `hours`, so the key table does not grow for ever: a
+ * client retries within seconds or minutes, not days. After that, the same key is a
+ * new request. Every process purges at start and then hourly; purges are idempotent.
+ */
+export class IdempotencyKeyRetention {
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly db: Database,
+    readonly hours: number,
+  ) {}
+
+  /** Deletes the keys older than the retention; returns how many. */
+  async purge(): Promise<number> {
+    const deleted = await this.db
+      .delete(idempotencyKeys)
+      .where(lt(idempotencyKeys.createdAt, sql`now() - make_interval(hours => ${this.hours}::integer)`))
+      .returning({ key: idempotencyKeys.key });
+    return deleted.length;
+  }
+
+  /** Purges now and then every hour until `stop()`; failures are logged, never thrown. */
+  async start(log: FastifyBaseLogger): Promise<void> {
+    const run = () =>
+      this.purge().then(
+        (n) => void (n > 0 && log.info({ purged: n }, 'idempotency keys past retention deleted')),
+        (err: unknown) => log.warn({ err }, 'purging idempotency keys failed; will try again in an hour'),
+      );
+    await run();
+    this.timer = setInterval(() => void run(), 60 * 60 * 1000).unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
 }
