@@ -26,7 +26,6 @@ import {
 } from './hooks.js';
 import { orderLifecycle, type OrderAction, type OrderState } from './lifecycle.js';
 import * as placement from './placement.js';
-import { actsForUnit } from './placement.js';
 import { deliveries, orders } from './schema.js';
 
 /** The delivery report of a delivered order. */
@@ -333,9 +332,9 @@ export class OrderService {
     const isApprover = () => hasRole(actor, REGION_STAFF) && (!climbing || actor.region === currentApprover);
     const isSupplier = hasRole(actor, ['supplier']) && actor.supplierId === order.supplierId;
     const allowed = {
-      submit: () => actsForUnit(actor, order.unitId, path),
-      close: () => actsForUnit(actor, order.unitId, path),
-      cancel: () => actsForUnit(actor, order.unitId, path),
+      submit: () => placement.actsForUnit(actor, order.unitId, path),
+      close: () => placement.actsForUnit(actor, order.unitId, path),
+      cancel: () => placement.actsForUnit(actor, order.unitId, path),
       approve: isApprover,
       reject: isApprover,
       schedule: () => isSupplier,

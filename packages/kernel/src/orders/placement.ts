@@ -68,6 +68,23 @@ interface ProductFacts {
   supplierStatus: string;
 }
 
+/** A row of the facts query: a record's columns are null when it does not exist. */
+type FactsRow = {
+  unitRegion: string | null;
+  unitPath: string | null;
+  venueName: string | null;
+  venueCapacity: number | null;
+  venueRegion: string | null;
+  venuePath: string | null;
+  productStatus: string | null;
+  productTitle: string | null;
+  contentVersion: number | null;
+  cost: number | null;
+  supplierId: string | null;
+  serviceableRegions: string[] | null;
+  supplierStatus: string | null;
+};
+
 /** How many of each kind of record a process remembers (oldest forgotten first). */
 const REMEMBERED = 20_000;
 
@@ -88,7 +105,7 @@ export class PlacementFacts {
 
   /** Reads the facts for `input` in one query, and remembers what exists (and products that can be ordered). */
   async read(db: Executor, input: OrderInput): Promise<PlacementContext> {
-    const [row] = await queryRows<Record<string, unknown>>(
+    const [r] = await queryRows<FactsRow>(
       db,
       sql`select u.region_code as "unitRegion", ur.path as "unitPath",
             v.name as "venueName", v.capacity as "venueCapacity", v.region_code as "venueRegion", vr.path as "venuePath",
@@ -104,22 +121,23 @@ export class PlacementFacts {
           left join ${suppliers} s on s.id = p.supplier_id`,
       { prepare: 'orders.place.read-facts' },
     );
-    const r = row as Record<string, never>;
+    // One row always: the query selects from a single empty row and left-joins the rest.
+    const { unitPath, venuePath, productStatus, ...f } = r!;
     const context: PlacementContext = {
-      unit: r.unitPath === null ? undefined : { regionCode: r.unitRegion, path: r.unitPath },
+      unit: unitPath === null ? undefined : { regionCode: f.unitRegion!, path: unitPath },
       venue:
-        r.venuePath === null ? undefined : { name: r.venueName, capacity: r.venueCapacity, regionCode: r.venueRegion, path: r.venuePath },
+        venuePath === null ? undefined : { name: f.venueName!, capacity: f.venueCapacity!, regionCode: f.venueRegion!, path: venuePath },
       product:
-        r.productStatus === null
+        productStatus === null
           ? undefined
           : {
-              status: r.productStatus,
-              title: r.productTitle,
-              contentVersion: r.contentVersion,
-              cost: r.cost,
-              supplierId: r.supplierId,
-              serviceableRegions: r.serviceableRegions,
-              supplierStatus: r.supplierStatus,
+              status: productStatus,
+              title: f.productTitle!,
+              contentVersion: f.contentVersion!,
+              cost: f.cost!,
+              supplierId: f.supplierId!,
+              serviceableRegions: f.serviceableRegions!,
+              supplierStatus: f.supplierStatus!,
             },
       remembered: false,
     };

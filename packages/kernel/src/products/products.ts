@@ -283,7 +283,6 @@ export class ProductService {
     return result;
   }
 
-  /** The listed product at its current content version, for ordering; 404 otherwise. */
   /**
    * The listed product, for ordering inside `tx`. The product and supplier rows are
    * share-locked (drizzle cannot name one table in `for share of`), so a delist
