@@ -25,7 +25,7 @@ export type { ResolvedPlugin } from './plugin/resolve.js';
 export { createHook, createFilter, on, filter, HookBus, HookHandlerError } from './hooks.js';
 export type { EventHook, FilterHook, EventHandler, FilterHandler, HookFailure, HookMeta, HookRegistration, EventMode } from './hooks.js';
 
-export { openDatabase, transaction, queryRows, pgErrorCode, redact } from './db/database.js';
+export { openDatabase, transaction, queryRows, prepareRows, pgErrorCode, redact } from './db/database.js';
 export type { Database, DatabaseConfig, DatabaseConnection, Executor, Transaction } from './db/database.js';
 export { migrate, MIGRATIONS_SCHEMA } from './db/migrate.js';
 export type { MigrationReport, MigrationSource } from './db/migrate.js';

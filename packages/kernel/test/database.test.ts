@@ -2,6 +2,7 @@ import {
   DiandanStartupError,
   openDatabase,
   pgErrorCode,
+  prepareRows,
   queryRows,
   redact,
   transaction,
@@ -31,6 +32,28 @@ const countEntries = async () =>
 describe('openDatabase', () => {
   it('opens the driver the test run uses', () => {
     expect(connection.driver).toBe(testDriver());
+  });
+});
+
+describe('prepareRows', () => {
+  it('runs one prepared statement many times with different values, inside and outside a transaction', async () => {
+    await queryRows(connection.db, sql`delete from entries`);
+    const insert = prepareRows<{ id: number; label: string }>(
+      connection.db,
+      'test.insert-entry',
+      sql`insert into entries (id, label) values (${sql.placeholder('id')}, ${sql.placeholder('label')}) returning id, label`,
+    );
+    expect(await Promise.all([1, 2, 3].map((id) => insert({ id, label: `第${id}条` })))).toEqual([
+      [{ id: 1, label: '第1条' }],
+      [{ id: 2, label: '第2条' }],
+      [{ id: 3, label: '第3条' }],
+    ]);
+    await transaction(connection.db, async (tx) => {
+      const byLabel = prepareRows<{ id: number }>(tx, 'test.entry-by-label', sql`select id from entries where label = ${sql.placeholder('label')}`);
+      expect(await byLabel({ label: '第2条' })).toEqual([{ id: 2 }]);
+      expect(await byLabel({ label: '没有' })).toEqual([]);
+    });
+    await expect(insert({ id: 1, label: 'duplicate' })).rejects.toSatisfy((e: unknown) => pgErrorCode(e) === '23505');
   });
 });
 

@@ -132,29 +132,36 @@ export function redact(url: string): string {
   }
 }
 
-const dialect = new PgDialect();
-
 /**
  * Runs a raw statement and returns its rows, papering over the drivers' different
  * result shapes (postgres.js returns an array, PGlite an object with `rows`).
- *
- * `options.prepare` runs it as a prepared statement: on PostgreSQL the text is parsed
- * and planned once per connection and each later run is a single round trip (drizzle
- * leaves ad-hoc queries unprepared, and postgres.js then asks the server for the
- * parameter types first — two round trips per query). Use it for hot statements
- * whose text does not vary with the input (a fixed set of texts per connection).
  */
-export async function queryRows<T extends Record<string, unknown>>(
+export async function queryRows<T extends Record<string, unknown>>(db: Executor, query: SQLWrapper): Promise<T[]> {
+  return rowsOf<T>(await db.execute(query));
+}
+
+const dialect = new PgDialect();
+
+/**
+ * Prepares a raw statement once and returns a function that runs it with values for
+ * its `sql.placeholder(name)`s. The text is built once, and on PostgreSQL it is parsed
+ * and planned once per connection: each run is then a single round trip. (drizzle
+ * leaves ad-hoc queries unprepared, and postgres.js then asks the server for the
+ * parameter types before every run — two round trips.) For hot statements; `name`
+ * must be unique per statement.
+ */
+export function prepareRows<T extends Record<string, unknown>>(
   db: Executor,
+  name: string,
   query: SQLWrapper,
-  options: { prepare?: string } = {},
-): Promise<T[]> {
-  const result = (
-    options.prepare === undefined
-      ? await db.execute(query)
-      : await db._.session.prepareQuery(dialect.sqlToQuery(query.getSQL()), undefined, options.prepare, false).execute()
-  ) as unknown as T[] | { rows: T[] };
-  return Array.isArray(result) ? result : result.rows;
+): (values: Record<string, unknown>) => Promise<T[]> {
+  const prepared = db._.session.prepareQuery(dialect.sqlToQuery(query.getSQL()), undefined, name, false);
+  return async (values) => rowsOf<T>(await prepared.execute(values));
+}
+
+function rowsOf<T>(result: unknown): T[] {
+  const r = result as T[] | { rows: T[] };
+  return Array.isArray(r) ? r : r.rows;
 }
 
 /** Postgres error codes worth retrying a whole transaction for. */

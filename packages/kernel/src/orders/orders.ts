@@ -105,10 +105,11 @@ export class OrderService {
     private readonly approvalTopLevel: string,
     private readonly levels: readonly string[],
   ) {
+    this.facts = new placement.PlacementFacts(db);
     this.writer = new placement.OrderWriter(db, audit);
   }
 
-  private readonly facts = new placement.PlacementFacts();
+  private readonly facts: placement.PlacementFacts;
   private readonly writer: placement.OrderWriter;
 
   /**
@@ -122,7 +123,7 @@ export class OrderService {
     options: { claim?: IdempotencyClaim | undefined; requestId?: string | undefined } = {},
   ): Promise<{ order: Order } | { replay: StoredResponse | undefined }> {
     const { claim, requestId } = options;
-    let context = await this.facts.get(this.db, input);
+    let context = await this.facts.get(input);
     // Round again only when facts changed under us: remembered ones that went stale, or
     // a product relisted with new content between reading and writing.
     for (let attempt = 1; attempt <= 3; attempt++) {
@@ -131,7 +132,7 @@ export class OrderService {
         drafted = placement.checkPlacement(actor, input, context);
       } catch (error) {
         if (context.remembered) {
-          context = await this.facts.read(this.db, input);
+          context = await this.facts.read(input);
           continue;
         }
         // A retry of an order placed before the world changed still gets its first answer.
@@ -143,7 +144,7 @@ export class OrderService {
       if (outcome.placed) return { order: drafted.order };
       // The facts held but the key was taken: a concurrent duplicate, committed by now.
       if (outcome.current) return { replay: await storedResponse(this.db, claim!) };
-      context = await this.facts.read(this.db, input);
+      context = await this.facts.read(input);
     }
     throw new DomainError(
       'conflict',

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import { hasRole, inScope, type Actor } from '../auth/actor.js';
 import { REGION_STAFF } from '../auth/roles.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { regions } from '../core/schema.js';
-import { queryRows, type Executor } from '../db/database.js';
+import { prepareRows, type Executor } from '../db/database.js';
 import { DomainError, notFound } from '../errors.js';
 import { products } from '../products/schema.js';
 import { claimKeysSql, type IdempotencyClaim } from '../safe-writes/idempotency.js';
@@ -93,34 +93,39 @@ export class PlacementFacts {
   private readonly units = new Map<string, UnitFacts>();
   private readonly venues = new Map<string, VenueFacts>();
   private readonly products = new Map<string, ProductFacts>();
+  private readonly query: (ids: { unitId: string; venueId: string; productId: string }) => Promise<FactsRow[]>;
 
-  /** The facts for `input`: from memory when all three are known, else read afresh. */
-  async get(db: Executor, input: OrderInput): Promise<PlacementContext> {
-    const unit = this.units.get(input.unitId);
-    const venue = this.venues.get(input.venueId);
-    const product = this.products.get(input.productId);
-    if (unit && venue && product) return { unit, venue, product, remembered: true };
-    return this.read(db, input);
-  }
-
-  /** Reads the facts for `input` in one query, and remembers what exists (and products that can be ordered). */
-  async read(db: Executor, input: OrderInput): Promise<PlacementContext> {
-    const [r] = await queryRows<FactsRow>(
+  constructor(db: Executor) {
+    this.query = prepareRows<FactsRow>(
       db,
+      'orders.place.read-facts',
       sql`select u.region_code as "unitRegion", ur.path as "unitPath",
             v.name as "venueName", v.capacity as "venueCapacity", v.region_code as "venueRegion", vr.path as "venuePath",
             p.status as "productStatus", p.title as "productTitle", p.content_version as "contentVersion",
             p.cost_per_session as "cost", p.supplier_id as "supplierId", p.serviceable_regions as "serviceableRegions",
             s.status as "supplierStatus"
           from (select) as request
-          left join ${units} u on u.id = ${input.unitId}::uuid
+          left join ${units} u on u.id = ${sql.placeholder('unitId')}::uuid
           left join ${regions} ur on ur.code = u.region_code
-          left join ${venues} v on v.id = ${input.venueId}::uuid
+          left join ${venues} v on v.id = ${sql.placeholder('venueId')}::uuid
           left join ${regions} vr on vr.code = v.region_code
-          left join ${products} p on p.id = ${input.productId}::uuid
+          left join ${products} p on p.id = ${sql.placeholder('productId')}::uuid
           left join ${suppliers} s on s.id = p.supplier_id`,
-      { prepare: 'orders.place.read-facts' },
     );
+  }
+
+  /** The facts for `input`: from memory when all three are known, else read afresh. */
+  async get(input: OrderInput): Promise<PlacementContext> {
+    const unit = this.units.get(input.unitId);
+    const venue = this.venues.get(input.venueId);
+    const product = this.products.get(input.productId);
+    if (unit && venue && product) return { unit, venue, product, remembered: true };
+    return this.read(input);
+  }
+
+  /** Reads the facts for `input` in one query, and remembers what exists (and products that can be ordered). */
+  async read(input: OrderInput): Promise<PlacementContext> {
+    const [r] = await this.query({ unitId: input.unitId, venueId: input.venueId, productId: input.productId });
     // One row always: the query selects from a single empty row and left-joins the rest.
     const { unitPath, venuePath, productStatus, ...f } = r!;
     const context: PlacementContext = {
@@ -251,11 +256,11 @@ const BATCH = 64;
  */
 export class OrderWriter {
   private pending: PendingWrite[] = [];
+  private readonly statement: (values: { rows: string }) => Promise<{ n: number; current: boolean; placed: boolean }[]>;
 
-  constructor(
-    private readonly db: Executor,
-    private readonly audit: AuditLog,
-  ) {}
+  constructor(db: Executor, audit: AuditLog) {
+    this.statement = prepareRows(db, 'orders.place.write', writeSql(audit));
+  }
 
   write(actor: Actor, drafted: DraftedOrder, claim: IdempotencyClaim | undefined, requestId: string | undefined): Promise<WriteOutcome> {
     return new Promise((resolve, reject) => {
@@ -303,47 +308,52 @@ export class OrderWriter {
       fingerprint: claim?.fingerprint ?? null,
       body: order,
     }));
-    const outcomes = await queryRows<{ n: number; current: boolean; placed: boolean }>(
-      this.db,
-      sql`with input as (
-            select * from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as i(
-              n integer, id uuid, unit_id uuid, region_code text, region_path text, product_id uuid,
-              product_content_version integer, supplier_id uuid, venue_id uuid, venue_region text,
-              window_start date, window_end date, expected_audience integer, cost integer, budget_year integer,
-              status text, version integer, actor_id text, actor_roles text[], actor_region text, request_id text,
-              scope text, key text, fingerprint text, body jsonb)
-          ),
-          facts as (
-            select i.* from input i
-            join ${products} p on p.id = i.product_id and p.status = 'listed' and p.content_version = i.product_content_version
-            join ${suppliers} s on s.id = p.supplier_id and s.status = 'active'
-            where exists (select from ${units} u where u.id = i.unit_id and u.region_code = i.region_code)
-              and exists (select from ${venues} v where v.id = i.venue_id and v.region_code = i.venue_region
-                            and v.capacity >= i.expected_audience)
-            for share of p
-          ),
-          claimed as (${claimKeysSql(sql`(select scope, key, fingerprint, 201 as status, body as response from facts where key is not null order by scope, key) as f`)}),
-          placed as (
-            insert into ${orders} (id, unit_id, region_code, product_id, product_content_version, supplier_id, venue_id,
-              window_start, window_end, expected_audience, cost, budget_year, status, approval_chain, approved_steps,
-              version, created_by)
-            select id, unit_id, region_code, product_id, product_content_version, supplier_id, venue_id,
-              window_start, window_end, expected_audience, cost, budget_year, status, '{}', 0, version, actor_id
-            from facts f
-            -- The claim that went in is the one whose response is this order (one key may come twice).
-            where f.key is null or exists (select from claimed c where (c.response->>'id')::uuid = f.id)
-            returning id
-          ),
-          audited as (${this.audit.recordAllSql(sql`(
-            select f.actor_id, f.actor_roles, f.actor_region, 'order' as entity_type, f.id::text as entity_id,
-              'order.create' as action, f.region_code, f.region_path, null::jsonb as before, f.body as after, f.request_id
-            from facts f join placed using (id)) as a`)})
-          select i.n,
-            exists (select from facts f where f.n = i.n) as current,
-            exists (select from placed p where p.id = i.id) as placed
-          from input i`,
-      { prepare: 'orders.place.write' },
-    );
+    const outcomes = await this.statement({ rows: JSON.stringify(rows) });
     for (const { n, current, placed } of outcomes) batch[n]!.settle.resolve({ current, placed });
   }
+}
+
+/**
+ * The statement that writes a batch: `rows` is a JSON array with one object per order
+ * (see `OrderWriter.writeBatch`); it answers, per order `n`, whether its facts held
+ * and whether it was placed.
+ */
+function writeSql(audit: AuditLog): SQL {
+  return sql`with input as (
+      select * from jsonb_to_recordset(${sql.placeholder('rows')}::jsonb) as i(
+        n integer, id uuid, unit_id uuid, region_code text, region_path text, product_id uuid,
+        product_content_version integer, supplier_id uuid, venue_id uuid, venue_region text,
+        window_start date, window_end date, expected_audience integer, cost integer, budget_year integer,
+        status text, version integer, actor_id text, actor_roles text[], actor_region text, request_id text,
+        scope text, key text, fingerprint text, body jsonb)
+    ),
+    facts as (
+      select i.* from input i
+      join ${products} p on p.id = i.product_id and p.status = 'listed' and p.content_version = i.product_content_version
+      join ${suppliers} s on s.id = p.supplier_id and s.status = 'active'
+      where exists (select from ${units} u where u.id = i.unit_id and u.region_code = i.region_code)
+        and exists (select from ${venues} v where v.id = i.venue_id and v.region_code = i.venue_region
+                      and v.capacity >= i.expected_audience)
+      for share of p
+    ),
+    claimed as (${claimKeysSql(sql`(select scope, key, fingerprint, 201 as status, body as response from facts where key is not null order by scope, key) as f`)}),
+    placed as (
+      insert into ${orders} (id, unit_id, region_code, product_id, product_content_version, supplier_id, venue_id,
+        window_start, window_end, expected_audience, cost, budget_year, status, approval_chain, approved_steps,
+        version, created_by)
+      select id, unit_id, region_code, product_id, product_content_version, supplier_id, venue_id,
+        window_start, window_end, expected_audience, cost, budget_year, status, '{}', 0, version, actor_id
+      from facts f
+      -- The claim that went in is the one whose response is this order (one key may come twice).
+      where f.key is null or exists (select from claimed c where (c.response->>'id')::uuid = f.id)
+      returning id
+    ),
+    audited as (${audit.recordAllSql(sql`(
+      select f.actor_id, f.actor_roles, f.actor_region, 'order' as entity_type, f.id::text as entity_id,
+        'order.create' as action, f.region_code, f.region_path, null::jsonb as before, f.body as after, f.request_id
+      from facts f join placed using (id)) as a`)})
+    select i.n,
+      exists (select from facts f where f.n = i.n) as current,
+      exists (select from placed p where p.id = i.id) as placed
+    from input i`;
 }
