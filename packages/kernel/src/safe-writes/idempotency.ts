@@ -47,7 +47,7 @@ export function idempotencyClaim(request: FastifyRequest): IdempotencyClaim | un
 }
 
 /**
- * Answers a retry with the stored response (and `Idempotency-Replayed: true`), or
+ * Answers a retry with the stored response (and `idempotent-replayed: true`), or
  * refuses a key first used with a different request (422 IDEMPOTENCY_KEY_REUSED).
  */
 export function replay<T>(reply: FastifyReply, claim: IdempotencyClaim, stored: StoredResponse | undefined): T {
