@@ -14,7 +14,6 @@ export const StartupErrorCodes = {
   DEPLOYMENT_INVALID: 'DIANDAN_ERR_DEPLOYMENT_INVALID',
   DATABASE_UNREACHABLE: 'DIANDAN_ERR_DATABASE_UNREACHABLE',
   MIGRATION_FAILED: 'DIANDAN_ERR_MIGRATION_FAILED',
-  SERVICE_NOT_DECLARED: 'DIANDAN_ERR_SERVICE_NOT_DECLARED',
 } as const;
 
 export type StartupErrorCode = (typeof StartupErrorCodes)[keyof typeof StartupErrorCodes];
@@ -66,7 +65,53 @@ export class DomainError extends Error {
   }
 }
 
+/**
+ * The problem codes the kernel answers with, by name, so that a code used in several
+ * places is one constant. Integrators find each explained in docs/integrators.md.
+ */
+export const ProblemCodes = {
+  // Requests
+  VALIDATION_FAILED: 'VALIDATION_FAILED',
+  MALFORMED_BODY: 'MALFORMED_BODY',
+  MALFORMED_URL: 'MALFORMED_URL',
+  INVALID_CURSOR: 'INVALID_CURSOR',
+  ROUTE_NOT_FOUND: 'ROUTE_NOT_FOUND',
+  INTERNAL_ERROR: 'INTERNAL_ERROR',
+  // Who is calling
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  INVALID_TOKEN: 'INVALID_TOKEN',
+  FORBIDDEN: 'FORBIDDEN',
+  // Safe writes
+  PRECONDITION_REQUIRED: 'PRECONDITION_REQUIRED',
+  PRECONDITION_FAILED: 'PRECONDITION_FAILED',
+  INVALID_IDEMPOTENCY_KEY: 'INVALID_IDEMPOTENCY_KEY',
+  IDEMPOTENCY_KEY_REUSED: 'IDEMPOTENCY_KEY_REUSED',
+  INVALID_TRANSITION: 'INVALID_TRANSITION',
+  REASON_REQUIRED: 'REASON_REQUIRED',
+  // Records
+  REGION_NOT_FOUND: 'REGION_NOT_FOUND',
+  REGION_INVALID: 'REGION_INVALID',
+  UNIT_NOT_FOUND: 'UNIT_NOT_FOUND',
+  UNIT_INVALID: 'UNIT_INVALID',
+  VENUE_NOT_FOUND: 'VENUE_NOT_FOUND',
+  VENUE_INVALID: 'VENUE_INVALID',
+  SUPPLIER_NOT_FOUND: 'SUPPLIER_NOT_FOUND',
+  SUPPLIER_INVALID: 'SUPPLIER_INVALID',
+  SUPPLIER_SUSPENDED: 'SUPPLIER_SUSPENDED',
+  PRODUCT_NOT_FOUND: 'PRODUCT_NOT_FOUND',
+  PRODUCT_INVALID: 'PRODUCT_INVALID',
+  ORDER_NOT_FOUND: 'ORDER_NOT_FOUND',
+  BUDGET_NOT_FOUND: 'BUDGET_NOT_FOUND',
+  BUDGET_NOT_ALLOCATED: 'BUDGET_NOT_ALLOCATED',
+  JOB_NOT_FOUND: 'JOB_NOT_FOUND',
+} as const;
+
 /** Shorthand for the commonest domain error. */
 export function notFound(code: string, message: string): DomainError {
   return new DomainError('not_found', code, message);
+}
+
+/** The actor may see the record but not do this to it. */
+export function forbidden(message: string, details?: Record<string, unknown>): DomainError {
+  return new DomainError('forbidden', ProblemCodes.FORBIDDEN, message, details);
 }

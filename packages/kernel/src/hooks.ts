@@ -1,24 +1,37 @@
 /**
  * Typed hooks. The owner of an extension point exports a reference made by
- * `createHook` (an event) or `createFilter` (a waterfall); handlers registered with
- * `on` / `filter` infer their types from that reference, so a handler of the wrong
- * shape does not compile. Handlers run in plugin dependency order.
+ * `createHook` (an event), `createFilter` (a waterfall) or `createGuard` (a check a
+ * transition must pass); handlers registered with `on` / `filter` / `guard` infer their
+ * types from that reference, so a handler of the wrong shape does not compile.
+ * Handlers run in plugin dependency order.
  *
- * When a handler throws:
- * - event handlers: the error is logged with the hook id and the plugin, the
- *   remaining handlers still run, and `emit` resolves with the list of failures.
- *   An event reports something that has already happened; one plugin's bug must not
- *   undo it or starve the other listeners.
- * - filter handlers: the filter stops and `apply` rejects with a `HookHandlerError`
- *   naming the plugin. A filter computes a value the caller is about to use; going on
- *   with a half-filtered value would be silently wrong.
+ * Events report something that has happened. Their payload is a frozen copy: a
+ * handler cannot change what other handlers, the caller or the HTTP response see.
+ * - In-request handlers (`on(hook, handler)`) run after the change commits, without
+ *   holding the response; at most once (a crash in between loses them). A handler
+ *   that throws is logged; the others still run.
+ * - Durable handlers (`on(hook, handler, { durable: true })`) get every event at least
+ *   once: the delivery is written in the same transaction as the change and run by the
+ *   job runner after the commit, retried with back-off until it succeeds. `meta.eventId`
+ *   is the same on every attempt, so a handler can make itself idempotent.
+ *
+ * Filters compute a value the caller is about to use; guards decide whether a
+ * transition may happen. Both run inside the caller's work (guards inside its
+ * transaction). A `DomainError` thrown by a filter or guard handler reaches the client
+ * as itself (its status and `code`); any other error stops the work with a
+ * `HookHandlerError` naming the plugin (a 500).
  */
+import { randomUUID } from 'node:crypto';
+import type { Actor } from './auth/actor.js';
+import { afterCommit, type Transaction } from './db/database.js';
+import { DomainError } from './errors.js';
 
-/** How an event's handlers are run: one after another, or all at once. */
+/** How an event's in-request handlers are run: one after another, or all at once. */
 export type EventMode = 'series' | 'parallel';
 
 declare const payloadType: unique symbol;
 declare const filterTypes: unique symbol;
+declare const subjectType: unique symbol;
 
 /** A reference to an event hook whose handlers receive a `T`. */
 export interface EventHook<T> {
@@ -36,14 +49,32 @@ export interface FilterHook<V, C = undefined> {
   readonly [filterTypes]?: (value: V, context: C) => V;
 }
 
-/** What every event handler is told besides the payload. */
-export interface HookMeta {
-  /** The hook being run, e.g. `kernel.regions.imported`. */
-  readonly hookId: string;
+/** A reference to a guard: handlers may refuse a transition of an `S` by throwing a `DomainError`. */
+export interface GuardHook<S> {
+  readonly kind: 'guard';
+  readonly id: string;
+  readonly [subjectType]?: (subject: S) => S;
 }
 
-export type EventHandler<T> = (payload: T, meta: HookMeta) => void | Promise<void>;
+/** What every event handler is told besides the payload. */
+export interface HookMeta {
+  /** The hook being run, e.g. `order.delivered`. */
+  readonly hookId: string;
+  /** The same for every handler and every delivery attempt of one event. */
+  readonly eventId: string;
+  /** 1 for the first delivery; higher on durable retries. */
+  readonly attempt: number;
+}
+
+/** What a guard handler is given besides the subject: the transaction the transition runs in, and who fires it. */
+export interface GuardContext {
+  readonly tx: Transaction;
+  readonly actor: Actor;
+}
+
+export type EventHandler<T> = (payload: Readonly<T>, meta: HookMeta) => void | Promise<void>;
 export type FilterHandler<V, C> = (value: V, context: C) => V | Promise<V>;
+export type GuardHandler<S> = (subject: Readonly<S>, context: GuardContext) => void | Promise<void>;
 
 const HOOK_ID = /^[a-z][a-z0-9-]*(\.[a-z][a-zA-Z0-9-]*)+$/;
 
@@ -53,7 +84,7 @@ function checkId(id: string): void {
   }
 }
 
-/** Declares an event hook. `mode: 'parallel'` runs its handlers concurrently. */
+/** Declares an event hook. `mode: 'parallel'` runs its in-request handlers concurrently. */
 export function createHook<T>(id: string, options: { mode?: EventMode } = {}): EventHook<T> {
   checkId(id);
   return Object.freeze({ kind: 'event', id, mode: options.mode ?? 'series' });
@@ -65,14 +96,35 @@ export function createFilter<V, C = undefined>(id: string): FilterHook<V, C> {
   return Object.freeze({ kind: 'filter', id });
 }
 
+/** Declares a guard: every handler must let the transition pass. */
+export function createGuard<S>(id: string): GuardHook<S> {
+  checkId(id);
+  return Object.freeze({ kind: 'guard', id });
+}
+
+/** How an event subscription wants its events. */
+export interface SubscriptionOptions {
+  /** At-least-once delivery through the job runner, written in the change's transaction. */
+  readonly durable?: boolean;
+  /**
+   * Names a durable subscription, unique per plugin and hook; it names the job queue
+   * its deliveries wait in (default: the handler's position among the plugin's durable
+   * handlers of that hook). Give one if you may reorder handlers while events are queued.
+   */
+  readonly name?: string;
+  /** Durable only: how often a failing delivery is retried (default 10), with exponential back-off. */
+  readonly retryLimit?: number;
+}
+
 /** A handler bound to its hook; plugins return a list of these from `hooks(ctx)`. */
 export type HookRegistration =
-  | { readonly hook: EventHook<any>; readonly handler: EventHandler<any> }
-  | { readonly hook: FilterHook<any, any>; readonly handler: FilterHandler<any, any> };
+  | { readonly hook: EventHook<any>; readonly handler: EventHandler<any>; readonly options?: SubscriptionOptions }
+  | { readonly hook: FilterHook<any, any>; readonly handler: FilterHandler<any, any> }
+  | { readonly hook: GuardHook<any>; readonly handler: GuardHandler<any> };
 
-/** Subscribes to an event hook. */
-export function on<T>(hook: EventHook<T>, handler: NoInfer<EventHandler<T>>): HookRegistration {
-  return { hook, handler };
+/** Subscribes to an event hook; `{ durable: true }` for at-least-once delivery. */
+export function on<T>(hook: EventHook<T>, handler: NoInfer<EventHandler<T>>, options?: SubscriptionOptions): HookRegistration {
+  return options ? { hook, handler, options } : { hook, handler };
 }
 
 /** Adds a step to a filter hook. */
@@ -80,7 +132,12 @@ export function filter<V, C>(hook: FilterHook<V, C>, handler: NoInfer<FilterHand
   return { hook, handler };
 }
 
-/** Thrown by `apply` when a filter handler fails; names the plugin that registered it. */
+/** Adds a check to a guard: throw a `DomainError` (your own `code`) to refuse the transition. */
+export function guard<S>(hook: GuardHook<S>, handler: NoInfer<GuardHandler<S>>): HookRegistration {
+  return { hook, handler };
+}
+
+/** Thrown when a filter or guard handler fails with anything but a `DomainError`; names the plugin. */
 export class HookHandlerError extends Error {
   override readonly name = 'HookHandlerError';
   readonly code = 'DIANDAN_ERR_HOOK_HANDLER_FAILED';
@@ -106,15 +163,53 @@ interface BoundHandler {
   readonly handler: (...args: any[]) => unknown;
 }
 
+/** A durable subscription: the queue its deliveries wait in, and the handler that takes them. */
+export interface DurableSubscription {
+  readonly plugin: string;
+  readonly hookId: string;
+  /** Job queue name: `events.<plugin>.<hook id>.<name>`. */
+  readonly queue: string;
+  readonly retryLimit: number;
+  readonly handler: EventHandler<any>;
+}
+
+/** One delivery to write with the change, for a durable subscription. */
+export interface DurableDelivery {
+  readonly queue: string;
+  readonly retryLimit: number;
+  readonly data: { readonly eventId: string; readonly hookId: string; readonly payload: unknown };
+}
+
+/** Where durable deliveries are written: inside the change's transaction, or (for `emit`) on their own. */
+export interface Outbox {
+  write(deliveries: readonly DurableDelivery[], tx?: Transaction): Promise<void>;
+}
+
 /** Minimal logger the bus needs (pino and Fastify's logger satisfy it). */
 export interface HookLogger {
   error(obj: object, msg: string): void;
 }
 
+/** A deep-frozen copy of a payload: handlers see the event, not the caller's objects. */
+export function frozenCopy<T>(value: T): T {
+  return deepFreeze(structuredClone(value));
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
 /** Runs handlers for hooks; built by the kernel from every enabled plugin's registrations. */
 export class HookBus {
   readonly #handlers = new Map<string, BoundHandler[]>();
+  readonly #durable = new Map<string, DurableSubscription[]>();
+  readonly #running = new Set<Promise<unknown>>();
   readonly #log: HookLogger;
+  #outbox: Outbox | undefined;
 
   constructor(log: HookLogger) {
     this.#log = log;
@@ -122,37 +217,78 @@ export class HookBus {
 
   /** Adds a plugin's handlers; the kernel calls this in plugin dependency order. */
   register(plugin: string, registrations: readonly HookRegistration[]): void {
-    for (const { hook, handler } of registrations) {
+    for (const registration of registrations) {
+      const { hook, handler } = registration;
+      const options = 'options' in registration ? registration.options : undefined;
+      if (hook.kind === 'event' && options?.durable) {
+        const list = this.#durable.get(hook.id) ?? [];
+        const name = options.name ?? String(list.filter((s) => s.plugin === plugin).length + 1);
+        const queue = `events.${plugin}.${hook.id}.${name}`;
+        if (list.some((s) => s.queue === queue)) {
+          throw new TypeError(`Plugin "${plugin}" has two durable subscriptions to "${hook.id}" named "${name}"`);
+        }
+        list.push({ plugin, hookId: hook.id, queue, retryLimit: options.retryLimit ?? 10, handler: handler as EventHandler<any> });
+        this.#durable.set(hook.id, list);
+        continue;
+      }
       const list = this.#handlers.get(hook.id) ?? [];
       list.push({ plugin, handler });
       this.#handlers.set(hook.id, list);
     }
   }
 
-  /** The plugins with a handler for `hook`, in the order they run. */
-  handlersOf(hook: EventHook<any> | FilterHook<any, any>): string[] {
+  /** The plugins with an in-request handler for `hook`, in the order they run. */
+  handlersOf(hook: EventHook<any> | FilterHook<any, any> | GuardHook<any>): string[] {
     return (this.#handlers.get(hook.id) ?? []).map((h) => h.plugin);
   }
 
-  /** Notifies every handler of `hook`; never rejects (see the module comment). */
+  /** True when `guard` has handlers (callers skip building its subject otherwise). */
+  guarded(hook: GuardHook<any>): boolean {
+    return (this.#handlers.get(hook.id)?.length ?? 0) > 0;
+  }
+
+  /** Every durable subscription, in registration order (the job runner takes their deliveries). */
+  durableSubscriptions(): DurableSubscription[] {
+    return [...this.#durable.values()].flat();
+  }
+
+  /** Where durable deliveries go; set by the kernel once the job runner is up. */
+  useOutbox(outbox: Outbox): void {
+    this.#outbox = outbox;
+  }
+
+  /**
+   * Publishes an event of a change made in `tx`: durable deliveries are written in
+   * `tx`; in-request handlers run once it commits, without holding the caller (see
+   * `settled`). Nothing happens if the transaction rolls back.
+   */
+  async publish<T>(tx: Transaction, hook: EventHook<T>, payload: T): Promise<void> {
+    const event = frozenCopy(payload);
+    const eventId = randomUUID();
+    await this.#writeDurable(hook, eventId, event, tx);
+    if (!this.#handlers.has(hook.id)) return;
+    afterCommit(tx, () => {
+      const run = this.#dispatch(hook, event, { hookId: hook.id, eventId, attempt: 1 });
+      this.#running.add(run);
+      void run.finally(() => this.#running.delete(run));
+    });
+  }
+
+  /**
+   * Notifies every handler of `hook` now, for events that belong to no transaction
+   * (`kernel.ready`); resolves once the in-request handlers are done, with their
+   * failures. Durable subscribers get the event through the job runner.
+   */
   async emit<T>(hook: EventHook<T>, payload: T): Promise<HookFailure[]> {
-    const handlers = this.#handlers.get(hook.id) ?? [];
-    const meta: HookMeta = { hookId: hook.id };
-    const failures: HookFailure[] = [];
-    const run = async ({ plugin, handler }: BoundHandler) => {
-      try {
-        await handler(payload, meta);
-      } catch (error) {
-        failures.push({ plugin, error });
-        this.#log.error({ err: error, hook: hook.id, plugin }, `hook handler failed`);
-      }
-    };
-    if (hook.mode === 'parallel') {
-      await Promise.all(handlers.map(run));
-    } else {
-      for (const h of handlers) await run(h);
-    }
-    return failures;
+    const event = frozenCopy(payload);
+    const eventId = randomUUID();
+    await this.#writeDurable(hook, eventId, event);
+    return this.#dispatch(hook, event, { hookId: hook.id, eventId, attempt: 1 });
+  }
+
+  /** Resolves when every in-request handler started so far has finished (for tests and shutdown). */
+  async settled(): Promise<void> {
+    while (this.#running.size > 0) await Promise.allSettled([...this.#running]);
   }
 
   /** Passes `value` through every handler of `hook` in order and returns the result. */
@@ -162,9 +298,61 @@ export class HookBus {
       try {
         current = (await handler(current, context)) as V;
       } catch (error) {
-        throw new HookHandlerError(hook.id, plugin, error);
+        throw handlerError(hook.id, plugin, error);
       }
     }
     return current;
   }
+
+  /**
+   * Runs every handler of `hook` on a frozen copy of `subject`, in order; the first
+   * refusal (a `DomainError`) is thrown as itself, so the client gets the plugin's
+   * problem code. Call it inside the transition's transaction, before writing.
+   */
+  async check<S>(hook: GuardHook<S>, subject: S, context: GuardContext): Promise<void> {
+    const handlers = this.#handlers.get(hook.id);
+    if (!handlers) return;
+    const frozen = frozenCopy(subject);
+    for (const { plugin, handler } of handlers) {
+      try {
+        await handler(frozen, context);
+      } catch (error) {
+        throw handlerError(hook.id, plugin, error);
+      }
+    }
+  }
+
+  async #writeDurable(hook: EventHook<any>, eventId: string, payload: unknown, tx?: Transaction): Promise<void> {
+    const subscriptions = this.#durable.get(hook.id);
+    if (!subscriptions?.length) return;
+    if (!this.#outbox) throw new Error(`durable subscribers of "${hook.id}" exist but the job runner is not started`);
+    await this.#outbox.write(
+      subscriptions.map((s) => ({ queue: s.queue, retryLimit: s.retryLimit, data: { eventId, hookId: hook.id, payload } })),
+      tx,
+    );
+  }
+
+  async #dispatch(hook: EventHook<any>, payload: unknown, meta: HookMeta): Promise<HookFailure[]> {
+    const handlers = this.#handlers.get(hook.id) ?? [];
+    const failures: HookFailure[] = [];
+    const run = async ({ plugin, handler }: BoundHandler) => {
+      try {
+        await handler(payload, meta);
+      } catch (error) {
+        failures.push({ plugin, error });
+        this.#log.error({ err: error, hook: hook.id, plugin, eventId: meta.eventId }, `hook handler failed`);
+      }
+    };
+    if (hook.mode === 'parallel') {
+      await Promise.all(handlers.map(run));
+    } else {
+      for (const h of handlers) await run(h);
+    }
+    return failures;
+  }
+}
+
+/** A refusal passes through as itself; anything else names the plugin whose handler broke. */
+function handlerError(hookId: string, plugin: string, error: unknown): Error {
+  return error instanceof DomainError ? error : new HookHandlerError(hookId, plugin, error);
 }

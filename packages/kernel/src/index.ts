@@ -3,29 +3,66 @@
  * HTTP conventions of Diandan (点单).
  */
 export { KERNEL_VERSION } from './version.js';
-export { DiandanStartupError, StartupErrorCodes, DomainError, notFound } from './errors.js';
+export { DiandanStartupError, StartupErrorCodes, DomainError, ProblemCodes, notFound, forbidden } from './errors.js';
 export type { StartupErrorCode, DomainErrorKind } from './errors.js';
 
 export { definePlugin } from './plugin/define.js';
 export type {
   ConfigOf,
+  ContextOf,
+  DepServices,
   DeploymentInfo,
   DiandanApp,
+  Model,
   PluginContext,
+  PluginContributions,
   PluginDefinition,
+  PluginDeps,
   PluginInstance,
   PluginOptions,
   DeepPartial,
   PluginSpec,
-  ServiceLocator,
+  ServicesOf,
 } from './plugin/define.js';
+export { OpenList } from './plugin/lists.js';
+export type { ListEntry, ListSource } from './plugin/lists.js';
+export { BUILTIN_UNIT_KINDS, BUILTIN_VENUE_KINDS, BUILTIN_SUPPLIER_KINDS } from './plugin/deployment-lists.js';
+export type { CallContext, ReadOptions } from './call.js';
 export { resolvePlugins, KERNEL_PLUGIN_NAME } from './plugin/resolve.js';
 export type { ResolvedPlugin } from './plugin/resolve.js';
 
-export { createHook, createFilter, on, filter, HookBus, HookHandlerError } from './hooks.js';
-export type { EventHook, FilterHook, EventHandler, FilterHandler, HookFailure, HookMeta, HookRegistration, EventMode } from './hooks.js';
+export { createHook, createFilter, createGuard, on, filter, guard, frozenCopy, HookBus, HookHandlerError } from './hooks.js';
+export type {
+  EventHook,
+  FilterHook,
+  GuardHook,
+  EventHandler,
+  FilterHandler,
+  GuardHandler,
+  GuardContext,
+  HookFailure,
+  HookMeta,
+  HookRegistration,
+  EventMode,
+  SubscriptionOptions,
+  DurableSubscription,
+} from './hooks.js';
+export { extension, ExtensionRegistry, EXTENDABLE_RECORDS } from './extensions/extensions.js';
+export type { ExtendableRecord, ExtensionData, ExtensionRegistration, ExtensionSpec, ExtensionWrite } from './extensions/extensions.js';
+export type { Jobs, JobDefinition, JobRun, JobOptions, WorkerJobOptions, SendOptions, JobState, JobStatus } from './jobs/jobs.js';
+export { JobSchema } from './jobs/routes.js';
 
-export { openDatabase, transaction, queryRows, prepareRows, pgErrorCode, redact } from './db/database.js';
+export {
+  openDatabase,
+  transaction,
+  withTransaction,
+  afterCommit,
+  queryRows,
+  prepareRows,
+  pgErrorCode,
+  redact,
+  OuterHandleInTransactionError,
+} from './db/database.js';
 export type { Database, DatabaseConfig, DatabaseConnection, Executor, Transaction } from './db/database.js';
 export { migrate, MIGRATIONS_SCHEMA } from './db/migrate.js';
 export type { MigrationReport, MigrationSource } from './db/migrate.js';
@@ -38,50 +75,56 @@ export type { CursorKeyKind, PageOf, PageRequest } from './http/pagination.js';
 export { model, ref } from './http/schemas.js';
 
 export { kernel, KernelConfigSchema } from './core/plugin.js';
-export type { KernelServices } from './core/plugin.js';
+export type { KernelServices, DeploymentDescription } from './core/plugin.js';
 export { regionsImported, kernelReady, categoryList } from './core/hooks.js';
 export { RegionService, REGION_CODE } from './core/regions.js';
-export type { GeoJsonGeometry, Region, RegionDetail, RegionInput } from './core/regions.js';
+export type { GeoJsonGeometry, Region, RegionDetail, RegionInput, RegionLocation } from './core/regions.js';
 export { ReferenceData, BUILTIN_CATEGORIES, BUILTIN_POPULATION_GROUPS } from './core/reference-data.js';
 export type { ReferenceEntry } from './core/reference-data.js';
 export { RegionSchema, RegionDetailSchema, ReferenceEntrySchema } from './core/routes.js';
 export * as kernelTables from './tables.js';
 
-export { ROLES, ADMIN_ROLES, REGION_STAFF, isRole } from './auth/roles.js';
-export type { Role } from './auth/roles.js';
-export { hasRole, inScope } from './auth/actor.js';
-export type { Actor } from './auth/actor.js';
+export { ROLES, BUILTIN_ROLES, ADMIN_ROLES, REGION_STAFF, isRole, RoleRegistry } from './auth/roles.js';
+export type { Role, BuiltinRole, RoleEntry } from './auth/roles.js';
+export { hasRole, systemActor } from './auth/actor.js';
+export type { Actor, SystemGrant } from './auth/actor.js';
+export { inScope, withinScope } from './auth/scope.js';
+export { AccessService } from './auth/access.js';
 export { createTokenVerifier, signDevelopmentToken } from './auth/tokens.js';
 export type { AuthConfig, TokenClaims, TokenVerifier } from './auth/tokens.js';
 export { authorize, requireActor, BEARER } from './auth/http.js';
-export { withinScope } from './auth/scope.js';
-export { AuditLog, SYSTEM_ACTOR } from './audit/audit-log.js';
+export { AuditLog, ANONYMOUS } from './audit/audit-log.js';
 export type { AuditActor, AuditEntry, AuditRecord } from './audit/audit-log.js';
-export { idempotentWrite, IdempotencyKeyRetention } from './safe-writes/idempotency.js';
+export { idempotentWrite, IdempotencyKeyRetention, IdempotencyKeyHeader } from './safe-writes/idempotency.js';
 export type { WriteResult } from './safe-writes/idempotency.js';
-export { etagOf, sendVersion, expectedVersion, stale } from './safe-writes/etag.js';
+export { etagOf, sendVersion, expectedVersion, stale, IfMatchHeader } from './safe-writes/etag.js';
+export { RegionalDirectory } from './directory/regional-directory.js';
+export type { DirectoryQuery, DirectoryUpdate, RegionalRecord } from './directory/regional-directory.js';
 export { UnitService } from './units/units.js';
 export type { Unit, UnitInput } from './units/units.js';
-export { UNIT_KINDS } from './units/schema.js';
 export { VenueService } from './venues/venues.js';
 export type { Venue, VenueInput } from './venues/venues.js';
-export { VENUE_KINDS } from './venues/schema.js';
 export { SupplierService } from './suppliers/suppliers.js';
-export type { Supplier, SupplierInput } from './suppliers/suppliers.js';
-export { SUPPLIER_KINDS, SUPPLIER_STATUSES } from './suppliers/schema.js';
+export type { Supplier, SupplierInput, SupplierStatusInput } from './suppliers/suppliers.js';
+export { SUPPLIER_STATUSES } from './suppliers/schema.js';
+export type { SupplierStatus } from './suppliers/schema.js';
+export { supplierStatusChanged, supplierStatusGuard } from './suppliers/hooks.js';
+export type { SupplierStatusEvent, SupplierStatusChange } from './suppliers/hooks.js';
 
 export { ProductService } from './products/products.js';
 export type { Product, ProductSummary, ProductContent, ProductFilter, MediaLink } from './products/products.js';
 export { productLifecycle, PRODUCT_STATES, PRODUCT_ACTORS } from './products/lifecycle.js';
 export type { ProductState, ProductAction } from './products/lifecycle.js';
-export { productSubmitted, productListed, productDelisted } from './products/hooks.js';
+export { productSubmitted, productListed, productDelisted, productTransitionGuard } from './products/hooks.js';
 export { LibraryCache, LIBRARY_CHANNEL } from './products/list-cache.js';
-export type { ProductEvent } from './products/hooks.js';
+export type { ProductEvent, ProductTransition } from './products/hooks.js';
 export { defineStateMachine, nextState } from './workflow/state-machine.js';
 export { BudgetService } from './budgets/budgets.js';
-export type { Budget } from './budgets/budgets.js';
+export type { Budget, BudgetDraw } from './budgets/budgets.js';
+export { budgetAllocationGuard } from './budgets/hooks.js';
+export type { BudgetAllocation } from './budgets/hooks.js';
 export { OrderService } from './orders/orders.js';
-export type { Order, OrderInput, OrderActionInput, DeliveryReport } from './orders/orders.js';
+export type { Order, OrderInput, OrderActionInput, DeliveryReport, Placed } from './orders/orders.js';
 export { orderLifecycle, ORDER_STATES, ORDER_ACTORS } from './orders/lifecycle.js';
 export type { OrderState, OrderAction } from './orders/lifecycle.js';
 export {
@@ -93,11 +136,14 @@ export {
   orderCancelled,
   orderClosed,
   orderApprovalChain,
+  orderPlacementGuard,
+  orderTransitionGuard,
 } from './orders/hooks.js';
-export type { OrderEvent } from './orders/hooks.js';
+export type { OrderEvent, OrderPlacement, OrderTransition } from './orders/hooks.js';
 export { FeedbackService } from './feedback/feedback.js';
 export type { FeedbackInput, FeedbackSummary } from './feedback/feedback.js';
 export { feedbackReceived } from './feedback/hooks.js';
+export type { FeedbackEvent } from './feedback/hooks.js';
 export type { StateMachine } from './workflow/state-machine.js';
 
 export { defineDeployment, checkDeployment } from './deployment.js';

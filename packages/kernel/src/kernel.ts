@@ -1,20 +1,24 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Static } from 'typebox';
+import type { Actor } from './auth/actor.js';
 import { checkKernelConfig, kernel as kernelPlugin, type KernelConfigSchema, type KernelServices } from './core/plugin.js';
 import { kernelReady } from './core/hooks.js';
 import { openDatabase, type DatabaseConnection } from './db/database.js';
 import { migrate, type MigrationReport } from './db/migrate.js';
 import { checkDeployment, type Deployment } from './deployment.js';
 import { DiandanStartupError, StartupErrorCodes } from './errors.js';
+import { ExtensionRegistry } from './extensions/extensions.js';
 import { HookBus } from './hooks.js';
-import type { DeploymentInfo, PluginContext, PluginDefinition, ServiceLocator } from './plugin/define.js';
-import { resolvePlugins, type ResolvedPlugin } from './plugin/resolve.js';
+import { openJobRunner, type JobRunner } from './jobs/jobs.js';
+import type { DeploymentInfo, PluginContext, PluginDefinition } from './plugin/define.js';
 import { validateConfig } from './plugin/config.js';
+import { buildLists, type DeploymentLists } from './plugin/deployment-lists.js';
+import { resolvePlugins, type ResolvedPlugin } from './plugin/resolve.js';
 
 /** A started plugin: its definition, context and the services its `init` returned. */
 export interface StartedPlugin {
-  readonly definition: PluginDefinition<any, any>;
-  readonly context: PluginContext<any>;
+  readonly definition: PluginDefinition<any, any, any, any>;
+  readonly context: PluginContext<any, any>;
   readonly services: unknown;
 }
 
@@ -23,32 +27,51 @@ export interface Kernel {
   readonly deployment: DeploymentInfo;
   readonly database: DatabaseConnection;
   readonly hooks: HookBus;
+  /** Extension data plugins attach to kernel records. */
+  readonly extensions: ExtensionRegistry;
   /** Started plugins, kernel first, in dependency order. */
   readonly plugins: readonly StartedPlugin[];
   readonly migrations: readonly MigrationReport[];
-  /** The kernel core's services (regions, reference data). */
+  /** The kernel core's services. */
   readonly services: KernelServices;
-  /** Closes plugins in reverse order, then the database. Safe to call twice. */
+  /** Closes plugins in reverse order, then the job runner and the database. Safe to call twice. */
   close(): Promise<void>;
+}
+
+/** What the kernel plugin's own `init` is given besides its context (built before any plugin starts). */
+export interface KernelRuntime {
+  readonly lists: DeploymentLists;
+  readonly extensions: ExtensionRegistry;
+  readonly jobs: JobRunner;
+}
+
+const runtimes = new WeakMap<object, KernelRuntime>();
+
+/** The runtime of the kernel plugin's context; only the kernel's own `init` asks. */
+export function kernelRuntime(ctx: object): KernelRuntime {
+  const runtime = runtimes.get(ctx);
+  if (!runtime) throw new Error('the kernel plugin can only start inside startKernel');
+  return runtime;
 }
 
 /**
  * Boots a deployment without HTTP, in this order:
- * 1. check the deployment, resolve plugins (dependencies, ranges, configs) — nothing
- *    touches the database before the whole configuration is known to be valid;
- * 2. open the database and apply migrations (kernel first, then plugins in order);
- * 3. `init` each plugin in order; 4. register every plugin's hook handlers;
- * 5. `ready` each plugin in order; 6. emit `kernel.ready`.
+ * 1. check the deployment, resolve plugins (dependencies, ranges, configs) and build
+ *    the open lists (roles, kinds) — nothing touches the database before the whole
+ *    configuration is known to be valid;
+ * 2. open the database, apply migrations (kernel first, then plugins in order), open
+ *    the job runner;
+ * 3. `init` each plugin in order; 4. register every plugin's hook handlers and
+ *    extensions; 5. start the job runner (queues, workers, schedules);
+ * 6. `ready` each plugin in order; 7. emit `kernel.ready`.
  * On any failure, what was started is closed again and the error is rethrown.
  */
 export async function startKernel(deployment: Deployment, log: FastifyBaseLogger): Promise<Kernel> {
   checkDeployment(deployment);
-  const kernelConfig = validateConfig('kernel', kernelPlugin.config, { ...(deployment.kernel ?? {}) });
-  checkKernelConfig(kernelConfig as Static<typeof KernelConfigSchema>, deployment.levels);
-  const resolved: ResolvedPlugin[] = [
-    { definition: kernelPlugin, config: kernelConfig },
-    ...resolvePlugins(deployment.plugins ?? []),
-  ];
+  const kernelConfig = validateConfig('kernel', kernelPlugin.config, { ...(deployment.kernel ?? {}) }) as Static<typeof KernelConfigSchema>;
+  checkKernelConfig(kernelConfig, deployment.levels);
+  const resolved: ResolvedPlugin[] = [{ definition: kernelPlugin, config: kernelConfig }, ...resolvePlugins(deployment.plugins ?? [])];
+  const lists = buildLists(kernelConfig, deployment.levels, resolved.map((r) => r.definition));
   const info: DeploymentInfo = Object.freeze({
     city: deployment.city,
     levels: Object.freeze([...deployment.levels]),
@@ -57,8 +80,12 @@ export async function startKernel(deployment: Deployment, log: FastifyBaseLogger
 
   const database = await openDatabase(deployment.database);
   const hooks = new HookBus(log);
+  const extensions = new ExtensionRegistry();
   const started: StartedPlugin[] = [];
+  let jobs: JobRunner | undefined;
   const closeAll = async () => {
+    await jobs?.stop().catch((err: unknown) => log.error({ err }, 'job runner stop failed'));
+    await hooks.settled();
     for (const p of [...started].reverse()) {
       try {
         await p.definition.close?.(p.context, p.services);
@@ -76,24 +103,29 @@ export async function startKernel(deployment: Deployment, log: FastifyBaseLogger
       resolved.filter((r) => r.definition.db).map((r) => ({ plugin: r.definition.name, folder: r.definition.db!.migrations })),
     );
     for (const m of migrations) if (m.applied > 0) log.info({ plugin: m.plugin, applied: m.applied }, 'migrations applied');
+    jobs = await openJobRunner({ connection: database, log: log.child({ component: 'jobs' }) });
+    hooks.useOutbox(jobs);
 
     const servicesByName = new Map<string, unknown>();
     for (const { definition, config } of resolved) {
-      const context: PluginContext<any> = Object.freeze({
+      const context: PluginContext<any, any> = Object.freeze({
         name: definition.name,
         config: Object.freeze(config),
         deployment: info,
+        deps: depsOf(definition, servicesByName),
         db: database.db,
+        driver: database.driver,
         listen: database.listen,
         hooks,
+        jobs: jobs.forPlugin(definition.name),
         log: log.child({ plugin: definition.name }),
-        services: locator(definition, servicesByName),
-      });
+        systemActor: (grant) => grantSystemActor(definition.name, grant, servicesByName.get(kernelPlugin.name) as KernelServices),
+      } satisfies PluginContext<any, any>);
+      if (definition === kernelPlugin) runtimes.set(context, { lists, extensions, jobs });
       let services: unknown;
       try {
         services = await definition.init?.(context);
       } catch (cause) {
-        // A named start-up error (e.g. SERVICE_NOT_DECLARED from the locator) keeps its code.
         if (cause instanceof DiandanStartupError) throw cause;
         throw new DiandanStartupError(
           StartupErrorCodes.PLUGIN_INIT_FAILED,
@@ -104,7 +136,18 @@ export async function startKernel(deployment: Deployment, log: FastifyBaseLogger
       servicesByName.set(definition.name, services);
       started.push({ definition, context, services });
     }
-    for (const p of started) hooks.register(p.definition.name, p.definition.hooks?.(p.context, p.services) ?? []);
+    for (const p of started) {
+      try {
+        hooks.register(p.definition.name, p.definition.hooks?.(p.context, p.services) ?? []);
+        extensions.register(p.definition.name, p.definition.extensions?.(p.context, p.services) ?? []);
+      } catch (cause) {
+        throw new DiandanStartupError(StartupErrorCodes.PLUGIN_INIT_FAILED, `plugin "${p.definition.name}": ${(cause as Error).message}`, {
+          plugin: p.definition.name,
+          cause,
+        });
+      }
+    }
+    await jobs.start(hooks.durableSubscriptions());
     for (const p of started) {
       try {
         await p.definition.ready?.(p.context, p.services);
@@ -124,6 +167,7 @@ export async function startKernel(deployment: Deployment, log: FastifyBaseLogger
       deployment: info,
       database,
       hooks,
+      extensions,
       plugins: started,
       migrations,
       services: servicesByName.get(kernelPlugin.name) as KernelServices,
@@ -135,33 +179,20 @@ export async function startKernel(deployment: Deployment, log: FastifyBaseLogger
   }
 }
 
-/** Lets a plugin reach the services of the plugins it declared as dependencies. */
-function locator(self: PluginDefinition<any, any>, services: Map<string, unknown>): ServiceLocator {
-  const declared = new Set(['kernel', ...(self.dependsOn ?? []), ...(self.optionalDependsOn ?? [])]);
-  const check = (name: string) => {
-    if (!declared.has(name)) {
-      throw new DiandanStartupError(
-        StartupErrorCodes.SERVICE_NOT_DECLARED,
-        `plugin "${self.name}" uses services of "${name}" without declaring it in dependsOn or optionalDependsOn`,
-        { plugin: self.name },
-      );
-    }
-  };
-  return {
-    get(plugin) {
-      check(plugin.name);
-      if (!services.has(plugin.name)) {
-        throw new DiandanStartupError(
-          StartupErrorCodes.PLUGIN_MISSING_DEPENDENCY,
-          `plugin "${self.name}" needs "${plugin.name}", which is not running`,
-          { plugin: self.name },
-        );
-      }
-      return services.get(plugin.name) as never;
-    },
-    find(plugin) {
-      check(plugin.name);
-      return services.get(plugin.name) as never;
-    },
-  };
+/**
+ * `ctx.deps` of a plugin: its required dependencies' services (they started first, so
+ * they are there) and its optional ones' (undefined when absent or disabled), under
+ * the keys the plugin chose.
+ */
+function depsOf(definition: PluginDefinition<any, any, any, any>, services: Map<string, unknown>): Record<string, unknown> {
+  const deps: Record<string, unknown> = {};
+  const named = (d: unknown) => Object.entries((d ?? {}) as Record<string, PluginDefinition>);
+  for (const [key, dep] of [...named(definition.deps), ...named(definition.optionalDeps)]) deps[key] = services.get(dep.name);
+  return Object.freeze(deps);
 }
+
+async function grantSystemActor(plugin: string, grant: Parameters<PluginContext['systemActor']>[0], kernel: KernelServices | undefined): Promise<Actor> {
+  if (!kernel) throw new Error('system actors exist once the kernel has started');
+  return kernel.access.systemActor(plugin, grant);
+}
+

@@ -79,11 +79,17 @@ export async function createServer(deployment: Deployment, options: ServerOption
         'Errors are RFC 9457 problem details with a stable `code`; lists are paginated with `limit` and an opaque `cursor`.',
       tags: [...KERNEL_TAGS, ...plugins.flatMap((p) => p.tags ?? [])],
     });
-    for (const p of plugins) for (const schema of p.schemas ?? []) app.addSchema(schema);
+    // Shared models, once for the whole server; those of extended records show the extension data.
+    for (const p of kernel.plugins) {
+      const schemas = p.definition.schemas;
+      for (const schema of (typeof schemas === 'function' ? schemas(p.context, p.services) : schemas) ?? []) {
+        app.addSchema(kernel.extensions.extendModel(schema));
+      }
+    }
     if (!deployment.auth?.secret && !deployment.auth?.jwksUrl) {
       app.log.warn('no `auth` in the deployment: every route that needs a bearer token will answer 401');
     }
-    registerAuthentication(app, createTokenVerifier(deployment.auth ?? {}), (code) => kernel.services.regions.path(code));
+    registerAuthentication(app, createTokenVerifier(deployment.auth ?? {}), kernel.services.access);
     registerSystemRoutes(app, kernel);
     await registerApiReference(app);
     for (const p of kernel.plugins) {

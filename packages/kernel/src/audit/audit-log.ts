@@ -1,17 +1,19 @@
 import { and, desc, eq, lt, sql, type SQL } from 'drizzle-orm';
+import type { Actor } from '../auth/actor.js';
+import { withinScope } from '../auth/scope.js';
 import type { Database, Executor } from '../db/database.js';
 import { decodeCursor, toPage, type PageOf, type PageRequest } from '../http/pagination.js';
 import { auditLog } from './schema.js';
 
-/** Who changed something: a user from a token, a citizen (`anonymous`) or the platform (`system`). */
-export interface AuditActor {
-  readonly userId: string;
-  readonly roles: readonly string[];
-  readonly region?: string | undefined;
-}
+/**
+ * Who changed something: a user from a token, a plugin's system actor
+ * (`system:<plugin>`, recorded with the role `system` besides its granted roles), or a
+ * citizen (`anonymous`).
+ */
+export type AuditActor = Pick<Actor, 'userId' | 'roles'> & Partial<Pick<Actor, 'region' | 'system'>>;
 
-/** The platform itself, e.g. for seeding and scheduled work. */
-export const SYSTEM_ACTOR: AuditActor = { userId: 'system', roles: ['system'] };
+/** Who a citizen's anonymous action (feedback) is recorded as. */
+export const ANONYMOUS: AuditActor = { userId: 'anonymous', roles: [] };
 
 /** One state change, as services record it. */
 export interface AuditEntry {
@@ -50,7 +52,7 @@ export class AuditLog {
   constructor(private readonly db: Database) {}
 
   /** Records `entry` inside the caller's transaction, so it commits or rolls back with the change. */
-  async record(tx: Executor, entry: AuditEntry): Promise<void> {
+  async record(entry: AuditEntry, { tx }: { tx: Executor }): Promise<void> {
     await tx.insert(auditLog).values(auditRow(entry));
   }
 
@@ -68,22 +70,23 @@ export class AuditLog {
   }
 
   /**
-   * Newest first, limited to records of regions inside `scopePath` (an admin's home
-   * subtree). Filter by entity to read one record's history.
+   * Newest first, limited to records of regions inside the actor's home subtree.
+   * Filter by entity to read one record's history, or by actor.
    */
   async list(
-    scopePath: string,
-    filter: { entityType?: string | undefined; entityId?: string | undefined },
-    page: PageRequest,
+    query: { entityType?: string | undefined; entityId?: string | undefined; actorId?: string | undefined; page: PageRequest },
+    { actor }: { actor: Pick<Actor, 'regionPath'> },
   ): Promise<PageOf<AuditRecord>> {
+    const { page, ...filter } = query;
     const before = page.cursor ? Number(decodeCursor(page.cursor, BY_ID_DESC, ['integer'])[0]) : undefined;
     const rows = await this.db
       .select()
       .from(auditLog)
       .where(
         and(
-          sql`${auditLog.regionPath} collate "C" like ${`${scopePath}%`}`,
+          withinScope(auditLog.regionPath, actor),
           filter.entityType ? eq(auditLog.entityType, filter.entityType) : undefined,
+          filter.actorId ? eq(auditLog.actorId, filter.actorId) : undefined,
           filter.entityId ? eq(auditLog.entityId, filter.entityId) : undefined,
           before === undefined ? undefined : lt(auditLog.id, before),
         ),
@@ -107,12 +110,19 @@ export class AuditLog {
   }
 }
 
+/** How an actor is recorded: a system actor with the role `system` first, no region for the whole tree. */
+export function auditedActor(actor: AuditActor): { actorId: string; actorRoles: string[]; actorRegion: string | null } {
+  return {
+    actorId: actor.userId,
+    actorRoles: actor.system ? ['system', ...actor.roles] : [...actor.roles],
+    actorRegion: actor.region || null,
+  };
+}
+
 /** The audit row for `entry`. */
 function auditRow(entry: AuditEntry) {
   return {
-    actorId: entry.actor.userId,
-    actorRoles: [...entry.actor.roles],
-    actorRegion: entry.actor.region ?? null,
+    ...auditedActor(entry.actor),
     entityType: entry.entityType,
     entityId: entry.entityId,
     action: entry.action,

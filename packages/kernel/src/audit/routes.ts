@@ -1,7 +1,7 @@
 import Type from 'typebox';
 import { authorize, BEARER, requireActor } from '../auth/http.js';
 import { ADMIN_ROLES } from '../auth/roles.js';
-import type { KernelServices } from '../core/plugin.js';
+import type { AuditLog } from './audit-log.js';
 import { Page, PageQuery, pageRequest } from '../http/pagination.js';
 import { problemResponses } from '../http/problem.js';
 import { model, ref } from '../http/schemas.js';
@@ -28,7 +28,7 @@ export const AuditRecordSchema = model(
 );
 
 /** The audit log (审计日志), for administrators, within their region subtree. */
-export function auditRoutes(app: DiandanApp, services: KernelServices): void {
+export function auditRoutes(app: DiandanApp, services: { audit: AuditLog }): void {
   app.get(
     '/v1/audit-log',
     {
@@ -42,10 +42,14 @@ export function auditRoutes(app: DiandanApp, services: KernelServices): void {
           ...PageQuery.properties,
           entityType: Type.Optional(Type.String({ maxLength: 50 })),
           entityId: Type.Optional(Type.String({ maxLength: 100 })),
+          actorId: Type.Optional(Type.String({ maxLength: 200, description: 'Only what this user (or `system:<plugin>`) did' })),
         }),
         response: { 200: Page(ref(AuditRecordSchema), 'AuditRecordPage'), ...problemResponses(401, 403) },
       },
     },
-    async (req) => services.audit.list(requireActor(req).regionPath, req.query, pageRequest(req.query)),
+    async (req) => {
+      const { limit, cursor, ...filter } = req.query;
+      return services.audit.list({ ...filter, page: pageRequest({ limit, cursor }) }, { actor: requireActor(req) });
+    },
   );
 }

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { DomainError } from '../errors.js';
+import { DomainError, forbidden, ProblemCodes } from '../errors.js';
+import type { AccessService } from './access.js';
 import type { Actor } from './actor.js';
 import { hasRole } from './actor.js';
 import type { Role } from './roles.js';
@@ -18,38 +19,25 @@ export const BEARER = [{ bearerAuth: [] }];
 /**
  * Reads `Authorization: Bearer …` on every request. A missing header leaves the
  * request anonymous (routes decide whether that is enough); a bad token is a 401
- * whatever the route. The home region's path is looked up once per region code.
+ * whatever the route, and so is one whose claims break the deployment's rules (see
+ * `AccessService.fromClaims`).
  */
-export function registerAuthentication(
-  app: FastifyInstance,
-  verify: TokenVerifier,
-  regionPath: (code: string) => Promise<string | undefined>,
-): void {
+export function registerAuthentication(app: FastifyInstance, verify: TokenVerifier, access: AccessService): void {
   app.decorateRequest('actor', null);
   app.addHook('onRequest', async (request) => {
     const header = request.headers.authorization;
     if (!header) return;
     const [scheme, token] = header.split(' ');
     if (scheme?.toLowerCase() !== 'bearer' || !token) {
-      throw new DomainError('unauthenticated', 'INVALID_TOKEN', 'Authorization must be `Bearer <token>`');
+      throw new DomainError('unauthenticated', ProblemCodes.INVALID_TOKEN, 'Authorization must be `Bearer <token>`');
     }
-    const claims = await verify(token);
-    const path = await regionPath(claims.region);
-    if (!path) throw new DomainError('unauthenticated', 'INVALID_TOKEN', `The token's region ${claims.region} does not exist`);
-    request.actor = {
-      userId: claims.sub,
-      roles: claims.roles,
-      region: claims.region,
-      regionPath: path,
-      unitId: claims.unit,
-      supplierId: claims.supplier,
-    };
+    request.actor = await access.fromClaims(await verify(token));
   });
 }
 
 /** The caller, or a 401 when the request carries no token. */
 export function requireActor(request: FastifyRequest): Actor {
-  if (!request.actor) throw new DomainError('unauthenticated', 'UNAUTHENTICATED', 'This route needs a bearer token');
+  if (!request.actor) throw new DomainError('unauthenticated', ProblemCodes.UNAUTHENTICATED, 'This route needs a bearer token');
   return request.actor;
 }
 
@@ -62,7 +50,7 @@ export function authorize(...roles: Role[]): (request: FastifyRequest) => Promis
   return async (request) => {
     const actor = requireActor(request);
     if (roles.length > 0 && !hasRole(actor, roles)) {
-      throw new DomainError('forbidden', 'FORBIDDEN', `This action needs one of the roles: ${roles.join(', ')}`);
+      throw forbidden(`This action needs one of the roles: ${roles.join(', ')}`);
     }
   };
 }

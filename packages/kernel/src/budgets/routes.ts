@@ -1,11 +1,14 @@
 import Type from 'typebox';
 import { authorize, BEARER, requireActor } from '../auth/http.js';
 import { REGION_STAFF } from '../auth/roles.js';
-import type { KernelServices } from '../core/plugin.js';
+import type { Database } from '../db/database.js';
+import { Page, PageQuery, pageRequest } from '../http/pagination.js';
 import { problemResponses } from '../http/problem.js';
 import { model, ref } from '../http/schemas.js';
 import type { DiandanApp } from '../plugin/define.js';
-import { expectedVersion, sendVersion } from '../safe-writes/etag.js';
+import { expectedVersion, IfMatchHeader, sendVersion } from '../safe-writes/etag.js';
+import { IdempotencyKeyHeader, idempotentWrite } from '../safe-writes/idempotency.js';
+import type { BudgetService } from './budgets.js';
 
 export const BudgetSchema = model(
   'Budget',
@@ -27,7 +30,8 @@ const Params = Type.Object({
 });
 
 /** Budgets (预算): read within your subtree; allocate to your children. */
-export function budgetRoutes(app: DiandanApp, services: KernelServices): void {
+export function budgetRoutes(app: DiandanApp, services: { budgets: BudgetService }, db: Database): void {
+  const { budgets } = services;
   app.get(
     '/v1/budgets/:year',
     {
@@ -35,14 +39,14 @@ export function budgetRoutes(app: DiandanApp, services: KernelServices): void {
       schema: {
         tags: ['budgets'],
         operationId: 'listBudgets',
-        summary: 'Budgets of a year for every region of your subtree',
-        description: 'Bounded by the number of regions in the subtree (at most 2,000), so not paginated.',
+        summary: 'Budgets of a year for every region of your subtree, depth-first',
         security: BEARER,
         params: Type.Object({ year: Params.properties.year }),
-        response: { 200: Type.Object({ items: Type.Array(ref(BudgetSchema)) }), ...problemResponses(401, 403) },
+        querystring: PageQuery,
+        response: { 200: Page(ref(BudgetSchema), 'BudgetPage'), ...problemResponses(401, 403) },
       },
     },
-    async (req) => ({ items: await services.budgets.list(requireActor(req), req.params.year) }),
+    async (req) => budgets.list({ year: req.params.year, page: pageRequest(req.query) }, { actor: requireActor(req) }),
   );
 
   app.get(
@@ -59,7 +63,7 @@ export function budgetRoutes(app: DiandanApp, services: KernelServices): void {
       },
     },
     async (req, reply) => {
-      const budget = await services.budgets.get(requireActor(req), req.params.regionCode, req.params.year);
+      const budget = await budgets.get(req.params, { actor: requireActor(req) });
       sendVersion(reply, budget.version);
       return budget;
     },
@@ -73,24 +77,27 @@ export function budgetRoutes(app: DiandanApp, services: KernelServices): void {
         tags: ['budgets'],
         operationId: 'allocateBudget',
         summary: 'Set a region’s allocation for a year (staff of its parent; the city’s own by a city admin)',
-        description: 'Creating a budget needs no If-Match; changing one does.',
+        description: 'Creating a budget needs no If-Match; changing one does. A retry with the same Idempotency-Key gets the first answer.',
         security: BEARER,
         params: Params,
-        headers: Type.Object({ 'if-match': Type.Optional(Type.String()) }),
+        headers: Type.Object({ ...IfMatchHeader.properties, ...IdempotencyKeyHeader.properties }),
         body: Type.Object({ allocated: Type.Integer({ minimum: 0, maximum: 1_000_000_000_000 }) }),
         response: { 200: ref(BudgetSchema), ...problemResponses(401, 403, 404, 409, 412, 428) },
       },
     },
     async (req, reply) => {
-      const version = req.headers['if-match'] ? expectedVersion(req) : undefined;
-      const budget = await services.budgets.allocate(
-        requireActor(req),
-        req.params.regionCode,
-        req.params.year,
-        req.body.allocated,
-        version,
-        req.id,
-      );
+      const budget = await idempotentWrite(db, req, reply, async (tx) => ({
+        status: 200,
+        body: await budgets.allocate(
+          {
+            regionCode: req.params.regionCode,
+            year: req.params.year,
+            amount: req.body.allocated,
+            expectedVersion: req.headers['if-match'] ? expectedVersion(req) : undefined,
+          },
+          { actor: requireActor(req), tx, requestId: req.id },
+        ),
+      }));
       sendVersion(reply, budget.version);
       return budget;
     },

@@ -1,8 +1,13 @@
 import { fileURLToPath } from 'node:url';
 import Type, { type Static } from 'typebox';
+import { AccessService } from '../auth/access.js';
+import type { RoleRegistry } from '../auth/roles.js';
 import { DiandanStartupError, StartupErrorCodes } from '../errors.js';
 import { transaction } from '../db/database.js';
+import { kernelRuntime } from '../kernel.js';
 import { definePlugin, type PluginDefinition } from '../plugin/define.js';
+import type { DeploymentLists } from '../plugin/deployment-lists.js';
+import type { OpenList } from '../plugin/lists.js';
 import { KERNEL_VERSION } from '../version.js';
 import { BUILTIN_CATEGORIES, BUILTIN_POPULATION_GROUPS, ReferenceData } from './reference-data.js';
 import { RegionService } from './regions.js';
@@ -11,11 +16,12 @@ import { categories, populationGroups } from './schema.js';
 import { AuditLog } from '../audit/audit-log.js';
 import { auditRoutes, AuditRecordSchema } from '../audit/routes.js';
 import { UnitService } from '../units/units.js';
-import { unitRoutes, UnitSchema } from '../units/routes.js';
+import { unitRoutes, unitModel } from '../units/routes.js';
 import { VenueService } from '../venues/venues.js';
-import { venueRoutes, VenueSchema } from '../venues/routes.js';
+import { venueRoutes, venueModel } from '../venues/routes.js';
 import { SupplierService } from '../suppliers/suppliers.js';
-import { supplierRoutes, SupplierSchema } from '../suppliers/routes.js';
+import { supplierRoutes, supplierModel } from '../suppliers/routes.js';
+import { jobRoutes, JobSchema } from '../jobs/routes.js';
 import { ProductService, type ProductSummary } from '../products/products.js';
 import { LibraryCache } from '../products/list-cache.js';
 import { productRoutes, ProductSchema, ProductSummarySchema } from '../products/routes.js';
@@ -46,6 +52,14 @@ export const KernelConfigSchema = Type.Object({
   feedbackPerMinute: Type.Integer({ minimum: 1, default: 30 }),
   /** How long a response stays stored under its `Idempotency-Key`, in hours; a retry after that is a new request. */
   idempotencyKeyHours: Type.Integer({ minimum: 1, default: 24 }),
+  /** Roles besides the built-in ones; `level` pins the region level their tokens must be signed at. */
+  roles: Type.Array(Type.Object({ ...Entry.properties, level: Type.Optional(Type.String()) }), { default: [] }),
+  /** The region level each built-in staff role is signed at, where the deployment names its levels otherwise. */
+  roleLevels: Type.Record(Type.String(), Type.String(), { default: {} }),
+  /** Kinds of ordering unit, venue and supplier besides the built-in ones. */
+  unitKinds: Type.Array(Entry, { default: [] }),
+  venueKinds: Type.Array(Entry, { default: [] }),
+  supplierKinds: Type.Array(Entry, { default: [] }),
 });
 
 /**
@@ -84,10 +98,12 @@ export function checkKernelConfig(config: Static<typeof KernelConfigSchema>, lev
   }
 }
 
-/** What the kernel offers every plugin through `ctx.services.get(kernel)`. */
+/** What the kernel offers every plugin through `ctx.deps.kernel` (declare `deps: { kernel }`). */
 export interface KernelServices {
   readonly regions: RegionService;
   readonly audit: AuditLog;
+  /** Turns token claims and plugins' grants into actors. */
+  readonly access: AccessService;
   readonly units: UnitService;
   readonly venues: VenueService;
   readonly suppliers: SupplierService;
@@ -97,22 +113,38 @@ export interface KernelServices {
   readonly feedback: FeedbackService;
   /** The read cache of library searches (see list-cache.ts). */
   readonly libraryCache: LibraryCache<ProductSummary>;
-  /** Forgets responses stored under idempotency keys after `idempotencyKeyHours`. */
+  /** Forgets responses stored under idempotency keys after `idempotencyKeyHours` (a scheduled job). */
   readonly idempotencyKeys: IdempotencyKeyRetention;
   readonly populationGroups: ReferenceData;
   readonly categories: ReferenceData;
-  readonly deployment: {
-    city: string;
-    levels: string[];
-    kernelVersion: string;
-    plugins: { name: string; version: string }[];
-  };
+  /** The deployment's roles (built-in, configured and contributed by plugins) and their levels. */
+  readonly roles: RoleRegistry;
+  /** The deployment's kinds of unit, venue and supplier. */
+  readonly kinds: { readonly unit: OpenList; readonly venue: OpenList; readonly supplier: OpenList };
+  /** What `GET /v1/deployment` shows. */
+  deployment(): DeploymentDescription;
 }
+
+/** A deployment as `GET /v1/deployment` describes it. */
+export interface DeploymentDescription {
+  city: string;
+  levels: string[];
+  kernelVersion: string;
+  plugins: { name: string; version: string }[];
+  roles: { key: string; name: string; nameEn: string; description?: string | undefined; source: string; level: string | null }[];
+  unitKinds: ListDescription[];
+  venueKinds: ListDescription[];
+  supplierKinds: ListDescription[];
+}
+
+type ListDescription = { key: string; name: string; nameEn: string; description?: string | undefined; source: string };
+
+const describe = (list: OpenList): ListDescription[] => list.entries().map((e) => ({ ...e }));
 
 /**
  * The kernel's core, defined through the same contract as every other plugin: its
  * tables and migrations (schema `kernel`), its routes and its hooks. It always starts
- * first; other plugins reach its services with `ctx.services.get(kernel)`.
+ * first; other plugins declare `deps: { kernel }` and use `ctx.deps.kernel`.
  */
 export const kernel: PluginDefinition<typeof KernelConfigSchema, KernelServices> = definePlugin({
   name: 'kernel',
@@ -120,7 +152,20 @@ export const kernel: PluginDefinition<typeof KernelConfigSchema, KernelServices>
   kernel: KERNEL_VERSION,
   config: KernelConfigSchema,
   db: { schema: 'kernel', migrations: fileURLToPath(new URL('../../drizzle', import.meta.url)) },
-  schemas: [...kernelSchemas, AuditRecordSchema, UnitSchema, VenueSchema, SupplierSchema, ProductSummarySchema, ProductSchema, BudgetSchema, OrderSchema, FeedbackSummarySchema],
+  // Units, venues and suppliers show the deployment's own kinds, so their models are built per deployment.
+  schemas: (_ctx, services) => [
+    ...kernelSchemas,
+    AuditRecordSchema,
+    unitModel(services.kinds.unit),
+    venueModel(services.kinds.venue),
+    supplierModel(services.kinds.supplier),
+    ProductSummarySchema,
+    ProductSchema,
+    BudgetSchema,
+    OrderSchema,
+    FeedbackSummarySchema,
+    JobSchema,
+  ],
   tags: [
     { name: 'units', description: 'Ordering units (点单单位): cultural stations, library branches, schools, barracks, …' },
     { name: 'venues', description: 'Venues where deliveries take place' },
@@ -130,8 +175,10 @@ export const kernel: PluginDefinition<typeof KernelConfigSchema, KernelServices>
     { name: 'budgets', description: 'Yearly budgets per region, allocated down the tree' },
     { name: 'feedback', description: 'Citizens’ feedback on deliveries (群众评价)' },
     { name: 'audit', description: 'The append-only audit log' },
+    { name: 'jobs', description: 'Background jobs: status, progress and results' },
   ],
   async init(ctx) {
+    const { lists, extensions } = kernelRuntime(ctx);
     const groups = new ReferenceData(ctx.db, populationGroups);
     const cats = new ReferenceData(ctx.db, categories);
     await transaction(ctx.db, async (tx) => {
@@ -141,50 +188,64 @@ export const kernel: PluginDefinition<typeof KernelConfigSchema, KernelServices>
     const levels = ctx.deployment.levels;
     const regions = new RegionService(ctx.db, levels, ctx.hooks);
     const audit = new AuditLog(ctx.db);
-    const units = new UnitService(ctx.db, regions, audit);
-    const venues = new VenueService(ctx.db, regions, audit);
     const libraryCache = new LibraryCache<ProductSummary>();
     await libraryCache.connect(ctx);
-    const products = new ProductService(ctx.db, regions, groups, cats, audit, ctx.hooks, libraryCache);
-    const budgets = new BudgetService(ctx.db, regions, audit);
+    const products = new ProductService(ctx.db, regions, groups, cats, audit, ctx.hooks, libraryCache, extensions);
+    const budgets = new BudgetService(ctx.db, regions, audit, ctx.hooks);
     const topLevel = ctx.config.approvalTopLevel ?? (levels.includes('district') ? 'district' : levels[0]!);
-    const orders = new OrderService(ctx.db, regions, budgets, audit, ctx.hooks, topLevel, levels);
+    // PostgreSQL pipelines a transaction's concurrent statements; PGlite runs one at a time.
+    const orders = new OrderService(ctx.db, regions, budgets, audit, ctx.hooks, extensions, topLevel, levels, {
+      concurrentStatements: ctx.driver === 'postgres',
+    });
+    const idempotencyKeys = new IdempotencyKeyRetention(ctx.db, ctx.config.idempotencyKeyHours, ctx.jobs);
     return {
       regions,
       audit,
-      units,
-      venues,
-      suppliers: new SupplierService(ctx.db, audit, (db) => regions.root(db)),
+      access: new AccessService(lists.roles, regions),
+      units: new UnitService(ctx.db, regions, audit, extensions, lists.unitKinds),
+      venues: new VenueService(ctx.db, regions, audit, extensions, lists.venueKinds),
+      suppliers: new SupplierService(ctx.db, regions, audit, ctx.hooks, extensions, lists.supplierKinds, libraryCache),
       products,
       budgets,
       orders,
       feedback: new FeedbackService(ctx.db, orders, regions, groups, audit, ctx.hooks),
       libraryCache,
-      idempotencyKeys: new IdempotencyKeyRetention(ctx.db, ctx.config.idempotencyKeyHours),
+      idempotencyKeys,
       populationGroups: groups,
       categories: cats,
-      deployment: {
-        city: ctx.deployment.city,
-        levels: [...ctx.deployment.levels],
-        kernelVersion: KERNEL_VERSION,
-        plugins: ctx.deployment.plugins.map((p) => ({ ...p })),
-      },
+      roles: lists.roles,
+      kinds: { unit: lists.unitKinds, venue: lists.venueKinds, supplier: lists.supplierKinds },
+      deployment: () => describeDeployment(ctx.deployment, lists),
     };
   },
-  ready: (ctx, services) => services.idempotencyKeys.start(ctx.log),
+  ready: (_ctx, services) => services.idempotencyKeys.schedule(),
   close: async (_ctx, services) => {
-    services.idempotencyKeys.stop();
     await services.libraryCache.close();
   },
   async routes(app, ctx, services) {
+    const { extensions } = kernelRuntime(ctx);
     kernelRoutes(app, ctx, services);
     auditRoutes(app, services);
-    unitRoutes(app, services, ctx.db);
-    venueRoutes(app, services, ctx.db);
-    supplierRoutes(app, services, ctx.db);
-    productRoutes(app, services, ctx.db);
-    budgetRoutes(app, services);
-    orderRoutes(app, services);
+    unitRoutes(app, { units: services.units, kinds: services.kinds.unit, extensions }, ctx.db);
+    venueRoutes(app, { venues: services.venues, kinds: services.kinds.venue, extensions }, ctx.db);
+    supplierRoutes(app, { suppliers: services.suppliers, kinds: services.kinds.supplier, extensions }, ctx.db);
+    productRoutes(app, { products: services.products, extensions }, ctx.db);
+    budgetRoutes(app, services, ctx.db);
+    orderRoutes(app, { orders: services.orders, extensions }, ctx.db);
+    jobRoutes(app, ctx.jobs);
     await feedbackRoutes(app, services, ctx.db, { perMinute: ctx.config.feedbackPerMinute });
   },
 });
+
+function describeDeployment(info: { city: string; levels: readonly string[]; plugins: readonly { name: string; version: string }[] }, lists: DeploymentLists): DeploymentDescription {
+  return {
+    city: info.city,
+    levels: [...info.levels],
+    kernelVersion: KERNEL_VERSION,
+    plugins: info.plugins.map((p) => ({ ...p })),
+    roles: lists.roles.list.entries().map((e) => ({ ...e, level: lists.roles.levelOf(e.key) ?? null })),
+    unitKinds: describe(lists.unitKinds),
+    venueKinds: describe(lists.venueKinds),
+    supplierKinds: describe(lists.supplierKinds),
+  };
+}

@@ -1,4 +1,5 @@
 import { and, asc, eq, getTableName, gt, inArray, notInArray, or, sql } from 'drizzle-orm';
+import type { ReadOptions } from '../call.js';
 import type { Database, Executor } from '../db/database.js';
 import { decodeCursor, toPage, type PageOf, type PageRequest } from '../http/pagination.js';
 import { type categories, type populationGroups } from './schema.js';
@@ -97,7 +98,7 @@ export class ReferenceData {
   }
 
   /** A page of entries in configured order. */
-  async list(page: PageRequest): Promise<PageOf<ReferenceEntry>> {
+  async list({ page }: { page: PageRequest }): Promise<PageOf<ReferenceEntry>> {
     const t = this.table;
     const after = page.cursor ? decodeCursor(page.cursor, this.listName, ['integer', 'text']) : undefined;
     const rows = await this.db
@@ -117,7 +118,7 @@ export class ReferenceData {
   }
 
   /** Which of `keys` do not exist; used to validate references. */
-  async missing(keys: readonly string[], db: Executor = this.db): Promise<string[]> {
+  async missing(keys: readonly string[], { tx: db = this.db }: ReadOptions = {}): Promise<string[]> {
     if (keys.length === 0) return [];
     const found = await db.select({ key: this.table.key }).from(this.table).where(and(eq(this.table.active, true), inArray(this.table.key, [...keys])));
     const have = new Set(found.map((r) => r.key));

@@ -1,6 +1,9 @@
 import { and, asc, eq, gt, inArray, isNull, lte, sql } from 'drizzle-orm';
-import { transaction, type Database, type Executor } from '../db/database.js';
-import { DomainError, notFound } from '../errors.js';
+import { inScope } from '../auth/scope.js';
+import type { Actor } from '../auth/actor.js';
+import type { ReadOptions } from '../call.js';
+import { withTransaction, type Database, type Executor, type Transaction } from '../db/database.js';
+import { DomainError, notFound, ProblemCodes } from '../errors.js';
 import type { HookBus } from '../hooks.js';
 import { decodeCursor, toPage, type PageOf, type PageRequest } from '../http/pagination.js';
 import { regionsImported } from './hooks.js';
@@ -79,7 +82,7 @@ function toRegion(r: ListRow): Region {
  * an optional executor so that callers inside a transaction read through it.
  */
 export class RegionService {
-  private readonly paths = new Map<string, string>();
+  private readonly located = new Map<string, RegionLocation>();
 
   constructor(
     private readonly db: Database,
@@ -88,7 +91,7 @@ export class RegionService {
   ) {}
 
   /** One region with its geometry; `REGION_NOT_FOUND` when there is none. */
-  async get(code: string, db: Executor = this.db): Promise<RegionDetail> {
+  async get(code: string, { tx: db = this.db }: ReadOptions = {}): Promise<RegionDetail> {
     const [row] = await db
       .select({ ...listColumns, geometry: regions.geometry })
       .from(regions)
@@ -98,7 +101,8 @@ export class RegionService {
   }
 
   /** All regions, optionally of one level, ordered by code. */
-  async list(filter: { level?: string | undefined }, page: PageRequest): Promise<PageOf<Region>> {
+  async list(query: { level?: string | undefined; page: PageRequest }): Promise<PageOf<Region>> {
+    const { page, ...filter } = query;
     const after = page.cursor ? String(decodeCursor(page.cursor, BY_CODE, ['text'])[0]) : undefined;
     const rows = await this.db
       .select(listColumns)
@@ -112,7 +116,8 @@ export class RegionService {
   }
 
   /** Direct children of a region, ordered by code. */
-  async children(code: string, page: PageRequest): Promise<PageOf<Region>> {
+  async children(query: { code: string; page: PageRequest }): Promise<PageOf<Region>> {
+    const { code, page } = query;
     await this.requirePath(code);
     const after = page.cursor ? String(decodeCursor(page.cursor, BY_CODE, ['text'])[0]) : undefined;
     const rows = await this.db
@@ -125,7 +130,7 @@ export class RegionService {
   }
 
   /** The chain from the root down to the region's parent (root first). */
-  async ancestors(code: string, db: Executor = this.db): Promise<Region[]> {
+  async ancestors(code: string, { tx: db = this.db }: ReadOptions = {}): Promise<Region[]> {
     const path = await this.requirePath(code, db);
     const codes = path.split('/').filter(Boolean).slice(0, -1);
     if (codes.length === 0) return [];
@@ -137,7 +142,8 @@ export class RegionService {
    * The region and everything below it, depth-first (a parent comes right before its
    * children). `depth` limits how many levels below the region are included.
    */
-  async subtree(code: string, options: { depth?: number | undefined }, page: PageRequest): Promise<PageOf<Region>> {
+  async subtree(query: { code: string; depth?: number | undefined; page: PageRequest }): Promise<PageOf<Region>> {
+    const { code, page, ...options } = query;
     const path = await this.requirePath(code);
     const base = path.split('/').filter(Boolean).length - 1;
     const after = page.cursor ? String(decodeCursor(page.cursor, BY_PATH, ['text'])[0]) : undefined;
@@ -157,29 +163,35 @@ export class RegionService {
   }
 
   /**
-   * The materialised path of a region (`440100/440103/`), or undefined when it does
-   * not exist. Paths never change (regions cannot move), so they are cached.
+   * Where a region sits: its materialised path (`440100/440103/`) and level, or
+   * undefined when it does not exist. Regions never move or change level, so this is
+   * remembered.
    */
-  async path(code: string, db: Executor = this.db): Promise<string | undefined> {
-    const cached = this.paths.get(code);
-    if (cached) return cached;
-    const [row] = await db.select({ path: regions.path }).from(regions).where(eq(regions.code, code));
-    if (row) this.paths.set(code, row.path);
-    return row?.path;
+  async locate(code: string, { tx: db = this.db }: ReadOptions = {}): Promise<RegionLocation | undefined> {
+    const known = this.located.get(code);
+    if (known) return known;
+    const [row] = await db.select({ path: regions.path, level: regions.level }).from(regions).where(eq(regions.code, code));
+    if (row) this.located.set(code, row);
+    return row;
+  }
+
+  /** The materialised path of a region, or undefined when it does not exist. */
+  async path(code: string, options?: ReadOptions): Promise<string | undefined> {
+    return (await this.locate(code, options))?.path;
   }
 
   /**
    * The path of a region inside the actor's subtree; `REGION_NOT_FOUND` when it does not
    * exist or lies outside (out-of-scope regions answer as if they did not exist).
    */
-  async pathInScope(code: string, scope: { readonly regionPath: string }, db: Executor = this.db): Promise<string> {
-    const path = await this.path(code, db);
-    if (!path || !path.startsWith(scope.regionPath)) throw regionNotFound(code);
+  async pathInScope(code: string, actor: Pick<Actor, 'regionPath'>, options?: ReadOptions): Promise<string> {
+    const path = await this.path(code, options);
+    if (!path || !inScope(actor, path)) throw regionNotFound(code);
     return path;
   }
 
   /** The top of the tree (the city), or undefined before any region is imported. */
-  async root(db: Executor = this.db): Promise<{ code: string; path: string } | undefined> {
+  async root({ tx: db = this.db }: ReadOptions = {}): Promise<{ code: string; path: string } | undefined> {
     const [row] = await db
       .select({ code: regions.code, path: regions.path })
       .from(regions)
@@ -187,12 +199,6 @@ export class RegionService {
       .orderBy(asc(regions.code))
       .limit(1);
     return row;
-  }
-
-  /** True when `code` is `ancestor` or lies below it; used for region-scoped checks. */
-  async isWithin(code: string, ancestor: string): Promise<boolean> {
-    const [row] = await this.db.select({ path: regions.path }).from(regions).where(eq(regions.code, code));
-    return !!row && `/${row.path}`.includes(`/${ancestor}/`);
   }
 
   /** How many regions there are. */
@@ -207,7 +213,7 @@ export class RegionService {
    * below its parent's; a region cannot move to another parent or change level (its
    * subtree would have to change with it — do that as an explicit migration). Emits `kernel.regions.imported`.
    */
-  async import(nodes: readonly RegionInput[]): Promise<{ created: number; updated: number }> {
+  async import(nodes: readonly RegionInput[], options: { tx?: Transaction | undefined } = {}): Promise<{ created: number; updated: number }> {
     const byCode = new Map<string, RegionInput>();
     for (const node of nodes) {
       if (!REGION_CODE.test(node.code)) throw invalid(`Region code "${node.code}" must match ${REGION_CODE}`);
@@ -218,7 +224,7 @@ export class RegionService {
       byCode.set(node.code, node);
     }
 
-    const result = await transaction(this.db, async (tx) => {
+    return withTransaction(this.db, options.tx, async (tx) => {
       const codes = [...byCode.keys()];
       const parentCodes = [...new Set(nodes.map((n) => n.parentCode).filter((c): c is string => !!c && !byCode.has(c)))];
       const known = new Map(
@@ -312,11 +318,9 @@ export class RegionService {
             },
           });
       }
-      return { created, updated: rows.length - created, codes };
+      await this.hooks.publish(tx, regionsImported, { codes, created, updated: rows.length - created });
+      return { created, updated: rows.length - created };
     });
-
-    await this.hooks.emit(regionsImported, { codes: result.codes, created: result.created, updated: result.updated });
-    return { created: result.created, updated: result.updated };
   }
 
   private async requirePath(code: string, db: Executor = this.db): Promise<string> {
@@ -326,10 +330,16 @@ export class RegionService {
   }
 }
 
+/** Where a region sits in the tree. */
+export interface RegionLocation {
+  readonly path: string;
+  readonly level: string;
+}
+
 function regionNotFound(code: string) {
-  return notFound('REGION_NOT_FOUND', `Region ${code} does not exist`);
+  return notFound(ProblemCodes.REGION_NOT_FOUND, `Region ${code} does not exist`);
 }
 
 function invalid(message: string) {
-  return new DomainError('invalid', 'REGION_INVALID', message);
+  return new DomainError('invalid', ProblemCodes.REGION_INVALID, message);
 }

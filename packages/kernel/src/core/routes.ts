@@ -46,16 +46,32 @@ export const ReferenceEntrySchema = model(
   ),
 );
 
+const ListEntrySchema = Type.Object({
+  key: Type.String(),
+  name: Type.String({ description: 'Chinese name' }),
+  nameEn: Type.String({ description: 'English name' }),
+  description: Type.Optional(Type.String()),
+  source: Type.String({ description: '`kernel`, `deployment` or `plugin <name>`: who defined it' }),
+});
+
 export const DeploymentSchema = model(
   'Deployment',
-  Type.Object(
-  {
+  Type.Object({
     city: Type.String(),
     levels: Type.Array(Type.String()),
     kernelVersion: Type.String(),
     plugins: Type.Array(Type.Object({ name: Type.String(), version: Type.String() })),
-  },
-  ),
+    roles: Type.Array(
+      Type.Object({
+        ...ListEntrySchema.properties,
+        level: Type.Union([Type.String(), Type.Null()], { description: 'The region level tokens with this role must be signed at; null: any' }),
+      }),
+      { description: 'Roles tokens may carry; unknown roles in a token are ignored' },
+    ),
+    unitKinds: Type.Array(ListEntrySchema),
+    venueKinds: Type.Array(ListEntrySchema),
+    supplierKinds: Type.Array(ListEntrySchema),
+  }),
 );
 
 const CodeParams = Type.Object({ code: Type.String({ pattern: REGION_CODE.source, description: 'Region code' }) });
@@ -64,7 +80,11 @@ const CodeParams = Type.Object({ code: Type.String({ pattern: REGION_CODE.source
 export const kernelSchemas = [RegionSchema, RegionDetailSchema, ReferenceEntrySchema, DeploymentSchema];
 
 /** HTTP routes of the kernel's reference data: thin wrappers over the services. */
-export function kernelRoutes(app: DiandanApp, ctx: PluginContext, services: KernelServices): void {
+export function kernelRoutes(
+  app: DiandanApp,
+  ctx: Pick<PluginContext<unknown, unknown>, 'deployment' | 'hooks'>,
+  services: Pick<KernelServices, 'regions' | 'populationGroups' | 'categories' | 'deployment'>,
+): void {
   const regionPage = Page(ref(RegionSchema), 'RegionPage');
   const entryPage = Page(ref(ReferenceEntrySchema), 'ReferenceEntryPage');
 
@@ -79,7 +99,7 @@ export function kernelRoutes(app: DiandanApp, ctx: PluginContext, services: Kern
         response: { 200: ref(DeploymentSchema), ...problemResponses() },
       },
     },
-    async () => services.deployment,
+    async () => services.deployment(),
   );
 
   app.get(
@@ -94,7 +114,7 @@ export function kernelRoutes(app: DiandanApp, ctx: PluginContext, services: Kern
         response: { 200: regionPage, ...problemResponses() },
       },
     },
-    async (req) => services.regions.list({ level: req.query.level }, pageRequest(req.query)),
+    async (req) => services.regions.list({ level: req.query.level, page: pageRequest(req.query) }),
   );
 
   app.get(
@@ -125,7 +145,7 @@ export function kernelRoutes(app: DiandanApp, ctx: PluginContext, services: Kern
         response: { 200: regionPage, ...problemResponses(404) },
       },
     },
-    async (req) => services.regions.children(req.params.code, pageRequest(req.query)),
+    async (req) => services.regions.children({ code: req.params.code, page: pageRequest(req.query) }),
   );
 
   app.get(
@@ -160,7 +180,7 @@ export function kernelRoutes(app: DiandanApp, ctx: PluginContext, services: Kern
         response: { 200: regionPage, ...problemResponses(404) },
       },
     },
-    async (req) => services.regions.subtree(req.params.code, { depth: req.query.depth }, pageRequest(req.query)),
+    async (req) => services.regions.subtree({ code: req.params.code, depth: req.query.depth, page: pageRequest(req.query) }),
   );
 
   app.get(
@@ -175,7 +195,7 @@ export function kernelRoutes(app: DiandanApp, ctx: PluginContext, services: Kern
         response: { 200: entryPage, ...problemResponses() },
       },
     },
-    async (req) => services.populationGroups.list(pageRequest(req.query)),
+    async (req) => services.populationGroups.list({ page: pageRequest(req.query) }),
   );
 
   app.get(
@@ -191,7 +211,7 @@ export function kernelRoutes(app: DiandanApp, ctx: PluginContext, services: Kern
       },
     },
     async (req) => {
-      const result = await services.categories.list(pageRequest(req.query));
+      const result = await services.categories.list({ page: pageRequest(req.query) });
       return { ...result, items: await ctx.hooks.apply(categoryList, result.items, { cursor: req.query.cursor }) };
     },
   );

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { PGlite } from '@electric-sql/pglite';
 import type { SQLWrapper } from 'drizzle-orm';
 import { PgDialect, type PgDatabase, type PgQueryResultHKT, type PgTransaction } from 'drizzle-orm/pg-core';
@@ -56,8 +57,59 @@ export interface DatabaseConnection {
  * are serialised rather than interleaved (see `docs/architecture.md`).
  */
 export async function openDatabase(config: DatabaseConfig = {}): Promise<DatabaseConnection> {
-  if (config.url) return openPostgres(config.url, config.maxConnections ?? 10);
-  return openPglite(config.dataDir ?? 'memory://', config.initialData);
+  const connection = config.url
+    ? await openPostgres(config.url, config.maxConnections ?? 10)
+    : await openPglite(config.dataDir ?? 'memory://', config.initialData);
+  guardOuterHandle(connection.db);
+  return connection;
+}
+
+/** The clients whose transaction the current async context is inside. */
+const openTransactions = new AsyncLocalStorage<ReadonlySet<object>>();
+
+/** Thrown when the outer database handle is used inside one of its own transactions. */
+export class OuterHandleInTransactionError extends Error {
+  override readonly name = 'OuterHandleInTransactionError';
+  readonly code = 'DIANDAN_ERR_OUTER_HANDLE_IN_TRANSACTION';
+  constructor() {
+    super(
+      'The outer database handle was used while a transaction of it is open in the same call chain. ' +
+        'Pass the transaction you were given (`tx`) instead: on PGlite the outer call would wait for the transaction, ' +
+        'which waits for it, for ever; on PostgreSQL it would run outside the transaction and could deadlock on its locks.',
+    );
+  }
+}
+
+/**
+ * Makes the outer handle refuse queries issued from inside one of its own
+ * transactions (same async call chain) with `OuterHandleInTransactionError`, instead
+ * of hanging on PGlite. Both drivers: PGlite's `query`/`exec`/`transaction` and
+ * postgres.js's `unsafe`/`begin` are what drizzle's outer session calls; the
+ * transaction's own queries go through the transaction's client and are unaffected.
+ */
+function guardOuterHandle(db: Database): void {
+  const client = (db as unknown as { $client: Record<string, unknown> }).$client;
+  const [queries, begin] = client instanceof PGlite ? [['query', 'exec', 'sql'], 'transaction'] : [['unsafe'], 'begin'];
+  const check = () => {
+    if (openTransactions.getStore()?.has(client)) throw new OuterHandleInTransactionError();
+  };
+  for (const name of [...queries, begin]) {
+    const original = client[name] as ((...args: unknown[]) => unknown) | undefined;
+    if (typeof original !== 'function') continue;
+    client[name] =
+      name === begin
+        ? (...args: unknown[]) => {
+            check();
+            const work = args[args.length - 1] as (tx: unknown) => unknown;
+            const inside = new Set([...(openTransactions.getStore() ?? []), client]);
+            args[args.length - 1] = (tx: unknown) => openTransactions.run(inside, () => work(tx));
+            return original.apply(client, args);
+          }
+        : (...args: unknown[]) => {
+            check();
+            return original.apply(client, args);
+          };
+  }
 }
 
 async function openPglite(dataDir: string, initialData: Blob | undefined): Promise<DatabaseConnection> {
@@ -148,20 +200,48 @@ const dialect = new PgDialect();
  * and planned once per connection: each run is then a single round trip. (drizzle
  * leaves ad-hoc queries unprepared, and postgres.js then asks the server for the
  * parameter types before every run — two round trips.) For hot statements; `name`
- * must be unique per statement.
+ * must be unique per statement. Pass a transaction as `on` to run it inside that.
  */
 export function prepareRows<T extends Record<string, unknown>>(
   db: Executor,
   name: string,
   query: SQLWrapper,
-): (values: Record<string, unknown>) => Promise<T[]> {
-  const prepared = db._.session.prepareQuery(dialect.sqlToQuery(query.getSQL()), undefined, name, false);
-  return async (values) => rowsOf<T>(await prepared.execute(values));
+): (values: Record<string, unknown>, on?: Executor) => Promise<T[]> {
+  const built = dialect.sqlToQuery(query.getSQL());
+  const prepared = db._.session.prepareQuery(built, undefined, name, false);
+  // `on` runs it in a transaction instead (the text is still built once).
+  return async (values, on) => rowsOf<T>(await (on ? on._.session.prepareQuery(built, undefined, name, false) : prepared).execute(values));
 }
 
 function rowsOf<T>(result: unknown): T[] {
   const r = result as T[] | { rows: T[] };
   return Array.isArray(r) ? r : r.rows;
+}
+
+/** Callbacks to run after a transaction of `transaction()` commits, by transaction. */
+const afterCommitCallbacks = new WeakMap<object, (() => void)[]>();
+
+/**
+ * Runs `effect` once the transaction `tx` has committed (never if it rolls back): for
+ * what must not happen before the change is visible — in-request hook handlers,
+ * clearing caches. `tx` must come from `transaction()` (or a service given it); the
+ * effect runs after the outermost one commits. Errors thrown by `effect` are the
+ * effect's to handle: they are not seen by the transaction's caller.
+ */
+export function afterCommit(tx: Executor, effect: () => void): void {
+  const callbacks = afterCommitCallbacks.get(tx);
+  if (!callbacks) {
+    throw new Error('afterCommit needs a transaction opened with transaction() from @diandan/kernel, not the database handle or db.transaction()');
+  }
+  callbacks.push(effect);
+}
+
+/**
+ * Runs `work` in the caller's transaction when one is given (`tx`), else in a new one
+ * from `transaction()`. The calling convention of every service: `(input, { actor, tx })`.
+ */
+export function withTransaction<T>(db: Database, tx: Transaction | undefined, work: (tx: Transaction) => Promise<T>): Promise<T> {
+  return tx ? work(tx) : transaction(db, work);
 }
 
 /** Postgres error codes worth retrying a whole transaction for. */
@@ -179,8 +259,23 @@ export async function transaction<T>(
 ): Promise<T> {
   const retries = options.retries ?? 3;
   for (let attempt = 0; ; attempt++) {
+    const callbacks: (() => void)[] = [];
     try {
-      return await db.transaction(work, options.isolation ? { isolationLevel: options.isolation } : undefined);
+      const result = await db.transaction(
+        async (tx) => {
+          afterCommitCallbacks.set(tx, callbacks);
+          return work(tx);
+        },
+        options.isolation ? { isolationLevel: options.isolation } : undefined,
+      );
+      for (const effect of callbacks) {
+        try {
+          effect();
+        } catch {
+          // The change has committed; an effect's failure is the effect's to report.
+        }
+      }
+      return result;
     } catch (error) {
       const code = pgErrorCode(error);
       if (attempt >= retries || !code || !RETRYABLE.has(code)) throw error;

@@ -5,8 +5,10 @@ import { hasRole, type Actor } from '../auth/actor.js';
 import { REGION_STAFF } from '../auth/roles.js';
 import type { RegionService } from '../core/regions.js';
 import type { ReferenceData } from '../core/reference-data.js';
-import { transaction, type Database, type Executor } from '../db/database.js';
-import { DomainError, notFound } from '../errors.js';
+import type { CallContext } from '../call.js';
+import { withTransaction, type Database, type Transaction } from '../db/database.js';
+import { DomainError, forbidden, notFound } from '../errors.js';
+import { orders } from '../orders/schema.js';
 import type { HookBus } from '../hooks.js';
 import type { OrderService } from '../orders/orders.js';
 import { feedbackReceived } from './hooks.js';
@@ -50,52 +52,66 @@ export class FeedbackService {
    * Mints `count` single-use tokens for a delivered order: its unit's operator or
    * staff of a region over it (not the supplier).
    */
-  async mintTokens(tx: Executor, actor: Actor, orderId: string, count: number, requestId?: string): Promise<string[]> {
-    const order = await this.orders.get(actor, orderId, tx);
-    // Tokens go to the audience through the ordering unit; a supplier minting them
-    // could rate its own delivery.
-    const mayMint = (hasRole(actor, ['unit-operator']) && actor.unitId === order.unitId) || hasRole(actor, REGION_STAFF);
-    if (!mayMint) {
-      throw new DomainError('forbidden', 'FORBIDDEN', 'Feedback tokens are handed out by the ordering unit or its region’s staff');
-    }
-    if (order.status !== 'delivered' && order.status !== 'closed') {
-      throw new DomainError('conflict', 'ORDER_NOT_DELIVERED', 'Feedback tokens exist only for delivered orders');
-    }
-    const tokens = Array.from({ length: count }, () => randomBytes(18).toString('base64url'));
-    await tx.insert(feedbackTokens).values(tokens.map((t) => ({ tokenHash: hash(t), orderId })));
-    await this.audit.record(tx, {
-      actor,
-      entityType: 'order',
-      entityId: orderId,
-      action: 'feedback.mintTokens',
-      region: { code: order.regionCode, path: (await this.regions.path(order.regionCode, tx))! },
-      after: { tokens: count },
-      requestId,
+  async mintTokens(input: { orderId: string; count: number }, ctx: CallContext): Promise<string[]> {
+    const { orderId, count } = input;
+    const { actor } = ctx;
+    return withTransaction(this.db, ctx.tx, async (tx) => {
+      const order = await this.orders.get(orderId, { actor, tx });
+      // Tokens go to the audience through the ordering unit; a supplier minting them
+      // could rate its own delivery.
+      const mayMint = (hasRole(actor, ['unit-operator']) && actor.unitId === order.unitId) || hasRole(actor, REGION_STAFF);
+      if (!mayMint) throw forbidden('Feedback tokens are handed out by the ordering unit or its region’s staff');
+      if (order.status !== 'delivered' && order.status !== 'closed') {
+        throw new DomainError('conflict', 'ORDER_NOT_DELIVERED', 'Feedback tokens exist only for delivered orders');
+      }
+      const tokens = Array.from({ length: count }, () => randomBytes(18).toString('base64url'));
+      await tx.insert(feedbackTokens).values(tokens.map((t) => ({ tokenHash: hash(t), orderId })));
+      await this.audit.record(
+        {
+          actor,
+          entityType: 'order',
+          entityId: orderId,
+          action: 'feedback.mintTokens',
+          region: { code: order.regionCode, path: (await this.regions.path(order.regionCode, { tx }))! },
+          after: { tokens: count },
+          requestId: ctx.requestId,
+        },
+        { tx },
+      );
+      return tokens;
     });
-    return tokens;
   }
 
   /** A citizen's feedback: the token is used up atomically, so it counts once. */
-  async submit(token: string, input: FeedbackInput): Promise<void> {
-    if (input.respondentGroup && (await this.groups.missing([input.respondentGroup])).length) {
-      throw new DomainError('invalid', 'FEEDBACK_INVALID', `Population group ${input.respondentGroup} does not exist`);
-    }
-    const orderId = await transaction(this.db, async (tx) => {
+  async submit(input: FeedbackInput & { token: string }, options: { tx?: Transaction | undefined } = {}): Promise<void> {
+    const { token, ...answer } = input;
+    await withTransaction(this.db, options.tx, async (tx) => {
+      if (answer.respondentGroup && (await this.groups.missing([answer.respondentGroup], { tx })).length) {
+        throw new DomainError('invalid', 'FEEDBACK_INVALID', `Population group ${answer.respondentGroup} does not exist`);
+      }
       const [used] = await tx
         .update(feedbackTokens)
         .set({ usedAt: sql`now()` })
         .where(and(eq(feedbackTokens.tokenHash, hash(token)), isNull(feedbackTokens.usedAt)))
         .returning({ orderId: feedbackTokens.orderId });
       if (!used) throw notFound('FEEDBACK_TOKEN_INVALID', 'This feedback link is unknown or has been used');
-      await tx.insert(feedback).values({ orderId: used.orderId, ...input });
-      return used.orderId;
+      await tx.insert(feedback).values({ orderId: used.orderId, ...answer });
+      const [order] = await tx.select({ supplierId: orders.supplierId, productId: orders.productId }).from(orders).where(eq(orders.id, used.orderId));
+      await this.hooks.publish(tx, feedbackReceived, {
+        orderId: used.orderId,
+        supplierId: order!.supplierId,
+        productId: order!.productId,
+        rating: answer.rating,
+        content: answer.content ?? null,
+        performance: answer.performance ?? null,
+        organisation: answer.organisation ?? null,
+      });
     });
-    await this.hooks.emit(feedbackReceived, { orderId, rating: input.rating });
   }
 
   /** Satisfaction of one delivery, for whoever may see the order. */
-  async summary(actor: Actor, orderId: string): Promise<FeedbackSummary> {
-    await this.orders.get(actor, orderId);
+  async summary(orderId: string, ctx: { actor: Actor }): Promise<FeedbackSummary> {
+    await this.orders.get(orderId, ctx);
     const [row] = await this.db
       .select({
         responses: count(),

@@ -1,9 +1,9 @@
 import rateLimit from '@fastify/rate-limit';
 import Type from 'typebox';
 import { authorize, BEARER, requireActor } from '../auth/http.js';
-import type { KernelServices } from '../core/plugin.js';
 import type { Database } from '../db/database.js';
-import { idempotentWrite } from '../safe-writes/idempotency.js';
+import { IdempotencyKeyHeader, idempotentWrite } from '../safe-writes/idempotency.js';
+import type { FeedbackService } from './feedback.js';
 import { problemResponses } from '../http/problem.js';
 import { model, ref } from '../http/schemas.js';
 import type { DiandanApp } from '../plugin/define.js';
@@ -28,7 +28,7 @@ export const FeedbackSummarySchema = model(
 /** Feedback (群众评价): tokens for a delivery, anonymous answers, the summary. */
 export async function feedbackRoutes(
   app: DiandanApp,
-  services: KernelServices,
+  services: { feedback: FeedbackService },
   db: Database,
   options: { perMinute: number },
 ): Promise<void> {
@@ -44,15 +44,15 @@ export async function feedbackRoutes(
         summary: 'Mint single-use feedback tokens for a delivered order (to print as links or QR codes)',
         security: BEARER,
         params: Type.Object({ id: Type.String({ format: 'uuid' }) }),
-        headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String()) }),
+        headers: IdempotencyKeyHeader,
         body: Type.Object({ count: Type.Integer({ minimum: 1, maximum: 1000 }) }),
-        response: { 201: Type.Object({ tokens: Type.Array(Type.String()) }), ...problemResponses(401, 404, 409) },
+        response: { 201: Type.Object({ tokens: Type.Array(Type.String()) }), ...problemResponses(401, 403, 404, 409, 422) },
       },
     },
     async (req, reply) =>
       idempotentWrite(db, req, reply, async (tx) => ({
         status: 201,
-        body: { tokens: await services.feedback.mintTokens(tx, requireActor(req), req.params.id, req.body.count, req.id) },
+        body: { tokens: await services.feedback.mintTokens({ orderId: req.params.id, count: req.body.count }, { actor: requireActor(req), tx, requestId: req.id }) },
       })),
   );
 
@@ -66,6 +66,7 @@ export async function feedbackRoutes(
         summary: 'Give feedback on a delivery (anonymous; each token counts once)',
         security: [],
         params: Type.Object({ token: Type.String({ minLength: 10, maxLength: 100 }) }),
+        headers: IdempotencyKeyHeader,
         body: Type.Object({
           rating: Score,
           content: Type.Optional(Score),
@@ -78,7 +79,10 @@ export async function feedbackRoutes(
       },
     },
     async (req, reply) => {
-      await services.feedback.submit(req.params.token, req.body);
+      await idempotentWrite(db, req, reply, async (tx) => {
+        await services.feedback.submit({ ...req.body, token: req.params.token }, { tx });
+        return { status: 204, body: {} };
+      });
       return reply.code(204).send(null);
     },
   );
@@ -96,6 +100,6 @@ export async function feedbackRoutes(
         response: { 200: ref(FeedbackSummarySchema), ...problemResponses(401, 404) },
       },
     },
-    async (req) => services.feedback.summary(requireActor(req), req.params.id),
+    async (req) => services.feedback.summary(req.params.id, { actor: requireActor(req) }),
   );
 }

@@ -1,13 +1,15 @@
 import { and, asc, eq, gt, sql } from 'drizzle-orm';
-import { hasRole, inScope, type Actor } from '../auth/actor.js';
+import { hasRole, type Actor } from '../auth/actor.js';
 import { REGION_STAFF } from '../auth/roles.js';
-import { withinScope } from '../auth/scope.js';
+import { inScope, withinScope } from '../auth/scope.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { BudgetService } from '../budgets/budgets.js';
+import type { CallContext } from '../call.js';
 import type { RegionService } from '../core/regions.js';
 import { regions } from '../core/schema.js';
-import { transaction, type Database, type Executor } from '../db/database.js';
-import { DomainError, notFound } from '../errors.js';
+import { withTransaction, type Database, type Executor } from '../db/database.js';
+import { DomainError, forbidden, notFound, ProblemCodes } from '../errors.js';
+import type { ExtensionData, ExtensionRegistry } from '../extensions/extensions.js';
 import type { EventHook, HookBus } from '../hooks.js';
 import { decodeCursor, toPage, type PageOf, type PageRequest } from '../http/pagination.js';
 import { stale } from '../safe-writes/etag.js';
@@ -22,6 +24,7 @@ import {
   orderRejected,
   orderScheduled,
   orderSubmitted,
+  orderTransitionGuard,
   type OrderEvent,
 } from './hooks.js';
 import { orderLifecycle, type OrderAction, type OrderState } from './lifecycle.js';
@@ -61,6 +64,7 @@ export interface Order {
   cancellationReason: string | null;
   delivery: DeliveryReport | null;
   version: number;
+  extensions?: ExtensionData;
 }
 
 export interface OrderInput {
@@ -70,15 +74,22 @@ export interface OrderInput {
   windowStart: string;
   windowEnd: string;
   expectedAudience: number;
+  /** Data for plugins that extend orders, under their names. */
+  extensions?: ExtensionData | undefined;
 }
 
-/** What some actions need besides the order. */
+/** A lifecycle action on an order, at the version the caller read (If-Match); some actions need more. */
 export interface OrderActionInput {
+  id: string;
+  action: OrderAction;
+  expectedVersion: number;
   reason?: string | undefined;
   scheduledOn?: string | undefined;
   delivery?: DeliveryReport | undefined;
-  requestId?: string | undefined;
 }
+
+/** How an order was placed: the new order, or what a retry with the same Idempotency-Key replays. */
+export type Placed = { order: Order } | { replay: StoredResponse | undefined };
 
 const BY_ID = 'orders.by-id';
 
@@ -96,33 +107,33 @@ type Row = typeof orders.$inferSelect;
 
 /** Orders: placed by units, approved up the region chain within budget, scheduled and delivered by suppliers. */
 export class OrderService {
+  private readonly facts: placement.PlacementFacts;
+  private readonly writer: placement.OrderWriter;
+
   constructor(
     private readonly db: Database,
     private readonly regions: RegionService,
     private readonly budgets: BudgetService,
     private readonly audit: AuditLog,
     private readonly hooks: HookBus,
+    private readonly extensions: ExtensionRegistry,
     private readonly approvalTopLevel: string,
     private readonly levels: readonly string[],
+    options: { concurrentStatements: boolean },
   ) {
     this.facts = new placement.PlacementFacts(db);
-    this.writer = new placement.OrderWriter(db, audit);
+    this.writer = new placement.OrderWriter(db, audit, hooks, extensions, options);
   }
-
-  private readonly facts: placement.PlacementFacts;
-  private readonly writer: placement.OrderWriter;
 
   /**
    * A unit (its operator, or staff over it) drafts an order for a listed product that
    * serves its region. With an idempotency `claim`, a retry gets `{ replay }`: the
-   * response stored by the first attempt (the route answers with it).
+   * response stored by the first attempt (the route answers with it). Registered
+   * placement guards may refuse it. Without `tx`, orders placed at the same moment are
+   * written together (see placement.ts); with `tx`, it is written in that transaction.
    */
-  async place(
-    actor: Actor,
-    input: OrderInput,
-    options: { claim?: IdempotencyClaim | undefined; requestId?: string | undefined } = {},
-  ): Promise<{ order: Order } | { replay: StoredResponse | undefined }> {
-    const { claim, requestId } = options;
+  async place(input: OrderInput, ctx: CallContext & { claim?: IdempotencyClaim | undefined }): Promise<Placed> {
+    const { actor, claim } = ctx;
     let context = await this.facts.get(input);
     // Round again only when facts changed under us: remembered ones that went stale, or
     // a product relisted with new content between reading and writing.
@@ -136,14 +147,14 @@ export class OrderService {
           continue;
         }
         // A retry of an order placed before the world changed still gets its first answer.
-        const stored = claim && (await storedResponse(this.db, claim));
+        const stored = claim && (await storedResponse(ctx.tx ?? this.db, claim));
         if (stored) return { replay: stored };
         throw error;
       }
-      const outcome = await this.writer.write(actor, drafted, claim, requestId);
-      if (outcome.placed) return { order: drafted.order };
+      const outcome = await this.writer.write({ actor, drafted, claim, requestId: ctx.requestId, extensions: input.extensions }, ctx.tx);
+      if (outcome.placed) return { order: outcome.order ?? drafted.order };
       // The facts held but the key was taken: a concurrent duplicate, committed by now.
-      if (outcome.current) return { replay: await storedResponse(this.db, claim!) };
+      if (outcome.current) return { replay: await storedResponse(ctx.tx ?? this.db, claim!) };
       context = await this.facts.read(input);
     }
     throw new DomainError(
@@ -154,31 +165,32 @@ export class OrderService {
   }
 
   /** One order, if the actor may see it (as if it did not exist otherwise). */
-  async get(actor: Actor, id: string, db: Executor = this.db): Promise<Order> {
+  async get(id: string, ctx: { actor: Actor; tx?: Executor | undefined }): Promise<Order> {
+    const db = ctx.tx ?? this.db;
     const [row] = await db
       .select({ order: orders, delivery: deliveries, path: regions.path })
       .from(orders)
       .innerJoin(regions, eq(regions.code, orders.regionCode))
       .leftJoin(deliveries, eq(deliveries.orderId, orders.id))
       .where(eq(orders.id, id));
-    if (!row || !this.canSee(actor, row.order, row.path)) throw notFound('ORDER_NOT_FOUND', `Order ${id} does not exist`);
-    return toOrder(row.order, row.delivery);
+    if (!row || !this.canSee(ctx.actor, row.order, row.path)) throw notFound(ProblemCodes.ORDER_NOT_FOUND, `Order ${id} does not exist`);
+    return this.extensions.attachOne('order', toOrder(row.order, row.delivery), db);
   }
 
   /** Orders the actor may see: suppliers their own, unit operators their unit's, staff their subtree's. */
   async list(
-    actor: Actor,
-    filter: { status?: OrderState | undefined; unitId?: string | undefined; awaitingMyApproval?: boolean | undefined },
-    page: PageRequest,
+    query: { status?: OrderState | undefined; unitId?: string | undefined; awaitingMyApproval?: boolean | undefined; page: PageRequest },
+    ctx: { actor: Actor },
   ): Promise<PageOf<Order>> {
+    const { actor } = ctx;
+    const { page } = query;
     const after = page.cursor ? String(decodeCursor(page.cursor, BY_ID, ['uuid'])[0]) : undefined;
-    const isStaff = hasRole(actor, REGION_STAFF);
-    const visibility = isStaff
+    const visibility = hasRole(actor, REGION_STAFF)
       ? withinScope(regions.path, actor)
       : hasRole(actor, ['supplier']) && actor.supplierId
         ? eq(orders.supplierId, actor.supplierId)
         : hasRole(actor, ['unit-operator']) && actor.unitId
-          ? eq(orders.unitId, actor.unitId)
+          ? and(eq(orders.unitId, actor.unitId), withinScope(regions.path, actor))
           : sql`false`;
     const rows = await this.db
       .select({ order: orders })
@@ -187,9 +199,9 @@ export class OrderService {
       .where(
         and(
           visibility,
-          filter.status ? eq(orders.status, filter.status) : undefined,
-          filter.unitId ? eq(orders.unitId, filter.unitId) : undefined,
-          filter.awaitingMyApproval
+          query.status ? eq(orders.status, query.status) : undefined,
+          query.unitId ? eq(orders.unitId, query.unitId) : undefined,
+          query.awaitingMyApproval
             ? sql`${orders.status} in ('submitted', 'approving') and ${orders.approvalChain}[${orders.approvedSteps} + 1] = ${actor.region}`
             : undefined,
           after ? gt(orders.id, after) : undefined,
@@ -197,25 +209,29 @@ export class OrderService {
       )
       .orderBy(asc(orders.id))
       .limit(page.limit + 1);
-    return toPage(rows, page.limit, BY_ID, (r) => [r.order.id], (r) => toOrder(r.order, null));
+    const result = toPage(rows, page.limit, BY_ID, (r) => [r.order.id], (r) => toOrder(r.order, null));
+    return { ...result, items: await this.extensions.attach('order', result.items, this.db) };
   }
 
   /**
    * Fires an action on an order, in one transaction with its budget effect and audit
-   * record; the matching hook is emitted after the commit. `expectedVersion` is the
-   * If-Match version.
+   * record; registered transition guards may refuse it; the matching hook is published
+   * with the change.
    */
-  async act(actor: Actor, id: string, action: OrderAction, expectedVersion: number, input: OrderActionInput = {}): Promise<Order> {
-    const order = await transaction(this.db, async (tx) => {
+  async act(input: OrderActionInput, ctx: CallContext): Promise<Order> {
+    const { id, action, expectedVersion } = input;
+    const { actor } = ctx;
+    return withTransaction(this.db, ctx.tx, async (tx) => {
       const [current] = await tx.select().from(orders).where(eq(orders.id, id)).for('update');
-      const path = current ? await this.pathOf(current.regionCode, tx) : undefined;
-      if (!current || !path || !this.canSee(actor, current, path)) throw notFound('ORDER_NOT_FOUND', `Order ${id} does not exist`);
+      const path = current ? await this.regions.path(current.regionCode, { tx }) : undefined;
+      if (!current || !path || !this.canSee(actor, current, path)) throw notFound(ProblemCodes.ORDER_NOT_FOUND, `Order ${id} does not exist`);
       this.checkActor(actor, current, path, action);
       if (current.version !== expectedVersion) throw stale();
 
       const status = current.status as OrderState;
       const update: Partial<typeof orders.$inferInsert> = {};
       let to: OrderState;
+      const draw = { regionCode: current.regionCode, year: current.budgetYear };
       switch (action) {
         case 'submit': {
           to = nextState(orderLifecycle, status, 'submit');
@@ -228,7 +244,7 @@ export class OrderService {
           to = nextState(orderLifecycle, status, final ? 'approveFinal' : 'approveStep');
           // The first approval earmarks the money; later levels only confirm.
           if (current.approvedSteps === 0) {
-            await this.budgets.reserve(tx, current.regionCode, current.budgetYear, current.cost);
+            await this.budgets.reserve({ ...draw, amount: current.cost }, { tx });
             update.reservedAmount = current.cost;
           }
           update.approvedSteps = current.approvedSteps + 1;
@@ -237,9 +253,9 @@ export class OrderService {
         case 'reject':
         case 'cancel': {
           to = nextState(orderLifecycle, status, action);
-          if (!input.reason?.trim()) throw new DomainError('invalid', 'REASON_REQUIRED', `Say why the order is ${to}`);
+          if (!input.reason?.trim()) throw new DomainError('invalid', ProblemCodes.REASON_REQUIRED, `Say why the order is ${to}`);
           if (current.reservedAmount > 0) {
-            await this.budgets.release(tx, current.regionCode, current.budgetYear, current.reservedAmount);
+            await this.budgets.release({ ...draw, amount: current.reservedAmount }, { tx });
             update.reservedAmount = 0;
           }
           if (action === 'reject') update.rejectionReason = input.reason;
@@ -262,8 +278,7 @@ export class OrderService {
         case 'deliver': {
           to = nextState(orderLifecycle, status, 'deliver');
           if (!input.delivery) throw new DomainError('invalid', 'DELIVERY_REPORT_REQUIRED', 'A delivery needs its report');
-          await tx.insert(deliveries).values({ orderId: id, ...input.delivery, reportedBy: actor.userId });
-          await this.budgets.settle(tx, current.regionCode, current.budgetYear, current.reservedAmount);
+          await this.budgets.settle({ ...draw, amount: current.reservedAmount }, { tx });
           update.reservedAmount = 0;
           break;
         }
@@ -272,34 +287,42 @@ export class OrderService {
           break;
         }
       }
+      const before = toOrder(current, null);
+      const delivery = action === 'deliver' ? input.delivery! : null;
+      const proposed = toOrder({ ...current, ...update, status: to, version: current.version + 1 } as Row, delivery);
+      const { id: _id, expectedVersion: _v, action: _a, ...details } = input;
+      await this.hooks.check(orderTransitionGuard, { action, before, after: proposed, input: details }, { tx, actor });
+      if (delivery) await tx.insert(deliveries).values({ orderId: id, ...delivery, reportedBy: actor.userId });
       const [row] = await tx
         .update(orders)
         .set({ ...update, status: to, version: current.version + 1, updatedAt: sql`now()` })
         .where(eq(orders.id, id))
         .returning();
-      const [delivery] = await tx.select().from(deliveries).where(eq(deliveries.orderId, id));
-      const after = toOrder(row!, delivery ?? null);
-      await this.audit.record(tx, {
-        actor,
-        entityType: 'order',
-        entityId: id,
-        action: `order.${action}`,
-        region: { code: current.regionCode, path },
-        before: { status, approvedSteps: current.approvedSteps, version: current.version },
-        after: { status: after.status, approvedSteps: after.approvedSteps, version: after.version, ...update },
-        requestId: input.requestId,
-      });
+      const [stored] = await tx.select().from(deliveries).where(eq(deliveries.orderId, id));
+      const after = await this.extensions.attachOne('order', toOrder(row!, stored ?? null), tx);
+      await this.audit.record(
+        {
+          actor,
+          entityType: 'order',
+          entityId: id,
+          action: `order.${action}`,
+          region: { code: current.regionCode, path },
+          before: { status, approvedSteps: current.approvedSteps, version: current.version },
+          after: { status: after.status, approvedSteps: after.approvedSteps, version: after.version, ...update },
+          requestId: ctx.requestId,
+        },
+        { tx },
+      );
+      const hook = EVENTS[after.status];
+      // `approving` is a step, not an event: `order.approved` fires once the whole chain approved.
+      if (hook && !(action === 'approve' && after.status !== 'approved')) await this.hooks.publish(tx, hook, { order: after, actorId: actor.userId });
       return after;
     });
-    const hook = EVENTS[order.status];
-    // `approving` is a step, not an event: `order.approved` fires once the whole chain approved.
-    if (hook && !(action === 'approve' && order.status !== 'approved')) await this.hooks.emit(hook, { order, actorId: actor.userId });
-    return order;
   }
 
   private async approvalChain(tx: Executor, current: Row, unitPath: string): Promise<string[]> {
     const top = this.levels.indexOf(this.approvalTopLevel);
-    const ancestors = await this.regions.ancestors(current.regionCode, tx);
+    const ancestors = await this.regions.ancestors(current.regionCode, { tx });
     const chain = ancestors
       .filter((r) => this.levels.indexOf(r.level) >= top)
       .map((r) => r.code)
@@ -311,17 +334,21 @@ export class OrderService {
     });
     if (proposed.length === 0) throw new DomainError('invalid', 'APPROVAL_CHAIN_EMPTY', 'The approval chain is empty');
     for (const code of proposed) {
-      if (!(await this.regions.path(code, tx))) throw new DomainError('invalid', 'APPROVAL_CHAIN_INVALID', `Approval chain region ${code} does not exist`);
+      if (!(await this.regions.path(code, { tx }))) throw new DomainError('invalid', 'APPROVAL_CHAIN_INVALID', `Approval chain region ${code} does not exist`);
     }
     return proposed;
   }
 
-  /** Staff see their subtree; a supplier its own orders; a unit operator its unit's. */
+  /**
+   * Staff see their subtree's orders; a supplier its own; a unit operator its unit's,
+   * when the order's region lies in the operator's home subtree (a token whose unit
+   * is elsewhere sees nothing, as on every other route).
+   */
   private canSee(actor: Actor, order: Row, path: string): boolean {
     return (
       (hasRole(actor, REGION_STAFF) && inScope(actor, path)) ||
       (hasRole(actor, ['supplier']) && actor.supplierId === order.supplierId) ||
-      (hasRole(actor, ['unit-operator']) && actor.unitId === order.unitId)
+      (hasRole(actor, ['unit-operator']) && actor.unitId === order.unitId && inScope(actor, path))
     );
   }
 
@@ -339,23 +366,17 @@ export class OrderService {
       approve: isApprover,
       reject: isApprover,
       schedule: () => isSupplier,
-      deliver: () => isSupplier || (hasRole(actor, ['unit-operator']) && actor.unitId === order.unitId),
+      deliver: () => isSupplier || (hasRole(actor, ['unit-operator']) && actor.unitId === order.unitId && inScope(actor, path)),
     }[action]();
     if (!allowed) {
-      throw new DomainError('forbidden', 'FORBIDDEN', `You may not ${action} this order`, {
+      throw forbidden(`You may not ${action} this order`, {
         ...(currentApprover && (action === 'approve' || action === 'reject') ? { awaitingApprovalBy: currentApprover } : {}),
       });
     }
   }
-
-  private async pathOf(code: string, db: Executor): Promise<string> {
-    const path = await this.regions.path(code, db);
-    if (!path) throw notFound('REGION_NOT_FOUND', `Region ${code} does not exist`);
-    return path;
-  }
 }
 
-function toOrder(r: Row, d: typeof deliveries.$inferSelect | null): Order {
+function toOrder(r: Row, d: DeliveryReport | null): Order {
   const climbing = r.status === 'submitted' || r.status === 'approving';
   return {
     id: r.id,

@@ -1,11 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { sql, type SQL } from 'drizzle-orm';
-import { hasRole, inScope, type Actor } from '../auth/actor.js';
+import { hasRole, type Actor } from '../auth/actor.js';
+import { inScope } from '../auth/scope.js';
 import { REGION_STAFF } from '../auth/roles.js';
-import type { AuditLog } from '../audit/audit-log.js';
+import { auditedActor, type AuditLog } from '../audit/audit-log.js';
 import { regions } from '../core/schema.js';
-import { prepareRows, type Executor } from '../db/database.js';
-import { DomainError, notFound } from '../errors.js';
+import { prepareRows, transaction, type Database, type Executor, type Transaction } from '../db/database.js';
+import { DomainError, notFound, ProblemCodes } from '../errors.js';
+import type { ExtensionData, ExtensionRegistry } from '../extensions/extensions.js';
+import type { HookBus } from '../hooks.js';
+import { orderPlacementGuard } from './hooks.js';
 import { products } from '../products/schema.js';
 import { claimKeysSql, type IdempotencyClaim } from '../safe-writes/idempotency.js';
 import { suppliers } from '../suppliers/schema.js';
@@ -173,15 +177,15 @@ export function checkPlacement(actor: Actor, input: OrderInput, c: PlacementCont
   }
   const { unit, venue, product } = c;
   if (!unit || !inScope(actor, unit.path) || !actsForUnit(actor, input.unitId, unit.path)) {
-    throw notFound('UNIT_NOT_FOUND', `Unit ${input.unitId} does not exist`);
+    throw notFound(ProblemCodes.UNIT_NOT_FOUND, `Unit ${input.unitId} does not exist`);
   }
-  if (!venue || !inScope(actor, venue.path)) throw notFound('VENUE_NOT_FOUND', `Venue ${input.venueId} does not exist`);
+  if (!venue || !inScope(actor, venue.path)) throw notFound(ProblemCodes.VENUE_NOT_FOUND, `Venue ${input.venueId} does not exist`);
   if (input.expectedAudience > venue.capacity) {
     throw new DomainError('invalid', 'VENUE_TOO_SMALL', `Venue ${venue.name} holds ${venue.capacity}, not ${input.expectedAudience}`);
   }
-  if (product?.status !== 'listed') throw notFound('PRODUCT_NOT_FOUND', `Product ${input.productId} is not in the library`);
+  if (product?.status !== 'listed') throw notFound(ProblemCodes.PRODUCT_NOT_FOUND, `Product ${input.productId} is not in the library`);
   if (product.supplierStatus !== 'active') {
-    throw new DomainError('conflict', 'SUPPLIER_SUSPENDED', `The supplier of product ${input.productId} is suspended; it cannot be ordered now`);
+    throw new DomainError('conflict', ProblemCodes.SUPPLIER_SUSPENDED, `The supplier of product ${input.productId} is suspended; it cannot be ordered now`);
   }
   const unitRegions = unit.path.split('/');
   if (!product.serviceableRegions.some((code) => unitRegions.includes(code))) {
@@ -213,9 +217,9 @@ export function checkPlacement(actor: Actor, input: OrderInput, c: PlacementCont
   return { order, unitPath: unit.path, venueRegion: venue.regionCode };
 }
 
-/** A unit operator acts for the unit in its token; staff for every unit in their subtree. */
+/** A unit operator acts for the unit in its token (when that unit lies in its home subtree); staff for every unit in their subtree. */
 export function actsForUnit(actor: Actor, unitId: string, unitPath: string): boolean {
-  return (hasRole(actor, ['unit-operator']) && actor.unitId === unitId) || (hasRole(actor, REGION_STAFF) && inScope(actor, unitPath));
+  return inScope(actor, unitPath) && ((hasRole(actor, ['unit-operator']) && actor.unitId === unitId) || hasRole(actor, REGION_STAFF));
 }
 
 /** An order that passed the rules, with the facts the write must find unchanged. */
@@ -225,23 +229,30 @@ export interface DraftedOrder {
   venueRegion: string;
 }
 
-/** What the write found: whether the facts still held, and whether the order went in. */
+/** What the write found: whether the facts still held, and whether the order went in (with its extension data). */
 export interface WriteOutcome {
   current: boolean;
   placed: boolean;
+  order?: Order | undefined;
 }
 
-/** One order waiting to be written, with who places it and how to answer. */
-interface PendingWrite {
+/** One order to write, with who places it and how to answer. */
+export interface Placement {
   actor: Actor;
   drafted: DraftedOrder;
   claim: IdempotencyClaim | undefined;
   requestId: string | undefined;
+  extensions: ExtensionData | undefined;
+}
+
+interface PendingWrite extends Placement {
   settle: { resolve: (outcome: WriteOutcome) => void; reject: (error: unknown) => void };
 }
 
 /** The most orders written by one statement. */
 const BATCH = 64;
+
+type Outcomes = { n: number; current: boolean; placed: boolean }[];
 
 /**
  * Writes drafted orders, each with its audit record and (with a key) its stored
@@ -249,23 +260,36 @@ const BATCH = 64;
  *
  * Orders drafted in the same turn of the event loop are written together by one
  * statement: under load, most of the cost of a placement is the round trip and the
- * commit, not the rows. Each order still gets its own outcome — a stale fact or a
- * taken key skips that order only. If the statement fails as a whole (it should not:
- * the facts were checked), each order is written again on its own so that one bad
- * order cannot fail the others.
+ * commit, not the rows. Each order still gets its own outcome — a stale fact, a taken
+ * key or a guard's refusal skips that order only. If the statement fails as a whole
+ * (it should not: the facts were checked), each order is written again on its own so
+ * that one bad order cannot fail the others.
+ *
+ * With placement guards registered, a batch is one transaction: the guards of every
+ * order run in it (concurrently on PostgreSQL, where they share the connection's
+ * pipeline), then the statement. An order that brings extension data, or is placed
+ * inside a caller's transaction, is written on its own in that transaction.
  */
 export class OrderWriter {
   private pending: PendingWrite[] = [];
-  private readonly statement: (values: { rows: string }) => Promise<{ n: number; current: boolean; placed: boolean }[]>;
+  private readonly statement: (values: { rows: string }, on?: Executor) => Promise<Outcomes>;
 
-  constructor(db: Executor, audit: AuditLog) {
+  constructor(
+    private readonly db: Database,
+    audit: AuditLog,
+    private readonly hooks: HookBus,
+    private readonly extensions: ExtensionRegistry,
+    private readonly options: { concurrentStatements: boolean },
+  ) {
     this.statement = prepareRows(db, 'orders.place.write', writeSql(audit));
   }
 
-  write(actor: Actor, drafted: DraftedOrder, claim: IdempotencyClaim | undefined, requestId: string | undefined): Promise<WriteOutcome> {
+  write(placement: Placement, tx?: Transaction): Promise<WriteOutcome> {
+    if (tx) return this.writeAlone(placement, tx);
+    if (placement.extensions && this.extensions.accepts('order')) return transaction(this.db, (own) => this.writeAlone(placement, own));
     return new Promise((resolve, reject) => {
       if (this.pending.length === 0) setImmediate(() => this.flush());
-      this.pending.push({ actor, drafted, claim, requestId, settle: { resolve, reject } });
+      this.pending.push({ ...placement, settle: { resolve, reject } });
       if (this.pending.length >= BATCH) this.flush();
     });
   }
@@ -281,36 +305,85 @@ export class OrderWriter {
   }
 
   private async writeBatch(batch: PendingWrite[]): Promise<void> {
-    const rows = batch.map(({ actor, drafted: { order, unitPath, venueRegion }, claim, requestId }, n) => ({
-      n,
-      id: order.id,
-      unit_id: order.unitId,
-      region_code: order.regionCode,
-      region_path: unitPath,
-      product_id: order.productId,
-      product_content_version: order.productContentVersion,
-      supplier_id: order.supplierId,
-      venue_id: order.venueId,
-      venue_region: venueRegion,
-      window_start: order.windowStart,
-      window_end: order.windowEnd,
-      expected_audience: order.expectedAudience,
-      cost: order.cost,
-      budget_year: order.budgetYear,
-      status: order.status,
-      version: order.version,
-      actor_id: actor.userId,
-      actor_roles: actor.roles,
-      actor_region: actor.region,
-      request_id: requestId ?? null,
-      scope: claim?.scope ?? null,
-      key: claim?.key ?? null,
-      fingerprint: claim?.fingerprint ?? null,
-      body: order,
-    }));
-    const outcomes = await this.statement({ rows: JSON.stringify(rows) });
-    for (const { n, current, placed } of outcomes) batch[n]!.settle.resolve({ current, placed });
+    if (!this.hooks.guarded(orderPlacementGuard)) {
+      const outcomes = await this.statement({ rows: rowsJson(batch) });
+      for (const { n, current, placed } of outcomes) batch[n]!.settle.resolve({ current, placed });
+      return;
+    }
+    const results = await transaction(this.db, async (tx) => {
+      const refusals = await this.guard(batch, tx);
+      const passed = batch.filter((_, i) => refusals[i] === undefined);
+      return { refusals, passed, outcomes: passed.length ? await this.statement({ rows: rowsJson(passed) }, tx) : [] };
+    });
+    batch.forEach((one, i) => {
+      if (results.refusals[i] !== undefined) one.settle.reject(results.refusals[i]);
+    });
+    for (const { n, current, placed } of results.outcomes) results.passed[n]!.settle.resolve({ current, placed });
   }
+
+  /** One order inside `tx`: guards, the statement, its extension data. A refusal is thrown. */
+  private async writeAlone(placement: Placement, tx: Transaction): Promise<WriteOutcome> {
+    const [refusal] = await this.guard([placement], tx);
+    if (refusal !== undefined) throw refusal;
+    const [outcome] = await this.statement({ rows: rowsJson([placement]) }, tx);
+    const { current, placed } = outcome!;
+    if (!placed) return { current, placed };
+    const { order } = placement.drafted;
+    await this.extensions.save('order', order.id, placement.extensions, { tx, actor: placement.actor, created: true });
+    return { current, placed, order: await this.extensions.attachOne('order', order, tx) };
+  }
+
+  /** Each order's guard refusal (or failure); undefined where every guard let it pass. */
+  private async guard(batch: readonly Placement[], tx: Transaction): Promise<unknown[]> {
+    const check = async ({ actor, drafted, extensions }: Placement) => {
+      try {
+        await this.hooks.check(orderPlacementGuard, { order: drafted.order, extensions }, { tx, actor });
+        return undefined;
+      } catch (error) {
+        return error ?? new Error('a placement guard refused without saying why');
+      }
+    };
+    if (this.options.concurrentStatements) return Promise.all(batch.map(check));
+    const refusals: unknown[] = [];
+    for (const one of batch) refusals.push(await check(one));
+    return refusals;
+  }
+}
+
+/** The `rows` parameter of the write statement: one object per order (see `writeSql`). */
+function rowsJson(batch: readonly Placement[]): string {
+  return JSON.stringify(
+    batch.map(({ actor, drafted: { order, unitPath, venueRegion }, claim, requestId }, n) => {
+      const who = auditedActor(actor);
+      return {
+        n,
+        id: order.id,
+        unit_id: order.unitId,
+        region_code: order.regionCode,
+        region_path: unitPath,
+        product_id: order.productId,
+        product_content_version: order.productContentVersion,
+        supplier_id: order.supplierId,
+        venue_id: order.venueId,
+        venue_region: venueRegion,
+        window_start: order.windowStart,
+        window_end: order.windowEnd,
+        expected_audience: order.expectedAudience,
+        cost: order.cost,
+        budget_year: order.budgetYear,
+        status: order.status,
+        version: order.version,
+        actor_id: who.actorId,
+        actor_roles: who.actorRoles,
+        actor_region: who.actorRegion,
+        request_id: requestId ?? null,
+        scope: claim?.scope ?? null,
+        key: claim?.key ?? null,
+        fingerprint: claim?.fingerprint ?? null,
+        body: order,
+      };
+    }),
+  );
 }
 
 /**

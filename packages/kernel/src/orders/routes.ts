@@ -1,21 +1,29 @@
 import Type from 'typebox';
 import { authorize, BEARER, requireActor } from '../auth/http.js';
-import type { KernelServices } from '../core/plugin.js';
+import type { Database } from '../db/database.js';
+import { splitExtensions } from '../directory/routes.js';
+import type { ExtensionRegistry } from '../extensions/extensions.js';
 import { Page, PageQuery, pageRequest } from '../http/pagination.js';
 import { problemResponses } from '../http/problem.js';
 import { model, ref } from '../http/schemas.js';
 import type { DiandanApp } from '../plugin/define.js';
-import { expectedVersion, sendVersion } from '../safe-writes/etag.js';
-import { idempotencyClaim, replay } from '../safe-writes/idempotency.js';
-import type { Order } from './orders.js';
+import { expectedVersion, IfMatchHeader, sendVersion } from '../safe-writes/etag.js';
+import { IdempotencyKeyHeader, idempotencyClaim, idempotentWrite, replay } from '../safe-writes/idempotency.js';
+import type { DeliveryReport, Order, OrderService } from './orders.js';
 import { ORDER_ACTORS, ORDER_STATES, type OrderAction } from './lifecycle.js';
 
 const Day = Type.String({ format: 'date', description: 'YYYY-MM-DD' });
 const DeliveryReportSchema = Type.Object({
   deliveredOn: Day,
   actualAudience: Type.Integer({ minimum: 0, maximum: 1_000_000 }),
-  notes: Type.String({ maxLength: 5000, default: '' }),
-  photos: Type.Array(Type.String({ format: 'uri', maxLength: 2000 }), { maxItems: 50, default: [] }),
+  notes: Type.Optional(Type.String({ maxLength: 5000, description: 'Default: empty' })),
+  photos: Type.Optional(Type.Array(Type.String({ format: 'uri', maxLength: 2000 }), { maxItems: 50, description: 'Default: none' })),
+});
+const DeliverySchema = Type.Object({
+  deliveredOn: Day,
+  actualAudience: Type.Integer(),
+  notes: Type.String(),
+  photos: Type.Array(Type.String()),
 });
 
 export const OrderSchema = model(
@@ -40,13 +48,12 @@ export const OrderSchema = model(
     scheduledOn: Type.Union([Day, Type.Null()]),
     rejectionReason: Type.Union([Type.String(), Type.Null()]),
     cancellationReason: Type.Union([Type.String(), Type.Null()]),
-    delivery: Type.Union([Type.Object(DeliveryReportSchema.properties), Type.Null()]),
+    delivery: Type.Union([DeliverySchema, Type.Null()]),
     version: Type.Integer(),
   }),
 );
 
 const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
-const IfMatch = Type.Object({ 'if-match': Type.Optional(Type.String({ description: 'The ETag you read' })) });
 const Reason = Type.Object({ reason: Type.String({ minLength: 1, maxLength: 1000 }) });
 
 const ACTIONS: { action: OrderAction; operationId: string; summary: string; body?: ReturnType<typeof Type.Object> }[] = [
@@ -60,7 +67,8 @@ const ACTIONS: { action: OrderAction; operationId: string; summary: string; body
 ];
 
 /** Orders (点单) and their lifecycle. */
-export function orderRoutes(app: DiandanApp, services: KernelServices): void {
+export function orderRoutes(app: DiandanApp, services: { orders: OrderService; extensions: ExtensionRegistry }, db: Database): void {
+  const { orders, extensions } = services;
   app.post(
     '/v1/orders',
     {
@@ -70,21 +78,25 @@ export function orderRoutes(app: DiandanApp, services: KernelServices): void {
         operationId: 'createOrder',
         summary: 'Draft an order for a listed product',
         security: BEARER,
-        headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String()) }),
-        body: Type.Object({
-          unitId: Type.String({ format: 'uuid' }),
-          productId: Type.String({ format: 'uuid' }),
-          venueId: Type.String({ format: 'uuid' }),
-          windowStart: Day,
-          windowEnd: Day,
-          expectedAudience: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
-        }),
+        headers: IdempotencyKeyHeader,
+        body: extensions.extendInput(
+          'order',
+          Type.Object({
+            unitId: Type.String({ format: 'uuid' }),
+            productId: Type.String({ format: 'uuid' }),
+            venueId: Type.String({ format: 'uuid' }),
+            windowStart: Day,
+            windowEnd: Day,
+            expectedAudience: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
+          }),
+        ),
         response: { 201: ref(OrderSchema), ...problemResponses(401, 403, 404, 409, 422) },
       },
     },
     async (req, reply) => {
       const claim = idempotencyClaim(req);
-      const placed = await services.orders.place(requireActor(req), req.body, { claim, requestId: req.id });
+      const { fields, extensions: data } = splitExtensions(req.body);
+      const placed = await orders.place({ ...fields, extensions: data }, { actor: requireActor(req), claim, requestId: req.id });
       let order: Order;
       if ('replay' in placed) order = replay(reply, claim!, placed.replay);
       else {
@@ -114,7 +126,10 @@ export function orderRoutes(app: DiandanApp, services: KernelServices): void {
         response: { 200: Page(ref(OrderSchema), 'OrderPage'), ...problemResponses(401) },
       },
     },
-    async (req) => services.orders.list(requireActor(req), req.query, pageRequest(req.query)),
+    async (req) => {
+      const { limit, cursor, ...filter } = req.query;
+      return orders.list({ ...filter, page: pageRequest({ limit, cursor }) }, { actor: requireActor(req) });
+    },
   );
 
   app.get(
@@ -131,7 +146,7 @@ export function orderRoutes(app: DiandanApp, services: KernelServices): void {
       },
     },
     async (req, reply) => {
-      const order = await services.orders.get(requireActor(req), req.params.id);
+      const order = await orders.get(req.params.id, { actor: requireActor(req) });
       sendVersion(reply, order.version);
       return order;
     },
@@ -146,22 +161,33 @@ export function orderRoutes(app: DiandanApp, services: KernelServices): void {
           tags: ['orders'],
           operationId: a.operationId,
           summary: a.summary,
-          description: `Who: ${ORDER_ACTORS[a.action]}. Needs If-Match.`,
+          description: `Who: ${ORDER_ACTORS[a.action]}. Needs If-Match. A retry with the same Idempotency-Key gets the first answer.`,
           security: BEARER,
           params: IdParams,
-          headers: IfMatch,
+          headers: Type.Object({ ...IfMatchHeader.properties, ...IdempotencyKeyHeader.properties }),
           ...(a.body ? { body: a.body } : {}),
           response: { 200: ref(OrderSchema), ...problemResponses(401, 403, 404, 409, 412, 422, 428) },
         },
       },
       async (req, reply) => {
-        const body = (req.body ?? {}) as { reason?: string; scheduledOn?: string } & Record<string, unknown>;
-        const order = await services.orders.act(requireActor(req), req.params.id, a.action, expectedVersion(req), {
-          reason: body.reason,
-          scheduledOn: body.scheduledOn,
-          delivery: a.action === 'deliver' ? (req.body as never) : undefined,
-          requestId: req.id,
-        });
+        const body = (req.body ?? {}) as { reason?: string; scheduledOn?: string } & Partial<DeliveryReport>;
+        const order = await idempotentWrite(db, req, reply, async (tx) => ({
+          status: 200,
+          body: await orders.act(
+            {
+              id: req.params.id,
+              action: a.action,
+              expectedVersion: expectedVersion(req),
+              reason: body.reason,
+              scheduledOn: body.scheduledOn,
+              delivery:
+                a.action === 'deliver'
+                  ? { deliveredOn: body.deliveredOn!, actualAudience: body.actualAudience!, notes: body.notes ?? '', photos: body.photos ?? [] }
+                  : undefined,
+            },
+            { actor: requireActor(req), tx, requestId: req.id },
+          ),
+        }));
         sendVersion(reply, order.version);
         return order;
       },

@@ -94,6 +94,13 @@ function checkDefinition(def: PluginDefinition | undefined): asserts def is Plug
   if (typeof d.name !== 'string' || !PLUGIN_NAME.test(d.name)) fail(`plugin name "${String(d.name)}" must be kebab-case`, String(d.name));
   if (!semver.valid(d.version)) fail(`plugin "${d.name}": version "${d.version}" is not semver`, d.name);
   if (!semver.validRange(d.kernel)) fail(`plugin "${d.name}": kernel range "${d.kernel}" is not a semver range`, d.name);
+  for (const field of ['deps', 'optionalDeps'] as const) {
+    for (const [key, dep] of Object.entries((d[field] ?? {}) as Record<string, any>)) {
+      if (!dep || typeof dep !== 'object' || typeof dep.name !== 'string' || typeof dep.configure !== 'function') {
+        fail(`plugin "${d.name}": ${field}.${key} is not a plugin definition (is it imported in a cycle?)`, d.name);
+      }
+    }
+  }
   if (d.config && (d.config as { properties?: Record<string, unknown> }).properties?.enabled) {
     fail(`plugin "${d.name}": config key "enabled" is reserved`, d.name);
   }

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import type { DatabaseConnection, Executor } from '../db/database.js';
+import { afterCommit, type DatabaseConnection, type Executor } from '../db/database.js';
 import type { PageOf } from '../http/pagination.js';
 
 /** The NOTIFY channel on which every process hears that the library changed. */
@@ -56,9 +56,14 @@ export class LibraryCache<T> {
     return page;
   }
 
-  /** Inside a write transaction: tell every process (this one included) on commit. */
+  /**
+   * Inside a write transaction that changes what the library shows: every process
+   * drops its cache when the transaction commits (this one right away, the others
+   * when the notification arrives).
+   */
   async announce(tx: Executor): Promise<void> {
     await tx.execute(sql`select pg_notify(${LIBRARY_CHANNEL}, '')`);
+    afterCommit(tx, () => this.clear());
   }
 
   /** Drops every cached page. */

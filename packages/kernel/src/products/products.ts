@@ -1,15 +1,17 @@
 import { and, arrayContains, arrayOverlaps, asc, eq, gt, gte, ilike, lte, or, sql } from 'drizzle-orm';
 import { hasRole, type Actor } from '../auth/actor.js';
 import type { AuditLog } from '../audit/audit-log.js';
+import type { CallContext } from '../call.js';
 import type { ReferenceData } from '../core/reference-data.js';
 import type { RegionService } from '../core/regions.js';
-import { transaction, type Database, type Executor } from '../db/database.js';
-import { DomainError, notFound } from '../errors.js';
+import { withTransaction, type Database, type Executor } from '../db/database.js';
+import { DomainError, forbidden, notFound, ProblemCodes } from '../errors.js';
+import type { ExtensionData, ExtensionRegistry } from '../extensions/extensions.js';
 import type { HookBus } from '../hooks.js';
 import { decodeCursor, toPage, type PageOf, type PageRequest } from '../http/pagination.js';
 import { stale } from '../safe-writes/etag.js';
 import { nextState } from '../workflow/state-machine.js';
-import { productDelisted, productListed, productSubmitted } from './hooks.js';
+import { productDelisted, productListed, productSubmitted, productTransitionGuard } from './hooks.js';
 import { EDITABLE_STATES, PRODUCT_ACTORS, productLifecycle, type ProductAction, type ProductState } from './lifecycle.js';
 import type { LibraryCache } from './list-cache.js';
 import { suppliers } from '../suppliers/schema.js';
@@ -48,6 +50,7 @@ export interface ProductSummary extends Omit<ProductContent, 'description' | 'me
   status: ProductState;
   version: number;
   contentVersion: number;
+  extensions?: ExtensionData;
 }
 
 /** A product with everything. */
@@ -109,43 +112,48 @@ export class ProductService {
     private readonly audit: AuditLog,
     private readonly hooks: HookBus,
     private readonly cache: LibraryCache<ProductSummary>,
+    private readonly extensions: ExtensionRegistry,
   ) {}
 
   /** A supplier drafts a product. References (category, groups, regions) must exist. */
-  async create(tx: Executor, actor: Actor, content: ProductContent, requestId?: string): Promise<Product> {
-    const supplierId = this.ownSupplier(actor);
-    const [own] = await tx.select({ id: suppliers.id }).from(suppliers).where(eq(suppliers.id, supplierId));
-    if (!own) throw new DomainError('forbidden', 'FORBIDDEN', `Supplier ${supplierId} of your token is not in the supplier directory`);
-    await this.checkContent(content, tx);
-    const [row] = await tx.insert(products).values({ ...content, supplierId }).returning();
-    const product = toProduct(row!);
-    await tx.insert(productVersions).values({ productId: product.id, contentVersion: 1, content, savedBy: actor.userId });
-    await this.audit.record(tx, {
-      actor,
-      entityType: 'product',
-      entityId: product.id,
-      action: 'product.create',
-      region: await this.regions.root(tx),
-      after: product,
-      requestId,
+  async create(content: ProductContent & { extensions?: ExtensionData | undefined }, ctx: CallContext): Promise<Product> {
+    const supplierId = this.ownSupplier(ctx.actor);
+    const { extensions, ...fields } = content;
+    return withTransaction(this.db, ctx.tx, async (tx) => {
+      const [own] = await tx.select({ id: suppliers.id }).from(suppliers).where(eq(suppliers.id, supplierId));
+      if (!own) throw forbidden(`Supplier ${supplierId} of your token is not in the supplier directory`);
+      await this.checkContent(fields, tx);
+      const [row] = await tx.insert(products).values({ ...fields, supplierId }).returning();
+      const product = toProduct(row!);
+      await this.hooks.check(productTransitionGuard, { action: 'create', before: null, after: product }, { tx, actor: ctx.actor });
+      await tx.insert(productVersions).values({ productId: product.id, contentVersion: 1, content: fields, savedBy: ctx.actor.userId });
+      await this.extensions.save('product', product.id, extensions, { tx, actor: ctx.actor, created: true });
+      await this.audit.record(
+        { actor: ctx.actor, entityType: 'product', entityId: product.id, action: 'product.create', region: await this.regions.root({ tx }), after: product, requestId: ctx.requestId },
+        { tx },
+      );
+      return this.extensions.attachOne('product', product, tx);
     });
-    return product;
   }
 
   /** One product, if the actor may see it: listed ones to all, others to their supplier and curators. */
-  async get(actor: Actor, id: string): Promise<Product> {
-    const [row] = await this.db.select().from(products).where(eq(products.id, id));
-    if (!row || !this.canSee(actor, row.status as ProductState, row.supplierId)) {
-      throw notFound('PRODUCT_NOT_FOUND', `Product ${id} does not exist`);
+  async get(id: string, ctx: { actor: Actor; tx?: Executor | undefined }): Promise<Product> {
+    const db = ctx.tx ?? this.db;
+    const [row] = await db.select().from(products).where(eq(products.id, id));
+    if (!row || !this.canSee(ctx.actor, row.status as ProductState, row.supplierId)) {
+      throw notFound(ProblemCodes.PRODUCT_NOT_FOUND, `Product ${id} does not exist`);
     }
-    return toProduct(row);
+    return this.extensions.attachOne('product', toProduct(row), db);
   }
 
   /**
-   * Searches the library. Without `status` only listed products are shown; other
-   * states are for curators, and a supplier sees its own products in any state.
+   * Searches the library. Without `status` only listed products of active suppliers
+   * are shown; other states are for curators, and a supplier sees its own products in
+   * any state. Listed searches are cached (see list-cache.ts), extension data included.
    */
-  async list(actor: Actor, filter: ProductFilter, page: PageRequest): Promise<PageOf<ProductSummary>> {
+  async list(query: ProductFilter & { page: PageRequest }, ctx: { actor: Actor }): Promise<PageOf<ProductSummary>> {
+    const { page, ...filter } = query;
+    const { actor } = ctx;
     const status = filter.status ?? 'listed';
     let supplierId = filter.supplierId;
     if (status !== 'listed' && !hasRole(actor, CURATORS)) {
@@ -158,13 +166,15 @@ export class ProductService {
       if (!path) return { items: [], nextCursor: null };
       servedBy = path.split('/').filter(Boolean);
     }
-    const query = async () => this.search(status, supplierId, servedBy, filter, page);
-    if (status !== 'listed') return query();
+    const query_ = async () => {
+      const found = await this.search(status, supplierId, servedBy, filter, page);
+      return { ...found, items: await this.extensions.attach('product', found.items, this.db) };
+    };
+    if (status !== 'listed') return query_();
     // Listed products look the same to everyone signed in, so one cache serves all.
     const key = JSON.stringify([supplierId, servedBy, filter.category, filter.group, filter.q, filter.costMin, filter.costMax, page.limit, page.cursor]);
-    return this.cache.get(key, query);
+    return this.cache.get(key, query_);
   }
-
   private async search(
     status: ProductState,
     supplierId: string | undefined,
@@ -177,9 +187,12 @@ export class ProductService {
     const rows = await this.db
       .select(summaryColumns)
       .from(products)
+      .innerJoin(suppliers, eq(suppliers.id, products.supplierId))
       .where(
         and(
           eq(products.status, status),
+          // A suspended supplier's products leave the library until it is reinstated.
+          status === 'listed' ? eq(suppliers.status, 'active') : undefined,
           supplierId ? eq(products.supplierId, supplierId) : undefined,
           filter.category ? eq(products.category, filter.category) : undefined,
           filter.group ? arrayContains(products.targetGroups, [filter.group]) : undefined,
@@ -199,109 +212,102 @@ export class ProductService {
    * The supplier changes the content of a draft, rejected or delisted product. Saves
    * a new content version; `expectedVersion` is the If-Match version.
    */
-  async update(actor: Actor, id: string, expectedVersion: number, content: ProductContent, requestId?: string): Promise<Product> {
-    await this.checkContent(content);
-    return transaction(this.db, async (tx) => {
-      const current = await this.lockOwn(tx, actor, id);
+  async update(
+    input: { id: string; expectedVersion: number; content: ProductContent; extensions?: ExtensionData | undefined },
+    ctx: CallContext,
+  ): Promise<Product> {
+    const { id, expectedVersion, content } = input;
+    return withTransaction(this.db, ctx.tx, async (tx) => {
+      const current = await this.lockOwn(tx, ctx.actor, id);
       if (current.version !== expectedVersion) throw stale();
       if (!EDITABLE_STATES.includes(current.status as ProductState)) {
         throw new DomainError('conflict', 'PRODUCT_NOT_EDITABLE', `A ${current.status} product cannot be changed; it can be in ${EDITABLE_STATES.join(', ')}`);
       }
+      await this.checkContent(content, tx);
       const contentVersion = current.contentVersion + 1;
+      const before = toProduct(current);
+      const proposed: Product = { ...before, ...content, version: current.version + 1, contentVersion };
+      await this.hooks.check(productTransitionGuard, { action: 'update', before, after: proposed }, { tx, actor: ctx.actor });
       const [row] = await tx
         .update(products)
         .set({ ...content, version: current.version + 1, contentVersion, updatedAt: sql`now()` })
         .where(eq(products.id, id))
         .returning();
-      await tx.insert(productVersions).values({ productId: id, contentVersion, content, savedBy: actor.userId });
+      await tx.insert(productVersions).values({ productId: id, contentVersion, content, savedBy: ctx.actor.userId });
       const after = toProduct(row!);
-      await this.audit.record(tx, {
-        actor,
-        entityType: 'product',
-        entityId: id,
-        action: 'product.update',
-        region: await this.regions.root(tx),
-        before: toProduct(current),
-        after,
-        requestId,
-      });
-      return after;
+      await this.extensions.save('product', id, input.extensions, { tx, actor: ctx.actor, created: false });
+      await this.audit.record(
+        { actor: ctx.actor, entityType: 'product', entityId: id, action: 'product.update', region: await this.regions.root({ tx }), before, after, requestId: ctx.requestId },
+        { tx },
+      );
+      return this.extensions.attachOne('product', after, tx);
     });
   }
 
-  /** Fires a review-workflow transition; emits its hook after the change commits. */
+  /** Fires a review-workflow transition; registered guards may refuse it; its hook follows the commit. */
   async transition(
-    actor: Actor,
-    id: string,
-    action: ProductAction,
-    expectedVersion: number,
-    options: { reasons?: string[] | undefined; requestId?: string | undefined } = {},
+    input: { id: string; action: ProductAction; expectedVersion: number; reasons?: string[] | undefined },
+    ctx: CallContext,
   ): Promise<Product> {
-    const result = await transaction(this.db, async (tx) => {
+    const { id, action, expectedVersion, reasons } = input;
+    const { actor } = ctx;
+    return withTransaction(this.db, ctx.tx, async (tx) => {
       const [current] = await tx.select().from(products).where(eq(products.id, id)).for('update');
       if (!current || !this.canSee(actor, current.status as ProductState, current.supplierId)) {
-        throw notFound('PRODUCT_NOT_FOUND', `Product ${id} does not exist`);
+        throw notFound(ProblemCodes.PRODUCT_NOT_FOUND, `Product ${id} does not exist`);
       }
       const allowed = PRODUCT_ACTORS[action];
       // A supplier acts only on its own products.
       if (!hasRole(actor, allowed) || (action === 'submit' && actor.supplierId !== current.supplierId)) {
-        throw new DomainError('forbidden', 'FORBIDDEN', `Only ${allowed.join(' or ')} may ${action} a product`);
+        throw forbidden(`Only ${allowed.join(' or ')} may ${action} a product`);
       }
       if (current.version !== expectedVersion) throw stale();
       const to = nextState(productLifecycle, current.status as ProductState, action);
-      if (action === 'reject' && (!options.reasons?.length || options.reasons.some((r) => !r.trim()))) {
+      if (action === 'reject' && (!reasons?.length || reasons.some((r) => !r.trim()))) {
         throw new DomainError('invalid', 'REJECTION_REASONS_REQUIRED', 'Say why the product is rejected');
       }
+      const before = toProduct(current);
+      const rejectionReasons = action === 'reject' ? reasons! : action === 'submit' ? null : current.rejectionReasons;
+      const proposed: Product = { ...before, status: to, version: current.version + 1, rejectionReasons };
+      await this.hooks.check(productTransitionGuard, { action, before, after: proposed }, { tx, actor });
       const [row] = await tx
         .update(products)
         .set({
           status: to,
           version: current.version + 1,
-          rejectionReasons: action === 'reject' ? options.reasons! : action === 'submit' ? null : current.rejectionReasons,
+          rejectionReasons,
           listedAt: action === 'list' ? sql`now()` : current.listedAt,
           updatedAt: sql`now()`,
         })
         .where(eq(products.id, id))
         .returning();
-      const after = toProduct(row!);
-      await this.audit.record(tx, {
-        actor,
-        entityType: 'product',
-        entityId: id,
-        action: `product.${action}`,
-        region: await this.regions.root(tx),
-        before: { status: current.status, version: current.version },
-        after: { status: after.status, version: after.version, rejectionReasons: after.rejectionReasons },
-        requestId: options.requestId,
-      });
+      const after = await this.extensions.attachOne('product', toProduct(row!), tx);
+      await this.audit.record(
+        {
+          actor,
+          entityType: 'product',
+          entityId: id,
+          action: `product.${action}`,
+          region: await this.regions.root({ tx }),
+          before: { status: current.status, version: current.version },
+          after: { status: after.status, version: after.version, rejectionReasons: after.rejectionReasons },
+          requestId: ctx.requestId,
+        },
+        { tx },
+      );
       if (action === 'list' || action === 'delist') await this.cache.announce(tx);
+      const hook = { submit: productSubmitted, list: productListed, delist: productDelisted }[action as 'submit' | 'list' | 'delist'];
+      if (hook) await this.hooks.publish(tx, hook, { product: after, actorId: actor.userId });
       return after;
     });
-    if (action === 'list' || action === 'delist') this.cache.clear();
-    const hook = { submit: productSubmitted, list: productListed, delist: productDelisted }[action as 'submit' | 'list' | 'delist'];
-    if (hook) await this.hooks.emit(hook, { product: result, actorId: actor.userId });
-    return result;
   }
 
   /**
-   * The listed product, for ordering inside `tx`. The product and supplier rows are
-   * share-locked (drizzle cannot name one table in `for share of`), so a delist
-   * racing the order waits for it (or the order waits for the delist and then finds
-   * the product gone). A suspended supplier's products cannot be ordered.
+   * Tells every process that what the library shows changed, inside `tx` — for plugins
+   * whose product extension data changes outside a product write (a new quality score).
    */
-  async listed(tx: Executor, id: string): Promise<ProductSummary> {
-    const [row] = await tx
-      .select({ ...summaryColumns, supplierStatus: suppliers.status })
-      .from(products)
-      .innerJoin(suppliers, eq(suppliers.id, products.supplierId))
-      .where(and(eq(products.id, id), eq(products.status, 'listed')))
-      .for('share');
-    if (!row) throw notFound('PRODUCT_NOT_FOUND', `Product ${id} is not in the library`);
-    if (row.supplierStatus !== 'active') {
-      throw new DomainError('conflict', 'SUPPLIER_SUSPENDED', `The supplier of product ${id} is suspended; it cannot be ordered now`);
-    }
-    const { supplierStatus: _status, ...product } = row;
-    return product as ProductSummary;
+  async announceChange(ctx: { tx: Executor }): Promise<void> {
+    await this.cache.announce(ctx.tx);
   }
 
   private canSee(actor: Actor, status: ProductState, supplierId: string): boolean {
@@ -310,7 +316,7 @@ export class ProductService {
 
   private ownSupplier(actor: Actor): string {
     if (!hasRole(actor, ['supplier']) || !actor.supplierId) {
-      throw new DomainError('forbidden', 'FORBIDDEN', 'Only a supplier (with a supplier id in its token) may write products');
+      throw forbidden('Only a supplier (with a supplier id in its token) may write products');
     }
     return actor.supplierId;
   }
@@ -318,22 +324,22 @@ export class ProductService {
   private async lockOwn(tx: Executor, actor: Actor, id: string) {
     const supplierId = this.ownSupplier(actor);
     const [row] = await tx.select().from(products).where(eq(products.id, id)).for('update');
-    if (!row || (row.supplierId !== supplierId && row.status !== 'listed')) throw notFound('PRODUCT_NOT_FOUND', `Product ${id} does not exist`);
-    if (row.supplierId !== supplierId) throw new DomainError('forbidden', 'FORBIDDEN', 'Only the product’s supplier may change it');
+    if (!row || (row.supplierId !== supplierId && row.status !== 'listed')) throw notFound(ProblemCodes.PRODUCT_NOT_FOUND, `Product ${id} does not exist`);
+    if (row.supplierId !== supplierId) throw forbidden('Only the product’s supplier may change it');
     return row;
   }
 
-  private async checkContent(content: ProductContent, db: Executor = this.db): Promise<void> {
+  private async checkContent(content: ProductContent, db: Executor): Promise<void> {
     const problems: string[] = [];
     if (content.audienceMin > content.audienceMax) problems.push('audienceMin is larger than audienceMax');
-    const [missingCategory] = await this.categories.missing([content.category], db);
+    const [missingCategory] = await this.categories.missing([content.category], { tx: db });
     if (missingCategory) problems.push(`category "${missingCategory}" does not exist`);
-    const missingGroups = await this.groups.missing(content.targetGroups, db);
+    const missingGroups = await this.groups.missing(content.targetGroups, { tx: db });
     if (missingGroups.length) problems.push(`population groups ${missingGroups.join(', ')} do not exist`);
     for (const code of content.serviceableRegions) {
-      if (!(await this.regions.path(code, db))) problems.push(`region ${code} does not exist`);
+      if (!(await this.regions.path(code, { tx: db }))) problems.push(`region ${code} does not exist`);
     }
-    if (problems.length) throw new DomainError('invalid', 'PRODUCT_INVALID', problems.join('; '), { problems });
+    if (problems.length) throw new DomainError('invalid', ProblemCodes.PRODUCT_INVALID, problems.join('; '), { problems });
   }
 }
 

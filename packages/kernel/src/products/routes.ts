@@ -1,14 +1,16 @@
 import Type, { type Static } from 'typebox';
 import { authorize, BEARER, requireActor } from '../auth/http.js';
-import type { KernelServices } from '../core/plugin.js';
 import type { Database } from '../db/database.js';
+import { splitExtensions } from '../directory/routes.js';
+import type { ExtensionRegistry } from '../extensions/extensions.js';
 import { Page, PageQuery, pageRequest } from '../http/pagination.js';
 import { problemResponses } from '../http/problem.js';
 import { model, ref } from '../http/schemas.js';
 import type { DiandanApp } from '../plugin/define.js';
-import { expectedVersion, sendVersion } from '../safe-writes/etag.js';
-import { idempotentWrite } from '../safe-writes/idempotency.js';
+import { expectedVersion, IfMatchHeader, sendVersion } from '../safe-writes/etag.js';
+import { IdempotencyKeyHeader, idempotentWrite } from '../safe-writes/idempotency.js';
 import { PRODUCT_STATES, type ProductAction } from './lifecycle.js';
+import type { ProductService } from './products.js';
 
 const Key = Type.String({ pattern: '^[a-z][a-z0-9-]*$', maxLength: 60 });
 const RegionCode = Type.String({ minLength: 1, maxLength: 32 });
@@ -60,12 +62,11 @@ const ProductContentSchema = Type.Object({
   durationMinutes: Type.Integer({ minimum: 1, maximum: 24 * 60 }),
   costPerSession: Type.Integer({ minimum: 0, maximum: 100_000_000 }),
   serviceableRegions: Type.Array(RegionCode, { minItems: 1, maxItems: 500, uniqueItems: true }),
-  tags: Type.Array(Type.String({ minLength: 1, maxLength: 30 }), { maxItems: 30, default: [] }),
-  media: Type.Array(Media, { maxItems: 30, default: [] }),
+  tags: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 30 }), { maxItems: 30, description: 'Default: none' })),
+  media: Type.Optional(Type.Array(Media, { maxItems: 30, description: 'Default: none' })),
 });
 
 const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
-const IfMatch = Type.Object({ 'if-match': Type.Optional(Type.String({ description: 'The ETag you read' })) });
 
 const TRANSITIONS: { path: string; action: ProductAction; summary: string; operationId: string }[] = [
   { path: 'submit', action: 'submit', summary: 'Submit a product for review (its supplier)', operationId: 'submitProduct' },
@@ -76,7 +77,10 @@ const TRANSITIONS: { path: string; action: ProductAction; summary: string; opera
 ];
 
 /** The product library: write (suppliers), review (reviewers), search (everyone signed in). */
-export function productRoutes(app: DiandanApp, services: KernelServices, db: Database): void {
+export function productRoutes(app: DiandanApp, services: { products: ProductService; extensions: ExtensionRegistry }, db: Database): void {
+  const { products, extensions } = services;
+  const ContentBody = extensions.extendInput('product', ProductContentSchema);
+
   app.post(
     '/v1/products',
     {
@@ -86,15 +90,16 @@ export function productRoutes(app: DiandanApp, services: KernelServices, db: Dat
         operationId: 'createProduct',
         summary: 'Draft a product (supplier)',
         security: BEARER,
-        headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String()) }),
-        body: ProductContentSchema,
+        headers: IdempotencyKeyHeader,
+        body: ContentBody,
         response: { 201: ref(ProductSchema), ...problemResponses(401, 403, 422) },
       },
     },
     async (req, reply) => {
+      const { fields, extensions: data } = splitExtensions(req.body);
       const product = await idempotentWrite(db, req, reply, async (tx) => ({
         status: 201,
-        body: await services.products.create(tx, requireActor(req), withDefaults(req.body), req.id),
+        body: await products.create({ ...withDefaults(fields), extensions: data }, { actor: requireActor(req), tx, requestId: req.id }),
       }));
       sendVersion(reply, product.version);
       return product;
@@ -109,7 +114,8 @@ export function productRoutes(app: DiandanApp, services: KernelServices, db: Dat
         tags: ['products'],
         operationId: 'searchProducts',
         summary: 'Search the product library',
-        description: 'Lists listed products unless `status` says otherwise (other states: curators, and suppliers for their own).',
+        description:
+          'Lists listed products of active suppliers unless `status` says otherwise (other states: curators, and suppliers for their own).',
         security: BEARER,
         querystring: Type.Object({
           ...PageQuery.properties,
@@ -125,7 +131,10 @@ export function productRoutes(app: DiandanApp, services: KernelServices, db: Dat
         response: { 200: Page(ref(ProductSummarySchema), 'ProductPage'), ...problemResponses(401) },
       },
     },
-    async (req) => services.products.list(requireActor(req), req.query, pageRequest(req.query)),
+    async (req) => {
+      const { limit, cursor, ...filter } = req.query;
+      return products.list({ ...filter, page: pageRequest({ limit, cursor }) }, { actor: requireActor(req) });
+    },
   );
 
   app.get(
@@ -142,7 +151,7 @@ export function productRoutes(app: DiandanApp, services: KernelServices, db: Dat
       },
     },
     async (req, reply) => {
-      const product = await services.products.get(requireActor(req), req.params.id);
+      const product = await products.get(req.params.id, { actor: requireActor(req) });
       sendVersion(reply, product.version);
       return product;
     },
@@ -158,13 +167,17 @@ export function productRoutes(app: DiandanApp, services: KernelServices, db: Dat
         summary: 'Change a draft, rejected or delisted product (its supplier; needs If-Match)',
         security: BEARER,
         params: IdParams,
-        headers: IfMatch,
-        body: ProductContentSchema,
+        headers: IfMatchHeader,
+        body: ContentBody,
         response: { 200: ref(ProductSchema), ...problemResponses(401, 403, 404, 409, 412, 422, 428) },
       },
     },
     async (req, reply) => {
-      const product = await services.products.update(requireActor(req), req.params.id, expectedVersion(req), withDefaults(req.body), req.id);
+      const { fields, extensions: data } = splitExtensions(req.body);
+      const product = await products.update(
+        { id: req.params.id, expectedVersion: expectedVersion(req), content: withDefaults(fields), extensions: data },
+        { actor: requireActor(req), requestId: req.id },
+      );
       sendVersion(reply, product.version);
       return product;
     },
@@ -179,9 +192,10 @@ export function productRoutes(app: DiandanApp, services: KernelServices, db: Dat
           tags: ['products'],
           operationId: t.operationId,
           summary: t.summary,
+          description: 'Needs If-Match. A retry with the same Idempotency-Key gets the first answer.',
           security: BEARER,
           params: IdParams,
-          headers: IfMatch,
+          headers: Type.Object({ ...IfMatchHeader.properties, ...IdempotencyKeyHeader.properties }),
           ...(t.action === 'reject'
             ? { body: Type.Object({ reasons: Type.Array(Type.String({ minLength: 1, maxLength: 500 }), { minItems: 1, maxItems: 20 }) }) }
             : {}),
@@ -190,10 +204,13 @@ export function productRoutes(app: DiandanApp, services: KernelServices, db: Dat
       },
       async (req, reply) => {
         const reasons = (req.body as { reasons?: string[] } | undefined)?.reasons;
-        const product = await services.products.transition(requireActor(req), req.params.id, t.action, expectedVersion(req), {
-          reasons,
-          requestId: req.id,
-        });
+        const product = await idempotentWrite(db, req, reply, async (tx) => ({
+          status: 200,
+          body: await products.transition(
+            { id: req.params.id, action: t.action, expectedVersion: expectedVersion(req), reasons },
+            { actor: requireActor(req), tx, requestId: req.id },
+          ),
+        }));
         sendVersion(reply, product.version);
         return product;
       },

@@ -1,5 +1,9 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { DomainError } from '../errors.js';
+import Type from 'typebox';
+import { DomainError, ProblemCodes } from '../errors.js';
+
+/** The `If-Match` request header of an update, for route schemas. */
+export const IfMatchHeader = Type.Object({ 'if-match': Type.Optional(Type.String({ description: 'The ETag you read' })) });
 
 /**
  * Optimistic concurrency for stateful records: every read sends `ETag: "v<version>"`,
@@ -24,7 +28,7 @@ export function expectedVersion(request: FastifyRequest): number {
   if (!header) {
     throw new DomainError(
       'precondition_required',
-      'PRECONDITION_REQUIRED',
+      ProblemCodes.PRECONDITION_REQUIRED,
       'Send the record’s ETag in If-Match to update it (read it first)',
     );
   }
@@ -37,7 +41,7 @@ export function expectedVersion(request: FastifyRequest): number {
 export function stale(): DomainError {
   return new DomainError(
     'precondition_failed',
-    'PRECONDITION_FAILED',
+    ProblemCodes.PRECONDITION_FAILED,
     'The record changed since you read it; read it again and retry',
   );
 }

@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
 import { and, eq, lt, sql, type SQL } from 'drizzle-orm';
-import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { transaction, type Database, type Executor, type Transaction } from '../db/database.js';
-import { DomainError } from '../errors.js';
+import Type from 'typebox';
+import { DomainError, ProblemCodes } from '../errors.js';
+import type { JobDefinition, Jobs } from '../jobs/jobs.js';
 import { idempotencyKeys } from './schema.js';
 
 /** What a creating write answers: the status and body to send (and to replay). */
@@ -29,13 +31,20 @@ export interface StoredResponse {
 
 const KEY = /^[\x21-\x7e]{1,255}$/;
 
+/** The `Idempotency-Key` request header, for the schemas of routes that write. */
+export const IdempotencyKeyHeader = Type.Object({
+  'idempotency-key': Type.Optional(
+    Type.String({ description: 'A key of your choosing (1–255 visible ASCII characters): a retry with the same key gets the first answer' }),
+  ),
+});
+
 /** The request's idempotency claim, or undefined when it sent no `Idempotency-Key`. */
 export function idempotencyClaim(request: FastifyRequest): IdempotencyClaim | undefined {
   const header = request.headers['idempotency-key'];
   if (header === undefined) return undefined;
   const key = Array.isArray(header) ? header[0]! : header;
   if (!KEY.test(key)) {
-    throw new DomainError('bad_request', 'INVALID_IDEMPOTENCY_KEY', 'Idempotency-Key must be 1–255 visible ASCII characters');
+    throw new DomainError('bad_request', ProblemCodes.INVALID_IDEMPOTENCY_KEY, 'Idempotency-Key must be 1–255 visible ASCII characters');
   }
   return {
     scope: `${request.actor?.userId ?? 'anonymous'} ${request.method} ${request.routeOptions.url}`,
@@ -52,7 +61,7 @@ export function idempotencyClaim(request: FastifyRequest): IdempotencyClaim | un
  */
 export function replay<T>(reply: FastifyReply, claim: IdempotencyClaim, stored: StoredResponse | undefined): T {
   if (stored?.fingerprint !== claim.fingerprint) {
-    throw new DomainError('invalid', 'IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with a different request');
+    throw new DomainError('invalid', ProblemCodes.IDEMPOTENCY_KEY_REUSED, 'This Idempotency-Key was used with a different request');
   }
   reply.header('idempotent-replayed', 'true');
   reply.code(stored.status);
@@ -139,15 +148,19 @@ function canonicalJson(value: unknown): string {
 /**
  * Forgets stored responses after `hours`, so the key table does not grow for ever: a
  * client retries within seconds or minutes, not days. After that, the same key is a
- * new request. Every process purges at start and then hourly; purges are idempotent.
+ * new request. The purge is a job scheduled hourly (once per hour across all
+ * processes); it is idempotent.
  */
 export class IdempotencyKeyRetention {
-  private timer: NodeJS.Timeout | undefined;
+  private readonly job: JobDefinition<Record<string, never>, { purged: number }>;
 
   constructor(
     private readonly db: Database,
     readonly hours: number,
-  ) {}
+    private readonly jobs: Jobs,
+  ) {
+    this.job = jobs.define('purge-idempotency-keys', async () => ({ purged: await this.purge() }), { retryLimit: 2 });
+  }
 
   /** Deletes the keys older than the retention; returns how many. */
   async purge(): Promise<number> {
@@ -158,18 +171,8 @@ export class IdempotencyKeyRetention {
     return deleted.length;
   }
 
-  /** Purges now and then every hour until `stop()`; failures are logged, never thrown. */
-  async start(log: FastifyBaseLogger): Promise<void> {
-    const run = () =>
-      this.purge().then(
-        (n) => void (n > 0 && log.info({ purged: n }, 'idempotency keys past retention deleted')),
-        (err: unknown) => log.warn({ err }, 'purging idempotency keys failed; will try again in an hour'),
-      );
-    await run();
-    this.timer = setInterval(() => void run(), 60 * 60 * 1000).unref();
-  }
-
-  stop(): void {
-    clearInterval(this.timer);
+  /** Schedules the hourly purge (at minute 17, away from the top of the hour). */
+  async schedule(): Promise<void> {
+    await this.jobs.schedule(this.job, '17 * * * *', {});
   }
 }

@@ -1,24 +1,46 @@
 import Type from 'typebox';
 import { authorize, BEARER, requireActor } from '../auth/http.js';
-import type { KernelServices } from '../core/plugin.js';
 import type { Database } from '../db/database.js';
+import { listKey, splitExtensions, withKinds } from '../directory/routes.js';
+import type { ExtensionRegistry } from '../extensions/extensions.js';
 import { Page, PageQuery, pageRequest } from '../http/pagination.js';
 import { problemResponses } from '../http/problem.js';
 import { model, ref } from '../http/schemas.js';
 import type { DiandanApp } from '../plugin/define.js';
-import { idempotentWrite } from '../safe-writes/idempotency.js';
-import { SUPPLIER_KINDS, SUPPLIER_STATUSES } from './schema.js';
+import type { OpenList } from '../plugin/lists.js';
+import { expectedVersion, IfMatchHeader, sendVersion } from '../safe-writes/etag.js';
+import { IdempotencyKeyHeader, idempotentWrite } from '../safe-writes/idempotency.js';
+import { SUPPLIER_STATUSES } from './schema.js';
+import type { SupplierService } from './suppliers.js';
 
-const SupplierKind = Type.Enum(SUPPLIER_KINDS);
-const SupplierStatus = Type.Enum(SUPPLIER_STATUSES);
-
-export const SupplierSchema = model(
+const SupplierSchema = model(
   'Supplier',
-  Type.Object({ id: Type.String({ format: 'uuid' }), name: Type.String(), kind: SupplierKind, status: SupplierStatus, version: Type.Integer() }),
+  Type.Object({
+    id: Type.String({ format: 'uuid' }),
+    name: Type.String(),
+    kind: Type.String(),
+    status: Type.Enum(SUPPLIER_STATUSES, { description: '`suspended`: its products are hidden from the library and cannot be ordered' }),
+    statusReason: Type.Union([Type.String(), Type.Null()], { description: 'Why it was last suspended or reinstated' }),
+    statusChangedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+    version: Type.Integer(),
+  }),
 );
 
-/** The supplier directory (供应商名录): city administrators add; every signed-in user reads. */
-export function supplierRoutes(app: DiandanApp, services: KernelServices, db: Database): void {
+/** The Supplier model of a deployment: its own supplier kinds. */
+export const supplierModel = (kinds: OpenList) => withKinds(SupplierSchema, kinds);
+
+const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
+const Reason = Type.String({ minLength: 1, maxLength: 1000 });
+
+/** The supplier directory (供应商名录): city administrators add, change, suspend and reinstate; every signed-in user reads. */
+export function supplierRoutes(
+  app: DiandanApp,
+  services: { suppliers: SupplierService; kinds: OpenList; extensions: ExtensionRegistry },
+  db: Database,
+): void {
+  const { suppliers, kinds, extensions } = services;
+  const fields = { name: Type.String({ minLength: 1, maxLength: 200 }), kind: listKey(kinds) };
+
   app.post(
     '/v1/suppliers',
     {
@@ -28,16 +50,20 @@ export function supplierRoutes(app: DiandanApp, services: KernelServices, db: Da
         operationId: 'createSupplier',
         summary: 'Add a supplier to the directory',
         security: BEARER,
-        headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String()) }),
-        body: Type.Object({ name: Type.String({ minLength: 1, maxLength: 200 }), kind: SupplierKind }),
+        headers: IdempotencyKeyHeader,
+        body: extensions.extendInput('supplier', Type.Object(fields)),
         response: { 201: ref(SupplierSchema), ...problemResponses(401, 403, 422) },
       },
     },
-    async (req, reply) =>
-      idempotentWrite(db, req, reply, async (tx) => ({
+    async (req, reply) => {
+      const { fields: input, extensions: data } = splitExtensions(req.body);
+      const supplier = await idempotentWrite(db, req, reply, async (tx) => ({
         status: 201,
-        body: await services.suppliers.create(tx, requireActor(req), req.body, req.id),
-      })),
+        body: await suppliers.create({ ...input, extensions: data }, { actor: requireActor(req), tx, requestId: req.id }),
+      }));
+      sendVersion(reply, supplier.version);
+      return supplier;
+    },
   );
 
   app.get(
@@ -49,11 +75,11 @@ export function supplierRoutes(app: DiandanApp, services: KernelServices, db: Da
         operationId: 'listSuppliers',
         summary: 'List suppliers',
         security: BEARER,
-        querystring: Type.Object({ ...PageQuery.properties, kind: Type.Optional(SupplierKind), status: Type.Optional(SupplierStatus) }),
+        querystring: Type.Object({ ...PageQuery.properties, kind: Type.Optional(listKey(kinds)), status: Type.Optional(Type.Enum(SUPPLIER_STATUSES)) }),
         response: { 200: Page(ref(SupplierSchema), 'SupplierPage'), ...problemResponses(401) },
       },
     },
-    async (req) => services.suppliers.list(req.query, pageRequest(req.query)),
+    async (req) => suppliers.list({ kind: req.query.kind, status: req.query.status, page: pageRequest(req.query) }),
   );
 
   app.get(
@@ -65,10 +91,74 @@ export function supplierRoutes(app: DiandanApp, services: KernelServices, db: Da
         operationId: 'getSupplier',
         summary: 'Get one supplier',
         security: BEARER,
-        params: Type.Object({ id: Type.String({ format: 'uuid' }) }),
+        params: IdParams,
         response: { 200: ref(SupplierSchema), ...problemResponses(401, 404) },
       },
     },
-    async (req) => services.suppliers.get(req.params.id),
+    async (req, reply) => {
+      const supplier = await suppliers.get(req.params.id);
+      sendVersion(reply, supplier.version);
+      return supplier;
+    },
   );
+
+  app.patch(
+    '/v1/suppliers/:id',
+    {
+      preValidation: authorize('city-admin'),
+      schema: {
+        tags: ['suppliers'],
+        operationId: 'updateSupplier',
+        summary: 'Change a supplier’s name or kind (city admin; needs If-Match)',
+        security: BEARER,
+        params: IdParams,
+        headers: IfMatchHeader,
+        body: extensions.extendInput('supplier', Type.Partial(Type.Object(fields), { minProperties: 1 })),
+        response: { 200: ref(SupplierSchema), ...problemResponses(401, 403, 404, 412, 422, 428) },
+      },
+    },
+    async (req, reply) => {
+      const { fields: changes, extensions: data } = splitExtensions(req.body);
+      const supplier = await suppliers.update(
+        { id: req.params.id, expectedVersion: expectedVersion(req), ...changes, extensions: data },
+        { actor: requireActor(req), requestId: req.id },
+      );
+      sendVersion(reply, supplier.version);
+      return supplier;
+    },
+  );
+
+  for (const [action, status, summary] of [
+    ['suspend', 'suspended', 'Suspend a supplier: its products leave the library and cannot be ordered'],
+    ['reinstate', 'active', 'Reinstate a suspended supplier'],
+  ] as const) {
+    app.post(
+      `/v1/suppliers/:id/${action}`,
+      {
+        preValidation: authorize('city-admin'),
+        schema: {
+          tags: ['suppliers'],
+          operationId: `${action}Supplier`,
+          summary: `${summary} (city admin; needs If-Match)`,
+          description: 'Orders already approved or scheduled are not touched: the unit and the supplier settle them, or the unit cancels them.',
+          security: BEARER,
+          params: IdParams,
+          headers: Type.Object({ ...IfMatchHeader.properties, ...IdempotencyKeyHeader.properties }),
+          body: Type.Object({ reason: Reason }),
+          response: { 200: ref(SupplierSchema), ...problemResponses(401, 403, 404, 409, 412, 422, 428) },
+        },
+      },
+      async (req, reply) => {
+        const supplier = await idempotentWrite(db, req, reply, async (tx) => ({
+          status: 200,
+          body: await suppliers.setStatus(
+            { id: req.params.id, status, reason: req.body.reason, expectedVersion: expectedVersion(req) },
+            { actor: requireActor(req), tx, requestId: req.id },
+          ),
+        }));
+        sendVersion(reply, supplier.version);
+        return supplier;
+      },
+    );
+  }
 }

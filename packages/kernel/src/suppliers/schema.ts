@@ -1,11 +1,9 @@
 import { integer, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import { kernelSchema } from '../core/schema.js';
 
-/** Kinds of cultural supplier (文化供应商) the source texts name. */
-export const SUPPLIER_KINDS = ['troupe', 'enterprise', 'folk-institution', 'social-organisation', 'individual-artist'] as const;
-
 /** Whether a supplier may be ordered from. The supplier-registry package adds its review workflow. */
 export const SUPPLIER_STATUSES = ['active', 'suspended'] as const;
+export type SupplierStatus = (typeof SUPPLIER_STATUSES)[number];
 
 /**
  * The minimal supplier record products and orders point at. The supplier-registry
@@ -14,8 +12,12 @@ export const SUPPLIER_STATUSES = ['active', 'suspended'] as const;
 export const suppliers = kernelSchema.table('suppliers', {
   id: uuid().primaryKey().defaultRandom(),
   name: text().notNull(),
+  /** One of the deployment's supplier kinds. */
   kind: text().notNull(),
   status: text().notNull().default('active'),
+  /** Why the supplier was last suspended or reinstated. */
+  statusReason: text('status_reason'),
+  statusChangedAt: timestamp('status_changed_at', { withTimezone: true }),
   version: integer().notNull().default(1),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
 });
