@@ -18,6 +18,7 @@ export type {
   PluginContributions,
   PluginDefinition,
   PluginDeps,
+  NoDeps,
   PluginInstance,
   PluginOptions,
   DeepPartial,

@@ -52,6 +52,13 @@ export async function createServer(deployment: Deployment, options: ServerOption
   // that want open objects say `additionalProperties: true` explicitly.
   app.addHook('onRoute', (route) => {
     if (route.schema?.body) route.schema = { ...route.schema, body: closeObjects(route.schema.body) };
+    // What any route can answer, whatever its own schema says: a bad token is a 401 on
+    // every route, and a body the server cannot take is a 413 or 415 on every write.
+    if (route.schema?.response && !route.schema.hide) {
+      const takesBody = [route.method].flat().some((m) => ['POST', 'PUT', 'PATCH'].includes(m));
+      const always = problemResponses(401, ...(takesBody ? [413, 415] : []));
+      route.schema = { ...route.schema, response: { ...always, ...(route.schema.response as object) } };
+    }
   });
 
   let kernel: Kernel;

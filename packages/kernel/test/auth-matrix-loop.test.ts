@@ -1,39 +1,43 @@
 import { ROLES, type Role } from '@diandan/kernel';
-import { createTestServer, seedRegions } from '@diandan/testing';
-import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   act,
   addSupplier,
   addUnit,
   addVenue,
   allocate,
-  cityAdmin,
   client,
-  districtAdmin,
+  createTestServer,
   draftProduct,
   ifMatch,
   listedProduct,
   orderBody,
-  otherDistrictAdmin,
   placeOrder,
   reviewProduct,
+  seedRegions,
+  testActors,
   type Call,
   type Reply,
   type Who,
-} from './loop-support.js';
+} from '@diandan/testing';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const { cityAdmin, districtAdmin, otherDistrictAdmin, streetOperator } = testActors;
+const HOME = '440103001001';
 
 // ---------------------------------------------------------------------------------
 // Authorization matrix of the ordering loop: products, budgets, orders, feedback.
-// Same conventions as auth.test.ts: every role signs in at district 440103 ("home"),
-// except the city admin (440100, which covers both districts); "other" is 440104.
+// Every staff role signs in at its own level above community 440103001001 ("home"):
+// the district admin at 440103, the street operator at 440103001, the community operator
+// at 440103001001, the city admin at 440100 (which covers both districts); the unit
+// operator at its unit's community; "other" is district 440104.
 //
 // - Orders and feedback: the place is the region of the ordering unit (a unit in
-//   440103 or in 440104; both order the same listed product of the matrix supplier).
+//   440103001001 or in 440104; both order the same listed product of the matrix
+//   supplier). The home unit's approval chain is its street, then its district.
 //   The unit operator's token names the home unit; the supplier's token names the
 //   product's supplier, so a supplier follows its own orders wherever they are.
-// - Budgets: the place is the region read or written (for PUT, 440103001 — a child of
-//   home — against 440104).
+// - Budgets: the place is the region read or written (440103001001 against 440104).
 // - Products are not region-scoped: a product belongs to a supplier and the library is
 //   city-wide. There "home" is a product of the matrix supplier (the supplier role's
 //   own) and "other" a product of another supplier.
@@ -63,7 +67,8 @@ const seeded = {
   delivered: { home: '', other: '' },
 };
 
-const approverOf = { home: districtAdmin, other: otherDistrictAdmin } as const;
+/** Who approves an order of each place, level by level. */
+const approversOf = { home: [streetOperator, districtAdmin], other: [otherDistrictAdmin] } as const;
 
 beforeAll(async () => {
   app = await createTestServer();
@@ -72,11 +77,11 @@ beforeAll(async () => {
   seeded.supplierWho.home = await addSupplier(call, '矩阵供应商甲', 'matrix-supplier');
   seeded.supplierWho.other = await addSupplier(call, '矩阵供应商乙', 'matrix-other-supplier');
   seeded.supplier = { home: seeded.supplierWho.home.supplier!, other: seeded.supplierWho.other.supplier! };
-  const home = await addUnit(call, '440103', '矩阵单位荔湾', 'matrix-unit-op');
+  const home = await addUnit(call, HOME, '矩阵单位荔湾', 'matrix-unit-op');
   const other = await addUnit(call, '440104', '矩阵单位越秀', 'matrix-other-unit-op');
   seeded.unit = { home: home.id, other: other.id };
-  seeded.unitOperator = { ...home.operator, region: '440103' };
-  seeded.venue = { home: await addVenue(call, '440103', 200), other: await addVenue(call, '440104', 200) };
+  seeded.unitOperator = home.operator;
+  seeded.venue = { home: await addVenue(call, HOME, 200), other: await addVenue(call, '440104', 200) };
   seeded.orderable = (await listedProduct(call, seeded.supplierWho.home, { serviceableRegions: ['440103', '440104'], costPerSession: 100 })).id;
   seeded.listed = {
     home: (await listedProduct(call, seeded.supplierWho.home)).id,
@@ -90,6 +95,8 @@ beforeAll(async () => {
     ['440100', 10_000_000],
     ['440103', 1_000_000],
     ['440104', 1_000_000],
+    ['440103001', 500_000],
+    [HOME, 200_000],
   ]);
   seeded.order = { home: (await orderIn('home', 'draft')).id, other: (await orderIn('other', 'draft')).id };
   seeded.delivered = { home: (await orderIn('home', 'delivered')).id, other: (await orderIn('other', 'delivered')).id };
@@ -99,21 +106,23 @@ afterAll(() => app?.close());
 // --- Factories: a fresh record of `place`, in the state an action needs. ---------------
 
 type OrderStage = 'draft' | 'submitted' | 'approved' | 'scheduled' | 'delivered';
-const ORDER_STEPS: { to: OrderStage; by: (place: Place) => Who; action: string; body?: object }[] = [
-  { to: 'submitted', by: () => cityAdmin, action: 'submit' },
-  { to: 'approved', by: (place) => approverOf[place], action: 'approve' },
-  { to: 'scheduled', by: () => seeded.supplierWho.home, action: 'schedule', body: { scheduledOn: `${YEAR}-03-15` } },
-  { to: 'delivered', by: () => seeded.supplierWho.home, action: 'deliver', body: { deliveredOn: `${YEAR}-03-15`, actualAudience: 80, notes: '', photos: [] } },
+const ORDER_STEPS: { to: OrderStage; by: (place: Place) => readonly Who[]; action: string; body?: object }[] = [
+  { to: 'submitted', by: () => [cityAdmin], action: 'submit' },
+  { to: 'approved', by: (place) => approversOf[place], action: 'approve' },
+  { to: 'scheduled', by: () => [seeded.supplierWho.home], action: 'schedule', body: { scheduledOn: `${YEAR}-03-15` } },
+  { to: 'delivered', by: () => [seeded.supplierWho.home], action: 'deliver', body: { deliveredOn: `${YEAR}-03-15`, actualAudience: 80, notes: '', photos: [] } },
 ];
 
-/** A new order of the unit of `place`, moved to `stage` by the usual actors. */
+/** A new order of the unit of `place`, moved to `stage` by the usual actors (each approver of the chain in turn). */
 async function orderIn(place: Place, stage: OrderStage): Promise<{ id: string; version: number }> {
   let order = await placeOrder(call, cityAdmin, { unitId: seeded.unit[place], productId: seeded.orderable, venueId: seeded.venue[place] });
   for (const step of ORDER_STEPS.slice(0, ['draft', 'submitted', 'approved', 'scheduled', 'delivered'].indexOf(stage))) {
-    const res = await act(call, step.by(place), order, step.action, step.body);
-    expect(res.status, `${step.action}: ${JSON.stringify(res.body)}`).toBe(200);
-    expect(res.body.status).toBe(step.to);
-    order = res.body;
+    for (const who of step.by(place)) {
+      const res = await act(call, who, order, step.action, step.body);
+      expect(res.status, `${step.action}: ${JSON.stringify(res.body)}`).toBe(200);
+      order = res.body;
+    }
+    expect((order as { status?: string }).status).toBe(step.to);
   }
   return order;
 }
@@ -132,8 +141,8 @@ let nextYear = 2040;
 /** The region a budget PUT writes to, and a fresh year whose parent budgets exist. */
 async function budgetTarget(place: Place): Promise<{ year: number; region: string }> {
   const year = nextYear++;
-  await allocate(call, year, place === 'home' ? [['440100', 100_000], ['440103', 50_000]] : [['440100', 100_000]]);
-  return { year, region: place === 'home' ? '440103001' : '440104' };
+  await allocate(call, year, place === 'home' ? [['440100', 100_000], ['440103', 50_000], ['440103001', 20_000]] : [['440100', 100_000]]);
+  return { year, region: place === 'home' ? HOME : '440104' };
 }
 
 // --- Routes ---------------------------------------------------------------------------
@@ -150,7 +159,7 @@ interface RouteCase {
   expectBody?: Record<string, unknown>;
 }
 
-const budgetRegion = { home: '440103', other: '440104' } as const;
+const budgetRegion = { home: HOME, other: '440104' } as const;
 
 const productTransition = (path: string, stage: ProductStage, to: string, body?: object): RouteCase => ({
   send: async (who, place) => {
@@ -161,13 +170,13 @@ const productTransition = (path: string, stage: ProductStage, to: string, body?:
   expectBody: { status: to },
 });
 
-const orderAction = (action: string, stage: OrderStage, to: string, body?: object): RouteCase => ({
+const orderAction = (action: string, stage: OrderStage, expectBody: Record<string, unknown>, body?: object): RouteCase => ({
   send: async (who, place) => {
     const order = await orderIn(place, stage);
     return call(who, 'POST', `/v1/orders/${order.id}/${action}`, body, ifMatch(order));
   },
   notFound: 'ORDER_NOT_FOUND',
-  expectBody: { status: to },
+  expectBody,
 });
 
 const ROUTES = {
@@ -223,18 +232,18 @@ const ROUTES = {
     expectBody: { status: 'draft' },
   },
   'GET /v1/orders/:id': { send: (who, place) => call(who, 'GET', `/v1/orders/${seeded.order[place]}`), notFound: 'ORDER_NOT_FOUND' },
-  'POST /v1/orders/:id/submit (draft)': orderAction('submit', 'draft', 'submitted'),
-  'POST /v1/orders/:id/approve (submitted)': orderAction('approve', 'submitted', 'approved'),
-  'POST /v1/orders/:id/reject (submitted)': orderAction('reject', 'submitted', 'rejected', { reason: '预算优先其他项目' }),
-  'POST /v1/orders/:id/schedule (approved)': orderAction('schedule', 'approved', 'scheduled', { scheduledOn: `${YEAR}-03-20` }),
-  'POST /v1/orders/:id/deliver (scheduled)': orderAction('deliver', 'scheduled', 'delivered', {
+  'POST /v1/orders/:id/submit (draft)': orderAction('submit', 'draft', { status: 'submitted' }),
+  'POST /v1/orders/:id/approve (submitted)': orderAction('approve', 'submitted', { approvedSteps: 1 }),
+  'POST /v1/orders/:id/reject (submitted)': orderAction('reject', 'submitted', { status: 'rejected' }, { reason: '预算优先其他项目' }),
+  'POST /v1/orders/:id/schedule (approved)': orderAction('schedule', 'approved', { status: 'scheduled' }, { scheduledOn: `${YEAR}-03-20` }),
+  'POST /v1/orders/:id/deliver (scheduled)': orderAction('deliver', 'scheduled', { status: 'delivered' }, {
     deliveredOn: `${YEAR}-03-15`,
     actualAudience: 90,
     notes: '',
     photos: [],
   }),
-  'POST /v1/orders/:id/close (delivered)': orderAction('close', 'delivered', 'closed'),
-  'POST /v1/orders/:id/cancel (approved)': orderAction('cancel', 'approved', 'cancelled', { reason: '场地维修' }),
+  'POST /v1/orders/:id/close (delivered)': orderAction('close', 'delivered', { status: 'closed' }),
+  'POST /v1/orders/:id/cancel (approved)': orderAction('cancel', 'approved', { status: 'cancelled' }, { reason: '场地维修' }),
 
   'POST /v1/orders/:id/feedback-tokens (delivered)': {
     send: (who, place) => call(who, 'POST', `/v1/orders/${seeded.delivered[place]}/feedback-tokens`, { count: 1 }),
@@ -283,15 +292,16 @@ const MATRIX: Record<RouteName, readonly Cell[]> = {
   // Budgets: region staff only, within their subtree.
   'GET /v1/budgets/:year': [SEEN, ['listed', 'hidden'], ['listed', 'hidden'], ['listed', 'hidden'], 403, 403, 403],
   'GET /v1/budgets/:year/:region': [[200, 200], [200, 404], [200, 404], [200, 404], 403, 403, 403],
-  'PUT /v1/budgets/:year/:region (new)': [[200, 200], [200, 404], [200, 404], [200, 404], 403, 403, 403],
+  // Staff of the parent allocate: the community operator sees its own budget but may not set it.
+  'PUT /v1/budgets/:year/:region (new)': [[200, 200], [200, 404], [200, 404], [403, 404], 403, 403, 403],
 
   // Orders: staff over the unit's region, the unit's operator, the product's supplier.
   'POST /v1/orders': [[201, 201], [201, 404], [201, 404], [201, 404], [201, 404], 403, 403],
   'GET /v1/orders/:id': [[200, 200], [200, 404], [200, 404], [200, 404], [200, 404], [200, 200], [404, 404]],
   'POST /v1/orders/:id/submit (draft)': [[200, 200], [200, 404], [200, 404], [200, 404], [200, 404], [403, 403], [404, 404]],
-  // The chain of a district-level unit is its district alone: the city is not on it.
-  'POST /v1/orders/:id/approve (submitted)': [[403, 403], [200, 404], [200, 404], [200, 404], [403, 404], [403, 403], [404, 404]],
-  'POST /v1/orders/:id/reject (submitted)': [[403, 403], [200, 404], [200, 404], [200, 404], [403, 404], [403, 403], [404, 404]],
+  // The home unit's chain starts at its street; the other district's unit's chain is that district alone.
+  'POST /v1/orders/:id/approve (submitted)': [[403, 403], [403, 404], [200, 404], [403, 404], [403, 404], [403, 403], [404, 404]],
+  'POST /v1/orders/:id/reject (submitted)': [[403, 403], [403, 404], [200, 404], [403, 404], [403, 404], [403, 403], [404, 404]],
   'POST /v1/orders/:id/schedule (approved)': [[403, 403], [403, 404], [403, 404], [403, 404], [403, 404], [200, 200], [404, 404]],
   'POST /v1/orders/:id/deliver (scheduled)': [[403, 403], [403, 404], [403, 404], [403, 404], [200, 404], [200, 200], [404, 404]],
   'POST /v1/orders/:id/close (delivered)': [[200, 200], [200, 404], [200, 404], [200, 404], [200, 404], [403, 403], [404, 404]],
@@ -302,10 +312,18 @@ const MATRIX: Record<RouteName, readonly Cell[]> = {
   'GET /v1/orders/:id/feedback-summary': [[200, 200], [200, 404], [200, 404], [200, 404], [200, 404], [200, 200], [404, 404]],
 };
 
+const STAFF_REGION: Partial<Record<Role, string>> = {
+  'city-admin': '440100',
+  'district-admin': '440103',
+  'street-operator': '440103001',
+  'community-operator': HOME,
+  reviewer: '440100',
+};
+
 function actorOf(role: Role): Who {
   if (role === 'unit-operator') return seeded.unitOperator;
-  if (role === 'supplier') return { ...seeded.supplierWho.home, region: '440103' };
-  return { roles: [role], region: role === 'city-admin' ? '440100' : '440103', sub: `loop-matrix-${role}` };
+  if (role === 'supplier') return seeded.supplierWho.home;
+  return { roles: [role], region: STAFF_REGION[role]!, sub: `loop-matrix-${role}` };
 }
 
 const isSuccess = (o: Outcome) => o === 200 || o === 201 || o === 'listed';
@@ -359,7 +377,7 @@ describe('authorization matrix of the ordering loop', () => {
   });
 
   it('hides an order from a supplier whose product it is not, wherever the order is', async () => {
-    const stranger = { ...seeded.supplierWho.other, region: '440103' };
+    const stranger = seeded.supplierWho.other;
     for (const place of ['home', 'other'] as const) {
       for (const url of [`/v1/orders/${seeded.order[place]}`, `/v1/orders/${seeded.delivered[place]}/feedback-summary`]) {
         const res = await call(stranger, 'GET', url);

@@ -1,17 +1,11 @@
 import { ROLES, signDevelopmentToken, type Role } from '@diandan/kernel';
-import { authHeader, createTestServer, seedRegions, TEST_AUTH_SECRET } from '@diandan/testing';
+import { authHeader, client, createTestServer, seedRegions, TEST_AUTH_SECRET, type Call, type Who } from '@diandan/testing';
 import type { FastifyInstance } from 'fastify';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 let app: FastifyInstance;
-type Who = { roles: Role[]; region: string; sub?: string };
-type Method = 'GET' | 'POST';
-
-async function call(who: Who | null, method: Method, url: string, payload?: object) {
-  const res = await app.inject({ method, url, payload, headers: who ? await authHeader(who) : {} });
-  return { status: res.statusCode, body: res.json(), contentType: String(res.headers['content-type']) };
-}
+let call: Call;
 
 async function withAuthorization(authorization: string, url = '/v1/units') {
   const res = await app.inject({ method: 'GET', url, headers: { authorization } });
@@ -28,6 +22,8 @@ function rawToken(claims: Record<string, unknown>, options: { secret?: string; a
 }
 
 const cityAdmin: Who = { roles: ['city-admin'], region: '440100', sub: 'matrix-city-admin' };
+/** The community the matrix's "home" records are in: every staff role's home region lies above it. */
+const HOME = '440103001001';
 
 // Records the matrix reads, one in each district (and one in each street of 440103).
 const seeded = {
@@ -35,11 +31,13 @@ const seeded = {
   venue: { home: '', other: '' },
   supplier: '',
   streetUnits: { own: '', sibling: '' },
+  districtUnit: '',
 };
 
 beforeAll(async () => {
   app = await createTestServer();
   await seedRegions(app);
+  call = client(app);
   const create = async (url: string, payload: object) => {
     const res = await call(cityAdmin, 'POST', url, payload);
     expect(res.status, JSON.stringify(res.body)).toBe(201);
@@ -48,8 +46,9 @@ beforeAll(async () => {
   const unit = (regionCode: string) => create('/v1/units', { regionCode, name: `单位 ${regionCode}`, kind: 'cultural-station' });
   const venue = (regionCode: string) =>
     create('/v1/venues', { regionCode, name: `场馆 ${regionCode}`, kind: 'library', capacity: 80, address: '测试路' });
-  seeded.unit = { home: await unit('440103'), other: await unit('440104') };
-  seeded.venue = { home: await venue('440103'), other: await venue('440104') };
+  seeded.unit = { home: await unit(HOME), other: await unit('440104') };
+  seeded.venue = { home: await venue(HOME), other: await venue('440104') };
+  seeded.districtUnit = await unit('440103');
   seeded.supplier = await create('/v1/suppliers', { name: '矩阵测试剧团', kind: 'troupe' });
   seeded.streetUnits = { own: await unit('440103001'), sibling: await unit('440103002') };
 });
@@ -125,9 +124,11 @@ describe('bearer tokens', () => {
 });
 
 // ---------------------------------------------------------------------------------
-// Authorization matrix. Every role signs in at district 440103 ("home"), except the
-// city admin, whose home is the city 440100 and so covers both districts. "other"
-// is the sibling district 440104. For writes the place is the region written to; for
+// Authorization matrix. Each staff role signs in at its own level above community
+// 440103001001 ("home"): the district admin at 440103, the street operator at
+// 440103001, the community operator at 440103001001, the city admin at the city
+// 440100 (which covers both districts). The other roles sign in at 440103. "other" is
+// the sibling district 440104. For writes the place is the region written to; for
 // reads it is the region of a record seeded in beforeAll.
 //
 // Outcomes: an HTTP status, or for lists `listed` / `hidden` (200, and the record of
@@ -148,7 +149,7 @@ interface RouteCase {
   recordOf?(place: Place): string;
 }
 
-const homeRegion = { home: '440103', other: '440104' } as const;
+const homeRegion = { home: HOME, other: '440104' } as const;
 let posted = 0;
 const ROUTES = {
   'POST /v1/units': {
@@ -195,7 +196,13 @@ const MATRIX: Record<RouteName, readonly Cell[]> = {
   'GET /v1/audit-log': [['listed', 'listed'], ['listed', 'hidden'], 403, 403, 403, 403, 403],
 };
 
-const actorOf = (role: Role): Who => ({ roles: [role], region: role === 'city-admin' ? '440100' : '440103', sub: `matrix-${role}` });
+const STAFF_REGION: Partial<Record<Role, string>> = {
+  'city-admin': '440100',
+  'district-admin': '440103',
+  'street-operator': '440103001',
+  'community-operator': HOME,
+};
+const actorOf = (role: Role): Who => ({ roles: [role], region: STAFF_REGION[role] ?? '440103', sub: `matrix-${role}` });
 
 const cases = (Object.keys(MATRIX) as RouteName[]).flatMap((route) =>
   ROLES.flatMap((role, i) => {
@@ -242,7 +249,8 @@ describe('authorization matrix', () => {
           const page: { status: number; body: any } = await call(actorOf(role), 'GET', `${list}?limit=2${cursor ? `&cursor=${cursor}` : ''}`);
           expect(page.status).toBe(200);
           ids.push(...page.body.items.map((item: { id: string; regionCode: string }) => item.id));
-          for (const item of page.body.items as { regionCode: string }[]) expect(item.regionCode.startsWith('440103'), `${role} ${list}`).toBe(true);
+          const home = actorOf(role).region;
+          for (const item of page.body.items as { regionCode: string }[]) expect(item.regionCode.startsWith(home), `${role} ${list}`).toBe(true);
           cursor = page.body.nextCursor;
         } while (cursor);
         expect(ids.length).toBeGreaterThan(0);
@@ -260,7 +268,7 @@ describe('nested scopes below a district', () => {
     const ids = list.body.items.map((u: { id: string }) => u.id);
     expect(ids).toContain(seeded.streetUnits.own);
     expect(ids).not.toContain(seeded.streetUnits.sibling);
-    expect(ids).not.toContain(seeded.unit.home); // the district itself is above the street
+    expect(ids).not.toContain(seeded.districtUnit); // the district itself is above the street
     for (const u of list.body.items as { regionCode: string }[]) expect(u.regionCode.startsWith('440103001')).toBe(true);
     expect((await call(streetOperator, 'GET', `/v1/units/${seeded.streetUnits.own}`)).status).toBe(200);
     const sibling = await call(streetOperator, 'GET', `/v1/units/${seeded.streetUnits.sibling}`);
@@ -269,7 +277,7 @@ describe('nested scopes below a district', () => {
     // Asking for the sibling street's subtree explicitly does not widen the scope.
     expect((await call(streetOperator, 'GET', '/v1/units?region=440103002')).body.items).toEqual([]);
     expect((await call(streetOperator, 'GET', '/v1/units?region=440103')).body.items.map((u: { id: string }) => u.id)).toEqual(
-      expect.not.arrayContaining([seeded.streetUnits.sibling, seeded.unit.home]),
+      expect.not.arrayContaining([seeded.streetUnits.sibling, seeded.districtUnit]),
     );
   });
 
@@ -325,5 +333,44 @@ describe('order of checks', () => {
     const res = await app.inject({ url: '/v1/units', headers: { authorization: `Bearer ${forever}` } });
     expect(res.statusCode).toBe(401);
     expect(res.json().code).toBe('INVALID_TOKEN');
+  });
+});
+
+describe('the level rule: each staff role is signed at its own region level', () => {
+  it.each([
+    ['city-admin', '440103', 'district'],
+    ['district-admin', '440100', 'city'],
+    ['district-admin', '440103001', 'street'],
+    ['street-operator', '440103', 'district'],
+    ['street-operator', '440103001001', 'community'],
+    ['community-operator', '440103001', 'street'],
+  ] as const)('refuses a %s token signed at %s (a %s) with 401 INVALID_TOKEN', async (role, region, level) => {
+    const res = await call({ roles: [role], region, sub: 'misfiled' }, 'GET', '/v1/units');
+    expect(res.status).toBe(401);
+    expect(res.body).toMatchObject({ code: 'INVALID_TOKEN', detail: expect.stringContaining(`is a ${level}: the role ${role} is signed at`) });
+  });
+
+  it('refuses a token whose roles disagree on the level, and accepts roles without a level anywhere', async () => {
+    expect((await call({ roles: ['district-admin', 'street-operator'], region: '440103' }, 'GET', '/v1/units')).status).toBe(401);
+    for (const region of ['440100', '440103', '440103001', '440103001001']) {
+      for (const role of ['unit-operator', 'supplier', 'reviewer'] as const) {
+        expect((await call({ roles: [role], region }, 'GET', '/v1/suppliers')).status, `${role} at ${region}`).toBe(200);
+      }
+    }
+    expect((await call({ roles: ['district-admin', 'reviewer'], region: '440103' }, 'GET', '/v1/units')).status).toBe(200);
+  });
+
+  it('shows each role’s level in /v1/deployment', async () => {
+    const roles = (await call(null, 'GET', '/v1/deployment')).body.roles as { key: string; level: string | null; source: string }[];
+    expect(roles.map((r) => [r.key, r.level])).toEqual([
+      ['city-admin', 'city'],
+      ['district-admin', 'district'],
+      ['street-operator', 'street'],
+      ['community-operator', 'community'],
+      ['unit-operator', null],
+      ['supplier', null],
+      ['reviewer', null],
+    ]);
+    expect(new Set(roles.map((r) => r.source))).toEqual(new Set(['kernel']));
   });
 });

@@ -6,27 +6,30 @@
  * the checks. Afterwards nothing has been written.
  */
 import { kernelTables } from '@diandan/kernel';
-import { createTestServer, seedRegions } from '@diandan/testing';
-import { max } from 'drizzle-orm';
-import type { PgTable } from 'drizzle-orm/pg-core';
-import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   act,
   addSupplier,
   addUnit,
   addVenue,
   allocate,
-  cityAdmin,
   client,
-  countRows,
+  createTestServer,
   listedProduct,
   placeOrder,
   productContent,
+  seedRegions,
+  testActors,
   type Call,
   type Reply,
   type Who,
-} from './loop-support.js';
+} from '@diandan/testing';
+import { max } from 'drizzle-orm';
+import type { PgTable } from 'drizzle-orm/pg-core';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { countRows } from './support.js';
+
+const { cityAdmin } = testActors;
 
 interface Parameter {
   in: 'path' | 'query' | 'header';
@@ -34,11 +37,13 @@ interface Parameter {
   schema: { type?: string; format?: string; pattern?: string; minLength?: number; maxLength?: number; minimum?: number; maximum?: number };
 }
 interface Operation {
-  method: 'GET' | 'POST' | 'PUT';
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH';
   path: string;
   operationId: string;
   parameters: Parameter[];
   body: { properties?: Record<string, { type?: string | string[]; anyOf?: unknown[] }>; required?: string[] } | undefined;
+  /** The statuses the OpenAPI document says the operation can answer. */
+  responses: string[];
 }
 
 let app: FastifyInstance;
@@ -53,6 +58,11 @@ const VALID_BODIES: Record<string, object> = {
   createUnit: { regionCode: '999999', name: '不存在的单位', kind: 'other' },
   createVenue: { regionCode: '999999', name: '不存在的场馆', kind: 'other', capacity: 10, address: '无' },
   createSupplier: { name: '不会被创建的供应商', kind: 'troupe' },
+  updateUnit: { name: '改名的单位' },
+  updateVenue: { capacity: 20 },
+  updateSupplier: { name: '改名的供应商' },
+  suspendSupplier: { reason: '理由' },
+  reinstateSupplier: { reason: '理由' },
   createProduct: productContent({ category: 'no-such-category' }),
   updateProduct: productContent(),
   rejectProduct: { reasons: ['理由'] },
@@ -124,9 +134,11 @@ function withNul(body: unknown): unknown {
   return body;
 }
 
-function expectClientError(res: Reply, what: string, allowed: readonly number[]): void {
+function expectClientError(res: Reply, what: string, allowed: readonly number[], op?: Operation): void {
   expect(res.status, `${what} → ${res.status} ${JSON.stringify(res.body)}`).toBeLessThan(500);
   expect(allowed, `${what} → ${res.status} ${JSON.stringify(res.body)}`).toContain(res.status);
+  // Whatever a route answers, its OpenAPI responses say it can.
+  if (op) expect(op.responses, `${what} answered ${res.status}, which ${op.operationId}'s OpenAPI responses do not list`).toContain(String(res.status));
   if (res.status >= 400) {
     expect(res.contentType, what).toContain('application/problem+json');
     expect(res.body, what).toMatchObject({ status: res.status, code: expect.stringMatching(/^[A-Z][A-Z0-9_]+$/) });
@@ -174,6 +186,7 @@ beforeAll(async () => {
       operationId: op.operationId as string,
       parameters: (op.parameters ?? []) as Parameter[],
       body: op.requestBody?.content?.['application/json']?.schema,
+      responses: Object.keys(op.responses ?? {}),
     })),
   );
   before = await counts();
@@ -220,14 +233,14 @@ describe.each([
       const res = await call(who(), op.method, urlOf(op), VALID_BODIES[op.operationId], headersOf(op));
       // A list under a path parameter (a year's budgets) may simply be empty.
       const allowed = op.method === 'GET' && op.operationId.startsWith('list') ? [200, 404] : [404];
-      expectClientError(res, `${op.method} ${op.path}`, unlessGated(op, allowed));
+      expectClientError(res, `${op.method} ${op.path}`, unlessGated(op, allowed), op);
     }
   });
 
   it('unknown references in the body of a create answer 404, 422 or 403, never 5xx', async () => {
     for (const op of operations.filter((o) => o.method === 'POST' && pathParams(o).length === 0 && o.body && !WRITES_WHEN_VALID.has(o.operationId))) {
       const res = await call(who(), op.method, urlOf(op), VALID_BODIES[op.operationId]);
-      expectClientError(res, `${op.method} ${op.path}`, unlessGated(op, [404, 422]));
+      expectClientError(res, `${op.method} ${op.path}`, unlessGated(op, [404, 422]), op);
     }
   });
 
@@ -236,7 +249,7 @@ describe.each([
       for (const param of pathParams(op)) {
         const url = urlOf(op, (p) => (p === param ? malformedValue(p) : unknownValue(p)));
         const res = await call(who(), op.method, url, VALID_BODIES[op.operationId], headersOf(op));
-        expectClientError(res, `${op.method} ${url}`, unlessGated(op, [400]));
+        expectClientError(res, `${op.method} ${url}`, unlessGated(op, [400]), op);
         // A parameter longer than the router takes (100 characters) is refused before routing.
         if (res.status === 403 || res.body.code === 'MALFORMED_URL') continue;
         expect(res.body.code, url).toBe('VALIDATION_FAILED');
@@ -250,12 +263,12 @@ describe.each([
       for (const param of pathParams(op).filter((p) => p.schema.type === 'string' && !p.schema.format && !p.schema.pattern)) {
         const url = urlOf(op, (p) => (p === param ? `${unknownValue(p)}%00` : unknownValue(p)));
         const res = await call(who(), op.method, url, VALID_BODIES[op.operationId], headersOf(op));
-        expectClientError(res, `${op.method} ${url}`, [400]);
+        expectClientError(res, `${op.method} ${url}`, [400], op);
       }
       const sample = VALID_BODIES[op.operationId];
       if (sample && JSON.stringify(withNul(sample)) !== JSON.stringify(sample)) {
         const res = await call(who(), op.method, urlOf(op), withNul(sample) as object, headersOf(op));
-        expectClientError(res, `${op.method} ${op.path} with NUL in its strings`, [400]);
+        expectClientError(res, `${op.method} ${op.path} with NUL in its strings`, [400], op);
         expect(res.body.code).toBe('VALIDATION_FAILED');
       }
     }
@@ -271,18 +284,18 @@ describe.each([
       const ignored = unlessGated(op, op.body ? [400] : [404]);
 
       const broken = await call(who(), op.method, url, '{"title": "粤剧', { ...headers, 'content-type': 'application/json' });
-      expectClientError(broken, what('malformed JSON'), [400]);
+      expectClientError(broken, what('malformed JSON'), [400], op);
       expect(broken.body.code).toBe('MALFORMED_BODY');
 
       const empty = await call(who(), op.method, url, '', { ...headers, 'content-type': 'application/json' });
-      expectClientError(empty, what('an empty JSON body'), [400]);
+      expectClientError(empty, what('an empty JSON body'), [400], op);
       expect(empty.body.code).toBe('MALFORMED_BODY');
 
       const absent = await call(who(), op.method, url, undefined, headers);
-      expectClientError(absent, what('no body at all'), ignored);
+      expectClientError(absent, what('no body at all'), ignored, op);
 
       const typed = await call(who(), op.method, url, wronglyTyped(op), headers);
-      expectClientError(typed, what('wrong types'), ignored);
+      expectClientError(typed, what('wrong types'), ignored, op);
       if (op.body && typed.status === 400) {
         const fields = typed.body.errors.map((e: { field: string }) => e.field);
         for (const name of Object.keys(op.body.properties ?? {})) expect(fields, what(`a wrong ${name}`)).toContain(`body.${name}`);
@@ -293,19 +306,19 @@ describe.each([
         ['a number', '42'],
         ['null', 'null'],
       ] as const) {
-        expectClientError(await call(who(), op.method, url, payload, { ...headers, 'content-type': 'application/json' }), what(kind), ignored);
+        expectClientError(await call(who(), op.method, url, payload, { ...headers, 'content-type': 'application/json' }), what(kind), ignored, op);
       }
       if (op.body) {
         const extra = await call(who(), op.method, url, { ...VALID_BODIES[op.operationId], surprise: true }, headers);
-        expectClientError(extra, what('an unknown property'), unlessGated(op, [400]));
+        expectClientError(extra, what('an unknown property'), unlessGated(op, [400]), op);
       }
 
       const xml = await call(who(), op.method, url, '<order/>', { ...headers, 'content-type': 'application/xml' });
-      expectClientError(xml, what('an XML body'), [415]);
+      expectClientError(xml, what('an XML body'), [415], op);
       expect(xml.body.code).toBe('UNSUPPORTED_MEDIA_TYPE');
 
       const oversize = await call(who(), op.method, url, huge, { ...headers, 'content-type': 'application/json' });
-      expectClientError(oversize, what('a 2 MiB body'), [413]);
+      expectClientError(oversize, what('a 2 MiB body'), [413], op);
       expect(oversize.body.code).toBe('PAYLOAD_TOO_LARGE');
     }
   });
@@ -319,7 +332,7 @@ describe.each([
       const sep = url.includes('?') ? '&' : '?';
       const first = await call(who(), 'GET', `${url}${sep}limit=1`);
       if (gated.has(op.operationId)) {
-        expectClientError(await call(who(), 'GET', `${url}${sep}cursor=garbage`), op.path, [403]);
+        expectClientError(await call(who(), 'GET', `${url}${sep}cursor=garbage`), op.path, [403], op);
         continue;
       }
       expect(first.status, `${op.path}: ${JSON.stringify(first.body)}`).toBe(200);
@@ -337,12 +350,23 @@ describe.each([
       ];
       for (const c of refused) {
         const res = await call(who(), 'GET', `${url}${sep}cursor=${encodeURIComponent(c)}`);
-        expectClientError(res, `${op.path} with cursor ${Buffer.from(c, 'base64url').toString('utf8')}`, [400]);
+        expectClientError(res, `${op.path} with cursor ${Buffer.from(c, 'base64url').toString('utf8')}`, [400], op);
         expect(res.body.code, op.path).toMatch(/^(INVALID_CURSOR|VALIDATION_FAILED)$/);
       }
       // Right list, wrong kind of key: refused where the key is an id or a number, a mere position where it is text.
       for (const c of [forge(tag, ...key.map(() => 'not-a-uuid')), forge(tag, ...key.map(() => 1e300)), forge(tag, ...key.map(() => -1.5))]) {
-        expectClientError(await call(who(), 'GET', `${url}${sep}cursor=${encodeURIComponent(c)}`), `${op.path} with a forged key`, [200, 400]);
+        expectClientError(await call(who(), 'GET', `${url}${sep}cursor=${encodeURIComponent(c)}`), `${op.path} with a forged key`, [200, 400], op);
+      }
+    }
+  });
+
+  it('marks a body field required only when leaving it out is refused (400)', async () => {
+    for (const op of operations.filter((o) => o.body?.required?.length && VALID_BODIES[o.operationId] && !WRITES_WHEN_VALID.has(o.operationId))) {
+      for (const field of op.body!.required!) {
+        const { [field]: _left, ...rest } = VALID_BODIES[op.operationId] as Record<string, unknown>;
+        const res = await call(who(), op.method, urlOf(op), rest, headersOf(op));
+        expectClientError(res, `${op.operationId} without its required ${field}`, unlessGated(op, [400]), op);
+        if (res.status === 400) expect(res.body.errors.map((e: { field: string }) => e.field)).toContain(`body.${field}`);
       }
     }
   });

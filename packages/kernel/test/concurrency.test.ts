@@ -5,10 +5,6 @@
  * keep the data right.
  */
 import { kernelTables } from '@diandan/kernel';
-import { createTestServer, seedRegions, testDriver } from '@diandan/testing';
-import { and, eq } from 'drizzle-orm';
-import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   act,
   addSupplier,
@@ -16,20 +12,26 @@ import {
   addVenue,
   allocate,
   client,
-  cityAdmin,
-  countRows,
+  createTestServer,
   draftProduct,
-  expectProblem,
   ifMatch,
   listedProduct,
   orderBody,
   placeOrder,
   productContent,
-  streetOperator,
+  seedRegions,
+  testActors,
+  testDriver,
   type Call,
   type Reply,
   type Who,
-} from './loop-support.js';
+} from '@diandan/testing';
+import { and, eq } from 'drizzle-orm';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { countRows, expectProblem } from './support.js';
+
+const { cityAdmin, streetOperator } = testActors;
 
 const { orders, budgets, auditLog, feedback, productVersions } = kernelTables;
 

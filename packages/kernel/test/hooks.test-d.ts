@@ -1,21 +1,31 @@
 /**
  * Type tests (vitest typecheck): a hook reference decides the types of its handlers,
- * the service locator returns what a plugin's `init` returned, and `ctx.config`
- * follows the config schema. Each `@ts-expect-error` line must fail to compile.
+ * `ctx.deps` holds what each declared dependency's `init` returned (and nothing
+ * undeclared), guards and extensions follow their references and schemas, and
+ * `ctx.config` follows the config schema. Each `@ts-expect-error` line must fail to compile.
  */
 import {
   categoryList,
   createFilter,
+  createGuard,
   createHook,
   definePlugin,
+  DomainError,
+  extension,
   filter,
+  guard,
   kernel,
   on,
+  orderPlacementGuard,
   regionsImported,
+  Type as KernelType,
+  type Actor,
   type HookMeta,
   type HookRegistration,
   type KernelServices,
+  type Order as KernelOrder,
   type ReferenceEntry,
+  type Transaction,
 } from '@diandan/kernel';
 import Type from 'typebox';
 import { describe, expectTypeOf, it } from 'vitest';
@@ -25,16 +35,21 @@ interface Order {
   units: number;
 }
 const orderSubmitted = createHook<Order>('order.submitted');
+const publishGuard = createGuard<{ id: string; title: string }>('notice.publish');
 const score = createFilter<number, { productId: string }>('matching.score');
 const labels = createFilter<string[]>('catalog.labels');
 
 describe('event handlers', () => {
   it('infer the payload and meta types from the hook', () => {
     const registration = on(orderSubmitted, (order, meta) => {
-      expectTypeOf(order).toEqualTypeOf<Order>();
+      expectTypeOf(order).toEqualTypeOf<Readonly<Order>>();
       expectTypeOf(meta).toEqualTypeOf<HookMeta>();
+      expectTypeOf(meta.eventId).toEqualTypeOf<string>();
     });
     expectTypeOf(registration).toEqualTypeOf<HookRegistration>();
+    on(orderSubmitted, (order) => void order, { durable: true });
+    // @ts-expect-error a payload is read-only: handlers cannot change what others see
+    on(orderSubmitted, (order) => void (order.units = 2));
     on(regionsImported, ({ codes, created, updated }) => {
       expectTypeOf(codes).toEqualTypeOf<string[]>();
       expectTypeOf(created).toEqualTypeOf<number>();
@@ -108,7 +123,56 @@ describe('filter handlers', () => {
   });
 });
 
-describe('plugin services and config', () => {
+describe('guard handlers', () => {
+  it('infer the subject and context from the guard', () => {
+    guard(publishGuard, (subject, context) => {
+      expectTypeOf(subject).toEqualTypeOf<Readonly<{ id: string; title: string }>>();
+      expectTypeOf(context.tx).toEqualTypeOf<Transaction>();
+      expectTypeOf(context.actor).toEqualTypeOf<Actor>();
+      if (subject.title.length > 100) throw new DomainError('invalid', 'NOTICE_TOO_LONG', 'Keep it short');
+    });
+    guard(orderPlacementGuard, async ({ order }) => {
+      expectTypeOf(order).toEqualTypeOf<KernelOrder>();
+    });
+  });
+
+  it('reject a guard handler of the wrong subject, and guards where events or filters are expected', () => {
+    // @ts-expect-error the subject has a title, not a body
+    guard(publishGuard, (subject: { id: string; body: string }) => void subject);
+    // @ts-expect-error `on` takes event hooks
+    on(publishGuard, () => {});
+    // @ts-expect-error `guard` takes guard hooks
+    guard(orderSubmitted, () => {});
+    // @ts-expect-error a guard decides by throwing; it returns nothing
+    guard(publishGuard, () => true);
+  });
+});
+
+describe('extensions', () => {
+  it('type load and save from the schemas', () => {
+    extension('supplier', {
+      schema: KernelType.Object({ tier: KernelType.String(), score: KernelType.Number() }),
+      input: KernelType.Object({ licence: KernelType.String() }),
+      async load(ids) {
+        expectTypeOf(ids).toEqualTypeOf<readonly string[]>();
+        return new Map([[ids[0]!, { tier: 'quality', score: 4.5 }]]);
+      },
+      async save(id, value) {
+        expectTypeOf(value).toEqualTypeOf<{ licence: string }>();
+        void id;
+      },
+    });
+    extension('product', {
+      schema: KernelType.Object({ score: KernelType.Number() }),
+      // @ts-expect-error load must give values of the schema: score is a number
+      load: async (ids: readonly string[]) => new Map(ids.map((id) => [id, { score: 'high' }])),
+    });
+    // @ts-expect-error only kernel records can be extended
+    extension('notice', { schema: KernelType.Object({}), load: async () => new Map() });
+  });
+});
+
+describe('plugin dependencies and config', () => {
   const counter = definePlugin({
     name: 'counter',
     version: '1.0.0',
@@ -125,27 +189,47 @@ describe('plugin services and config', () => {
     },
   });
 
-  it('type ctx.services.get(plugin) as what that plugin’s init returned', () => {
-    definePlugin({
+  it('type ctx.deps as what each dependency’s init returned; optional ones may be undefined', () => {
+    const consumer = definePlugin({
       name: 'consumer',
       version: '1.0.0',
       kernel: '^0.1.0',
-      dependsOn: ['counter'],
-      optionalDependsOn: ['ledger'],
+      deps: { kernel, counter },
+      optionalDeps: { ledger },
       init(ctx) {
-        expectTypeOf(ctx.services.get(counter)).toEqualTypeOf<{ next: (by: number) => number; label: 'counter' }>();
-        expectTypeOf(ctx.services.get(ledger)).toEqualTypeOf<{ balance: bigint }>();
-        expectTypeOf(ctx.services.find(ledger)).toEqualTypeOf<{ balance: bigint } | undefined>();
-        expectTypeOf(ctx.services.get(kernel)).toEqualTypeOf<KernelServices>();
+        expectTypeOf(ctx.deps.counter).toEqualTypeOf<{ next: (by: number) => number; label: 'counter' }>();
+        expectTypeOf(ctx.deps.ledger).toEqualTypeOf<{ balance: bigint } | undefined>();
+        expectTypeOf(ctx.deps.kernel).toEqualTypeOf<KernelServices>();
         // @ts-expect-error counter's services have no `reset`
-        ctx.services.get(counter).reset();
-        return { total: ctx.services.get(counter).next(1) };
+        ctx.deps.counter.reset();
+        // @ts-expect-error an optional dependency may be absent
+        void ctx.deps.ledger.balance;
+        return { total: ctx.deps.counter.next(1) };
       },
-      hooks(_ctx, services) {
+      hooks(ctx, services) {
         expectTypeOf(services).toEqualTypeOf<{ total: number }>();
+        expectTypeOf(ctx.deps.counter.label).toEqualTypeOf<'counter'>();
         return [];
       },
     });
+    expectTypeOf(consumer.dependsOn).toEqualTypeOf<readonly string[]>();
+  });
+
+  it('reject using a plugin that is not declared', () => {
+    definePlugin({
+      name: 'nosy',
+      version: '1.0.0',
+      kernel: '^0.1.0',
+      deps: { counter },
+      init(ctx) {
+        // @ts-expect-error ledger is not declared, so there is nothing to use
+        void ctx.deps.ledger;
+        // @ts-expect-error nor the kernel, unless declared
+        void ctx.deps.kernel.regions;
+      },
+    });
+    // @ts-expect-error deps are plugin definitions, not names
+    definePlugin({ name: 'stringly', version: '1.0.0', kernel: '^0.1.0', deps: { counter: 'counter' } });
   });
 
   it('type ctx.config from the config schema, defaults included', () => {

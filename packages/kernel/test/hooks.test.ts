@@ -1,14 +1,20 @@
 import {
   BUILTIN_CATEGORIES,
+  DomainError,
   HookBus,
   HookHandlerError,
   categoryList,
   createFilter,
+  createGuard,
   createHook,
   definePlugin,
   filter,
+  guard,
   on,
   regionsImported,
+  systemActor,
+  transaction,
+  type HookMeta,
 } from '@diandan/kernel';
 import { createTestServer, seedRegions, TEST_REGIONS } from '@diandan/testing';
 import type { FastifyInstance } from 'fastify';
@@ -42,9 +48,10 @@ describe('createHook and createFilter', () => {
 describe('events', () => {
   it('run handlers in series: each finishes before the next starts', async () => {
     const { bus } = quietBus();
-    const hook = createHook<string[]>('test.series');
+    const hook = createHook<{ round: number }>('test.series');
+    const trace: string[] = [];
     const step = (name: string, ms: number) =>
-      on(hook, async (trace) => {
+      on(hook, async () => {
         trace.push(`${name} start`);
         await sleep(ms);
         trace.push(`${name} end`);
@@ -52,59 +59,125 @@ describe('events', () => {
     bus.register('first', [step('first', 30)]);
     bus.register('second', [step('second', 5)]);
     bus.register('third', [step('third', 1)]);
-    const trace: string[] = [];
-    expect(await bus.emit(hook, trace)).toEqual([]);
+    expect(await bus.emit(hook, { round: 1 })).toEqual([]);
     expect(trace).toEqual(['first start', 'first end', 'second start', 'second end', 'third start', 'third end']);
   });
 
   it('run handlers in parallel when the hook says so: they overlap in time', async () => {
     const { bus } = quietBus();
-    const hook = createHook<string[]>('test.parallel', { mode: 'parallel' });
+    const hook = createHook<{ round: number }>('test.parallel', { mode: 'parallel' });
+    const trace: string[] = [];
     const step = (name: string, ms: number) =>
-      on(hook, async (trace) => {
+      on(hook, async () => {
         trace.push(`${name} start`);
         await sleep(ms);
         trace.push(`${name} end`);
       });
     bus.register('slow', [step('slow', 40)]);
     bus.register('quick', [step('quick', 5)]);
-    const trace: string[] = [];
-    await bus.emit(hook, trace);
+    await bus.emit(hook, { round: 1 });
     // quick starts before slow has finished, and finishes first.
     expect(trace).toEqual(['slow start', 'quick start', 'quick end', 'slow end']);
   });
 
-  it('pass every handler the payload and the hook id', async () => {
+  it('pass every handler the payload, the hook id and one event id', async () => {
     const { bus } = quietBus();
     const hook = createHook<{ orderId: string }>('order.submitted');
-    const seen: unknown[] = [];
+    const seen: [unknown, HookMeta][] = [];
     bus.register('audit', [on(hook, (payload, meta) => void seen.push([payload, meta]))]);
+    bus.register('mailer', [on(hook, (payload, meta) => void seen.push([payload, meta]))]);
     await bus.emit(hook, { orderId: 'o-1' });
-    expect(seen).toEqual([[{ orderId: 'o-1' }, { hookId: 'order.submitted' }]]);
+    expect(seen.map(([p]) => p)).toEqual([{ orderId: 'o-1' }, { orderId: 'o-1' }]);
+    expect(seen[0]![1]).toEqual({ hookId: 'order.submitted', eventId: expect.stringMatching(/^[0-9a-f-]{36}$/), attempt: 1 });
+    expect(seen[1]![1].eventId).toBe(seen[0]![1].eventId);
     expect(await bus.emit(createHook<number>('nobody.listens'), 1)).toEqual([]);
+  });
+
+  it('give handlers a frozen copy: a handler cannot change what the caller or the next handler sees', async () => {
+    const { bus, log } = quietBus();
+    const hook = createHook<{ order: { status: string; tags: string[] } }>('order.approved');
+    const seenByLater: unknown[] = [];
+    bus.register('meddler', [
+      on(hook, ({ order }) => {
+        (order as { status: string }).status = 'closed';
+      }),
+      on(hook, ({ order }) => void order.tags.push('meddled')),
+    ]);
+    bus.register('later', [on(hook, (payload) => void seenByLater.push(structuredClone(payload)))]);
+    const payload = { order: { status: 'approved', tags: ['a'] } };
+    const failures = await bus.emit(hook, payload);
+    expect(failures.map((f) => [f.plugin, (f.error as Error).name])).toEqual([
+      ['meddler', 'TypeError'],
+      ['meddler', 'TypeError'],
+    ]);
+    expect(log.error).toHaveBeenCalledTimes(2);
+    expect(payload).toEqual({ order: { status: 'approved', tags: ['a'] } });
+    expect(seenByLater).toEqual([{ order: { status: 'approved', tags: ['a'] } }]);
   });
 
   for (const mode of ['series', 'parallel'] as const) {
     it(`keep running the other handlers when one throws (${mode}) and report the failure`, async () => {
       const { bus, log } = quietBus();
-      const hook = createHook<string[]>(`test.failing-${mode}`, { mode });
+      const hook = createHook<{ round: number }>(`test.failing-${mode}`, { mode });
       const boom = new Error('mailer is down');
-      bus.register('before', [on(hook, (calls) => void calls.push('before'))]);
+      const calls: string[] = [];
+      bus.register('before', [on(hook, () => void calls.push('before'))]);
       bus.register('mailer', [
         on(hook, async () => {
           await sleep(1);
           throw boom;
         }),
       ]);
-      bus.register('after', [on(hook, (calls) => void calls.push('after'))]);
-      const calls: string[] = [];
-      const failures = await bus.emit(hook, calls);
+      bus.register('after', [on(hook, () => void calls.push('after'))]);
+      const failures = await bus.emit(hook, { round: 1 });
       expect(calls).toEqual(['before', 'after']);
       expect(failures).toEqual([{ plugin: 'mailer', error: boom }]);
       expect(log.error).toHaveBeenCalledTimes(1);
       expect(log.error.mock.calls[0]![0]).toMatchObject({ err: boom, hook: hook.id, plugin: 'mailer' });
     });
   }
+});
+
+describe('events published with a transaction', () => {
+  const noted = createHook<{ body: string }>('test.noted');
+  let app: FastifyInstance;
+  const heard: string[] = [];
+  const listener = definePlugin({
+    name: 'listener',
+    version: '1.0.0',
+    kernel: '^0.1.0',
+    hooks: () => [
+      on(noted, async ({ body }) => {
+        await sleep(body === 'slow' ? 1500 : 0);
+        heard.push(body);
+      }),
+    ],
+  });
+  beforeAll(async () => {
+    app = await createTestServer({ plugins: [listener.configure()] });
+  });
+  afterAll(() => app?.close());
+  const publish = (body: string, fail = false) =>
+    transaction(app.diandan.database.db, async (tx) => {
+      await app.diandan.hooks.publish(tx, noted, { body });
+      if (fail) throw new Error('rolled back');
+    });
+
+  it('runs in-request handlers after the commit, without holding the caller', async () => {
+    const started = performance.now();
+    await publish('slow');
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(heard).toEqual([]);
+    await app.diandan.hooks.settled();
+    expect(heard).toEqual(['slow']);
+  });
+
+  it('runs nothing when the transaction rolls back', async () => {
+    heard.length = 0;
+    await expect(publish('never', true)).rejects.toThrow('rolled back');
+    await app.diandan.hooks.settled();
+    expect(heard).toEqual([]);
+  });
 });
 
 describe('filters', () => {
@@ -151,6 +224,46 @@ describe('filters', () => {
   });
 });
 
+describe('refusals', () => {
+  it('let a DomainError thrown by a filter handler through as itself', async () => {
+    const { bus } = quietBus();
+    const visibility = createFilter<string[]>('catalog.visibility');
+    const refusal = new DomainError('forbidden', 'CATALOG_CLOSED', 'The catalogue is closed for the night');
+    bus.register('night', [
+      filter(visibility, () => {
+        throw refusal;
+      }),
+    ]);
+    await expect(bus.apply(visibility, [], undefined)).rejects.toBe(refusal);
+  });
+
+  it('run guards in order on a frozen copy; the first DomainError refuses, anything else names the plugin', async () => {
+    const { bus } = quietBus();
+    const publishing = createGuard<{ title: string }>('notice.publish');
+    const order: string[] = [];
+    bus.register('polite', [guard(publishing, ({ title }) => void order.push(`polite ${title}`))]);
+    bus.register('strict', [
+      guard(publishing, (subject) => {
+        order.push('strict');
+        if (subject.title.includes('!')) throw new DomainError('invalid', 'NOTICE_SHOUTING', 'No shouting');
+      }),
+    ]);
+    bus.register('later', [guard(publishing, () => void order.push('later'))]);
+    const context = { tx: {} as never, actor: systemActor('test', { roles: ['city-admin'] }) };
+    await bus.check(publishing, { title: 'hello' }, context);
+    expect(order).toEqual(['polite hello', 'strict', 'later']);
+    order.length = 0;
+    await expect(bus.check(publishing, { title: 'hello!' }, context)).rejects.toMatchObject({ code: 'NOTICE_SHOUTING', kind: 'invalid' });
+    expect(order).toEqual(['polite hello!', 'strict']);
+
+    const mutating = createGuard<{ title: string }>('notice.edit');
+    bus.register('meddler', [guard(mutating, (s) => void ((s as { title: string }).title = 'changed'))]);
+    const error = await bus.check(mutating, { title: 'x' }, context).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(HookHandlerError);
+    expect(error).toMatchObject({ plugin: 'meddler', hookId: 'notice.edit' });
+  });
+});
+
 describe('hooks in a running deployment', () => {
   // Two plugins listed against their dependency order: relay must run after source.
   const importedBy: string[] = [];
@@ -170,7 +283,7 @@ describe('hooks in a running deployment', () => {
     name: 'aa-relay',
     version: '1.0.0',
     kernel: '^0.1.0',
-    dependsOn: ['zz-source'],
+    deps: { source },
     hooks: () => [
       on(regionsImported, () => void importedBy.push('aa-relay')),
       filter(categoryList, (items, { cursor }) => items.map((c) => ({ ...c, name: `${c.name}·aa${cursor ? '+' : ''}` }))),
@@ -192,6 +305,7 @@ describe('hooks in a running deployment', () => {
 
   it('delivers kernel.regions.imported to plugins after an import', async () => {
     await seedRegions(app);
+    await app.diandan.hooks.settled();
     expect(importedBy).toEqual(['zz-source', 'aa-relay']);
     const res = await app.inject('/v1/notices/440100');
     expect(res.statusCode).toBe(200);
@@ -201,6 +315,7 @@ describe('hooks in a running deployment', () => {
 
     // Importing again reports no new regions.
     await seedRegions(app, TEST_REGIONS.slice(0, 1));
+    await app.diandan.hooks.settled();
     const items = (await app.inject('/v1/notices/440100')).json().items as { regionsImported: number }[];
     expect(items.map((n) => n.regionsImported)).toEqual([0, TEST_REGIONS.length]);
   });
@@ -209,6 +324,7 @@ describe('hooks in a running deployment', () => {
     importedBy.length = 0;
     const result = await app.diandan.services.regions.import([{ code: '440199', parentCode: '440100', level: 'district', name: '测试区' }]);
     expect(result).toEqual({ created: 1, updated: 0 });
+    await app.diandan.hooks.settled();
     expect(importedBy).toEqual(['zz-source', 'aa-relay']);
     expect((await app.inject('/v1/regions/440199')).statusCode).toBe(200);
     const notices = (await app.inject('/v1/notices/440199')).json().items;

@@ -1,8 +1,4 @@
 import { kernelTables } from '@diandan/kernel';
-import { createTestServer, seedRegions } from '@diandan/testing';
-import { eq } from 'drizzle-orm';
-import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   act,
   addSupplier,
@@ -10,14 +6,20 @@ import {
   addVenue,
   allocate,
   client,
-  expectProblem,
+  createTestServer,
   listedProduct,
   orderBody,
   placeOrder,
-  streetOperator,
-  districtAdmin,
+  seedRegions,
+  testActors,
   type Call,
-} from './loop-support.js';
+} from '@diandan/testing';
+import { eq } from 'drizzle-orm';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectProblem } from './support.js';
+
+const { districtAdmin, streetOperator } = testActors;
 
 let app: FastifyInstance;
 let call: Call;

@@ -6,26 +6,27 @@
  * written together still succeed or fail one by one.
  */
 import { kernelTables, queryRows } from '@diandan/kernel';
-import { createTestServer, seedRegions, testDriver } from '@diandan/testing';
-import { and, eq, sql } from 'drizzle-orm';
-import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   addSupplier,
   addUnit,
   addVenue,
   client,
-  countRows,
-  expectProblem,
+  createTestServer,
   ifMatch,
   listedProduct,
   orderBody,
   placeOrder,
   reviewProduct,
+  seedRegions,
+  testDriver,
   type Call,
   type Reply,
   type Who,
-} from './loop-support.js';
+} from '@diandan/testing';
+import { and, eq, sql } from 'drizzle-orm';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { countRows, expectProblem } from './support.js';
 
 let app: FastifyInstance;
 let call: Call;

@@ -5,38 +5,33 @@
  * may see, and budgets flow down the tree without ever exceeding the parent.
  */
 import { kernelTables } from '@diandan/kernel';
-import { createTestServer, seedRegions } from '@diandan/testing';
-import { eq } from 'drizzle-orm';
-import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cityApproval } from './fixtures/city-approval/plugin.js';
 import {
   act,
   addSupplier,
   addUnit,
   addVenue,
   allocate,
-  cityAdmin,
   client,
-  communityOperator,
-  countRows,
-  districtAdmin,
+  createTestServer,
   draftProduct,
-  expectProblem,
   ifMatch,
   listedProduct,
   orderBody,
-  otherCommunityOperator,
-  otherDistrictAdmin,
-  otherStreetOperator,
   placeOrder,
-  reviewer,
   reviewProduct,
-  streetOperator,
+  seedRegions,
+  testActors,
   type Call,
   type Reply,
   type Who,
-} from './loop-support.js';
+} from '@diandan/testing';
+import { eq } from 'drizzle-orm';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cityApproval } from './fixtures/city-approval/plugin.js';
+import { countRows, expectProblem } from './support.js';
+
+const { cityAdmin, communityOperator, districtAdmin, otherCommunityOperator, otherDistrictAdmin, otherStreetOperator, reviewer, streetOperator } = testActors;
 
 const { auditLog } = kernelTables;
 

@@ -1,7 +1,6 @@
 import {
   DiandanStartupError,
   KERNEL_VERSION,
-  StartupErrorCodes,
   definePlugin,
   kernel,
   resolvePlugins,
@@ -30,33 +29,26 @@ describe('start order', () => {
   // an absent plugin; beta optionally follows gamma, which is disabled.
   const log: string[] = [];
   const zeta = probePlugin('zeta', log);
-  const beta = probePlugin('beta', log, { optionalDependsOn: ['gamma'] });
-  const alpha = probePlugin('alpha', log, { dependsOn: ['zeta'] });
-  const mid = probePlugin('mid', log, { optionalDependsOn: ['zeta', 'not-installed'] });
   const gamma = probePlugin('gamma', log);
+  const beta = probePlugin('beta', log, { optionalDeps: { gamma } });
+  const alpha = probePlugin('alpha', log, { deps: { zeta } });
+  const mid = probePlugin('mid', log, { optionalDeps: { zeta, absent: probePlugin('not-installed', log) } });
   const expected = ['beta', 'zeta', 'alpha', 'mid'];
 
-  // Records what the service locator answers, for plugins present, disabled and undeclared.
-  const lookups: Record<string, unknown> = {};
+  // Records what `ctx.deps` holds, for plugins present, disabled and absent.
+  const seen: Record<string, unknown> = {};
   const prober = definePlugin({
     name: 'prober',
     version: '2.3.4',
     kernel: '^0.1.0',
-    optionalDependsOn: ['gamma', 'zeta'],
+    deps: { kernel, zeta },
+    optionalDeps: { gamma, alpha, absent: probePlugin('not-installed', log) },
     init(ctx) {
-      const attempt = (f: () => unknown) => {
-        try {
-          return f();
-        } catch (error) {
-          return error;
-        }
-      };
-      lookups.kernel = ctx.services.get(kernel).deployment.city;
-      lookups.zeta = ctx.services.get(zeta);
-      lookups.findGamma = ctx.services.find(gamma);
-      lookups.getGamma = attempt(() => ctx.services.get(gamma));
-      lookups.getAlpha = attempt(() => ctx.services.get(alpha));
-      lookups.findAlpha = attempt(() => ctx.services.find(alpha));
+      seen.city = ctx.deps.kernel.deployment().city;
+      seen.zeta = ctx.deps.zeta;
+      seen.gamma = ctx.deps.gamma;
+      seen.alpha = ctx.deps.alpha;
+      seen.absent = ctx.deps.absent;
     },
   });
 
@@ -84,9 +76,8 @@ describe('start order', () => {
 
   it('runs hook handlers in start order', async () => {
     expect(app.diandan.hooks.handlersOf(probeCalled)).toEqual(expected);
-    const payload = { calls: [] as string[] };
-    expect(await app.diandan.hooks.emit(probeCalled, payload)).toEqual([]);
-    expect(payload.calls).toEqual(expected);
+    expect(await app.diandan.hooks.emit(probeCalled, { round: 1 })).toEqual([]);
+    expect(log.filter((l) => l.startsWith('called'))).toEqual(expected.map((n) => `called ${n} 1`));
   });
 
   it('does not start a disabled plugin: no init, no routes, no hook handlers', async () => {
@@ -97,23 +88,8 @@ describe('start order', () => {
     expect((await app.inject('/v1/probe/beta')).json()).toEqual({ name: 'beta' });
   });
 
-  it('gives services of declared dependencies and refuses undeclared ones', () => {
-    expect(lookups.kernel).toBe('Test City');
-    expect(lookups.zeta).toEqual({ name: 'zeta' });
-    expect(lookups.findGamma).toBeUndefined();
-    expect(lookups.getGamma).toMatchObject({
-      code: StartupErrorCodes.PLUGIN_MISSING_DEPENDENCY,
-      plugin: 'prober',
-      message: expect.stringContaining('needs "gamma", which is not running'),
-    });
-    for (const error of [lookups.getAlpha, lookups.findAlpha]) {
-      expect(error).toBeInstanceOf(DiandanStartupError);
-      expect(error).toMatchObject({
-        code: StartupErrorCodes.SERVICE_NOT_DECLARED,
-        plugin: 'prober',
-        message: expect.stringMatching(/plugin "prober" uses services of "alpha" without declaring it/),
-      });
-    }
+  it('gives each plugin the services of its dependencies under its own keys; absent optional ones are undefined', () => {
+    expect(seen).toEqual({ city: 'Test City', zeta: { name: 'zeta' }, gamma: undefined, alpha: { name: 'alpha' }, absent: undefined });
   });
 
   // Runs last: it closes the shared server.
@@ -129,8 +105,8 @@ describe('resolvePlugins ordering', () => {
   const defs = {
     zeta: probePlugin('zeta', log),
     beta: probePlugin('beta', log),
-    alpha: probePlugin('alpha', log, { dependsOn: ['zeta'] }),
-    mid: probePlugin('mid', log, { optionalDependsOn: ['zeta', 'not-installed'] }),
+    alpha: probePlugin('alpha', log, { deps: { zeta: probePlugin('zeta', log) } }),
+    mid: probePlugin('mid', log, { optionalDeps: { zeta: probePlugin('zeta', log), absent: probePlugin('not-installed', log) } }),
   };
 
   function permutations<T>(items: T[]): T[][] {
@@ -154,14 +130,14 @@ describe('resolvePlugins ordering', () => {
 
   it('orders by an optional dependency when it is present and ignores it when absent', () => {
     const early = probePlugin('zz-early', log);
-    const late = probePlugin('aa-late', log, { optionalDependsOn: ['zz-early'] });
+    const late = probePlugin('aa-late', log, { optionalDeps: { early } });
     expect(names(resolvePlugins([late.configure(), early.configure()]))).toEqual(['zz-early', 'aa-late']);
     expect(names(resolvePlugins([late.configure()]))).toEqual(['aa-late']);
     expect(names(resolvePlugins([late.configure(), early.configure({ enabled: false })]))).toEqual(['aa-late']);
   });
 
   it('accepts an explicit dependency on the kernel', () => {
-    const onKernel = probePlugin('on-kernel', log, { dependsOn: ['kernel'] });
+    const onKernel = probePlugin('on-kernel', log, { deps: { kernel } });
     expect(names(resolvePlugins([onKernel.configure()]))).toEqual(['on-kernel']);
   });
 
@@ -174,7 +150,7 @@ describe('resolvePlugins ordering', () => {
 describe('start-up errors', () => {
   const log: string[] = [];
   const zeta = probePlugin('zeta', log);
-  const alpha = probePlugin('alpha', log, { dependsOn: ['zeta'] });
+  const alpha = probePlugin('alpha', log, { deps: { zeta } });
 
   it('DIANDAN_ERR_PLUGIN_MISSING_DEPENDENCY when a dependency is not in the deployment', async () => {
     const error = await startupFailure(bootWithoutDatabase([alpha.configure()]));
@@ -195,9 +171,11 @@ describe('start-up errors', () => {
   });
 
   it('DIANDAN_ERR_PLUGIN_CYCLE shows the cycle', async () => {
-    const a = probePlugin('cyc-a', log, { dependsOn: ['cyc-b'] });
-    const b = probePlugin('cyc-b', log, { dependsOn: ['cyc-c'] });
-    const c = probePlugin('cyc-c', log, { optionalDependsOn: ['cyc-a'] });
+    // Values cannot reference each other in a cycle, but names can: c follows a definition
+    // named cyc-a, and the cyc-a in the deployment depends on b.
+    const c = probePlugin('cyc-c', log, { optionalDeps: { a: probePlugin('cyc-a', log) } });
+    const b = probePlugin('cyc-b', log, { deps: { c } });
+    const a = probePlugin('cyc-a', log, { deps: { b } });
     await expect(bootWithoutDatabase([c.configure(), b.configure(), a.configure(), zeta.configure()])).rejects.toMatchObject({
       code: 'DIANDAN_ERR_PLUGIN_CYCLE',
       plugin: 'cyc-a',
@@ -205,13 +183,13 @@ describe('start-up errors', () => {
     });
 
     // A plugin that merely depends on the cycle is not part of the path shown.
-    const tail = probePlugin('aa-tail', log, { dependsOn: ['cyc-b'] });
+    const tail = probePlugin('aa-tail', log, { deps: { b } });
     const error = await startupFailure(bootWithoutDatabase([a.configure(), b.configure(), c.configure(), tail.configure()]));
     expect(error).toMatchObject({ code: 'DIANDAN_ERR_PLUGIN_CYCLE', plugin: 'cyc-b' });
     expect(error.message).toContain('cyc-b → cyc-c → cyc-a → cyc-b');
     expect(error.message).not.toContain('aa-tail');
 
-    const selfish = probePlugin('selfish', log, { dependsOn: ['selfish'] });
+    const selfish = probePlugin('selfish', log, { deps: { self: probePlugin('selfish', log) } });
     await expect(bootWithoutDatabase([selfish.configure()])).rejects.toMatchObject({
       code: 'DIANDAN_ERR_PLUGIN_CYCLE',
       plugin: 'selfish',
@@ -320,9 +298,9 @@ describe('start-up errors', () => {
   it('DIANDAN_ERR_PLUGIN_INIT_FAILED when init throws, after closing the plugins already started', async () => {
     const log: string[] = [];
     const base = probePlugin('base', log);
-    const middle = probePlugin('middle', log, { dependsOn: ['base'] });
-    const faulty = probePlugin('faulty', log, { dependsOn: ['middle'], failInit: true });
-    const after = probePlugin('after', log, { dependsOn: ['faulty'] });
+    const middle = probePlugin('middle', log, { deps: { base } });
+    const faulty = probePlugin('faulty', log, { deps: { middle }, failInit: true });
+    const after = probePlugin('after', log, { deps: { faulty } });
     const error = await startupFailure(
       createTestServer({ plugins: [after.configure(), faulty.configure(), middle.configure(), base.configure()] }),
     );
@@ -337,19 +315,12 @@ describe('start-up errors', () => {
     expect(log).toEqual(['init base', 'init middle', 'init faulty', 'close middle', 'close base']);
   });
 
-  it('DIANDAN_ERR_SERVICE_NOT_DECLARED when init uses services of a plugin it did not declare', async () => {
-    const nosy = definePlugin({
-      name: 'nosy',
-      version: '1.0.0',
-      kernel: '^0.1.0',
-      init(ctx) {
-        return { peer: ctx.services.get(zeta) };
-      },
-    });
-    await expect(createTestServer({ plugins: [nosy.configure(), zeta.configure()] })).rejects.toMatchObject({
-      code: 'DIANDAN_ERR_SERVICE_NOT_DECLARED',
-      plugin: 'nosy',
-      message: expect.stringContaining('plugin "nosy" uses services of "zeta" without declaring it in dependsOn or optionalDependsOn'),
+  it('DIANDAN_ERR_PLUGIN_INVALID when a dependency is not a plugin definition (e.g. undefined from an import cycle)', async () => {
+    const broken = definePlugin({ name: 'broken-deps', version: '1.0.0', kernel: '^0.1.0', deps: { peer: undefined as never } });
+    await expect(bootWithoutDatabase([broken.configure()])).rejects.toMatchObject({
+      code: 'DIANDAN_ERR_PLUGIN_INVALID',
+      plugin: 'broken-deps',
+      message: expect.stringContaining('deps.peer is not a plugin definition'),
     });
   });
 });

@@ -4,29 +4,30 @@
  * included, on both drivers), pagination, and the checks on product content.
  */
 import { kernelTables } from '@diandan/kernel';
-import { createTestServer, seedRegions } from '@diandan/testing';
-import { asc, eq } from 'drizzle-orm';
-import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   addSupplier,
   addUnit,
   addVenue,
-  cityAdmin,
   client,
-  communityOperator,
+  createTestServer,
   draftProduct,
-  expectProblem,
   ifMatch,
   listedProduct,
   orderBody,
   productContent,
-  reviewer,
   reviewProduct,
+  seedRegions,
+  testActors,
   type Call,
   type Reply,
   type Who,
-} from './loop-support.js';
+} from '@diandan/testing';
+import { asc, eq } from 'drizzle-orm';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectProblem } from './support.js';
+
+const { cityAdmin, communityOperator, reviewer } = testActors;
 
 const { productVersions } = kernelTables;
 

@@ -1,4 +1,4 @@
-import { DomainError, encodeCursor, type RegionInput } from '@diandan/kernel';
+import { DomainError, encodeCursor, inScope, type RegionInput } from '@diandan/kernel';
 import { createTestServer, seedRegions, TEST_REGIONS } from '@diandan/testing';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -190,15 +190,20 @@ describe('region queries', () => {
     expect((await get('/v1/regions/440100/subtree?depth=-1')).body.code).toBe('VALIDATION_FAILED');
   });
 
-  it('tells whether a region lies within another', async () => {
+  it('locates a region (path and level) and tells whether it lies in an actor’s scope', async () => {
     const regions = app.diandan.services.regions;
-    expect(await regions.isWithin('440103001002', '440100')).toBe(true);
-    expect(await regions.isWithin('440103001002', '440103001')).toBe(true);
-    expect(await regions.isWithin('440103001', '440103001')).toBe(true);
-    expect(await regions.isWithin('440104001', '440103')).toBe(false);
-    expect(await regions.isWithin('440103', '440103001')).toBe(false);
-    expect(await regions.isWithin('440103001', '44010')).toBe(false);
-    expect(await regions.isWithin('999999', '440100')).toBe(false);
+    expect(await regions.locate('440103001002')).toEqual({ path: '440100/440103/440103001/440103001002/', level: 'community' });
+    expect(await regions.locate('999999')).toBeUndefined();
+    const path = async (code: string) => (await regions.path(code))!;
+    const scope = async (code: string) => ({ regionPath: await path(code) });
+    expect(inScope(await scope('440100'), await path('440103001002'))).toBe(true);
+    expect(inScope(await scope('440103001'), await path('440103001002'))).toBe(true);
+    expect(inScope(await scope('440103001'), await path('440103001'))).toBe(true);
+    expect(inScope(await scope('440103'), await path('440104'))).toBe(false);
+    expect(inScope(await scope('440103001'), await path('440103'))).toBe(false);
+    // A code that is a prefix of another region's code is not its ancestor.
+    expect(inScope({ regionPath: '44010/' }, await path('440103001'))).toBe(false);
+    await expect(regions.pathInScope('440104', await scope('440103'))).rejects.toMatchObject({ code: 'REGION_NOT_FOUND' });
   });
 });
 

@@ -1,19 +1,39 @@
-import type { Role, Supplier, Unit, Venue } from '@diandan/kernel';
-import { authHeader, createTestServer, seedRegions, TEST_REGIONS } from '@diandan/testing';
+import { kernelTables, on, supplierStatusChanged, definePlugin, type Supplier, type Unit, type Venue } from '@diandan/kernel';
+import {
+  addUnit,
+  addVenue,
+  client,
+  createTestServer,
+  ifMatch,
+  listedProduct,
+  orderBody,
+  seedRegions,
+  testActors,
+  TEST_REGIONS,
+  type Call,
+  type Who,
+} from '@diandan/testing';
+import { eq } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { countRows, expectProblem } from './support.js';
 
 let app: FastifyInstance;
-type Who = { roles: Role[]; region: string; sub: string };
-const cityAdmin: Who = { roles: ['city-admin'], region: '440100', sub: 'city-admin-1' };
-const liwanAdmin: Who = { roles: ['district-admin'], region: '440103', sub: 'liwan-admin' };
-const yuexiuAdmin: Who = { roles: ['district-admin'], region: '440104', sub: 'yuexiu-admin' };
-const streetOperator: Who = { roles: ['street-operator'], region: '440103001', sub: 'street-op' };
+let call: Call;
+const { cityAdmin, districtAdmin: liwanAdmin, otherDistrictAdmin: yuexiuAdmin, streetOperator } = testActors;
 
-async function call(who: Who, method: 'GET' | 'POST', url: string, payload?: object) {
-  const res = await app.inject({ method, url, payload, headers: await authHeader(who) });
-  return { status: res.statusCode, body: res.json(), headers: res.headers };
-}
+/** What `supplier.statusChanged` handlers were told, in order. */
+const statusEvents: { id: string; from: string; to: string; reason: string; actorId: string }[] = [];
+const statusWatcher = definePlugin({
+  name: 'status-watcher',
+  version: '1.0.0',
+  kernel: '^0.1.0',
+  hooks: () => [
+    on(supplierStatusChanged, ({ supplier, from, reason, actorId }) => {
+      statusEvents.push({ id: supplier.id, from, to: supplier.status, reason, actorId });
+    }),
+  ],
+});
 
 // Every unit and venue this file creates, so list expectations can be computed.
 const units: Unit[] = [];
@@ -57,7 +77,8 @@ async function walk<T>(who: Who, url: string, limit: number): Promise<{ items: T
 }
 
 beforeAll(async () => {
-  app = await createTestServer();
+  app = await createTestServer({ plugins: [statusWatcher.configure()] });
+  call = client(app);
   await seedRegions(app);
 });
 afterAll(() => app?.close());
@@ -287,7 +308,7 @@ describe('suppliers', () => {
     ] as const) {
       const res = await call(cityAdmin, 'POST', '/v1/suppliers', { name, kind });
       expect(res.status).toBe(201);
-      expect(res.body).toEqual({ id: expect.stringMatching(/^[0-9a-f-]{36}$/), name, kind, status: 'active', version: 1 });
+      expect(res.body).toEqual({ id: expect.stringMatching(/^[0-9a-f-]{36}$/), name, kind, status: 'active', statusReason: null, statusChangedAt: null, version: 1 });
       suppliers.push(res.body);
     }
     const got = await call(streetOperator, 'GET', `/v1/suppliers/${suppliers[0]!.id}`);
@@ -390,5 +411,109 @@ describe('audit trail of creates', () => {
     const creates = items.filter((r) => r.action === 'unit.create').map((r) => r.entityId).sort();
     expect(creates).toEqual(units.map((u) => u.id).sort());
     expect(items.filter((r) => r.action === 'venue.create').map((r) => r.entityId).sort()).toEqual(venues.map((v) => v.id).sort());
+  });
+});
+
+describe('changing units and venues (PATCH with If-Match)', () => {
+  it('changes only the fields sent, bumps the version and answers the new ETag', async () => {
+    const unit = await createUnit(streetOperator, { regionCode: '440103001001', name: '改名前的文化室' });
+    const res = await call(streetOperator, 'PATCH', `/v1/units/${unit.id}`, { name: '改名后的文化室', contactName: '王老师' }, ifMatch(unit));
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body).toEqual({ ...unit, name: '改名后的文化室', contactName: '王老师', version: 2 });
+    expect(res.etag).toBe('"v2"');
+    expect((await call(liwanAdmin, 'GET', `/v1/units/${unit.id}`)).body).toEqual(res.body);
+    const venue = await createVenue(liwanAdmin, { regionCode: '440103001', capacity: 120 });
+    const moved = await call(liwanAdmin, 'PATCH', `/v1/venues/${venue.id}`, { capacity: 150, location: { lat: 23.12, lng: 113.24 } }, ifMatch(venue));
+    expect(moved.body).toEqual({ ...venue, capacity: 150, location: { lat: 23.12, lng: 113.24 }, version: 2 });
+  });
+
+  it('needs If-Match (428), refuses a stale one (412) and changes nothing then', async () => {
+    const unit = await createUnit(streetOperator, { regionCode: '440103001' });
+    expectProblem(await call(streetOperator, 'PATCH', `/v1/units/${unit.id}`, { name: '无版本' }), 428, 'PRECONDITION_REQUIRED');
+    await call(streetOperator, 'PATCH', `/v1/units/${unit.id}`, { name: '第一次' }, ifMatch(unit));
+    expectProblem(await call(streetOperator, 'PATCH', `/v1/units/${unit.id}`, { name: '第二次' }, ifMatch(unit)), 412, 'PRECONDITION_FAILED');
+    expect((await call(streetOperator, 'GET', `/v1/units/${unit.id}`)).body).toMatchObject({ name: '第一次', version: 2 });
+  });
+
+  it('keeps changes in the caller’s subtree: another district’s unit is not found, moving out of scope is refused', async () => {
+    const unit = await createUnit(liwanAdmin, { regionCode: '440103002' });
+    expectProblem(await call(yuexiuAdmin, 'PATCH', `/v1/units/${unit.id}`, { name: '越权' }, ifMatch(unit)), 404, 'UNIT_NOT_FOUND');
+    expectProblem(await call(streetOperator, 'PATCH', `/v1/units/${unit.id}`, { name: '越权' }, ifMatch(unit)), 404, 'UNIT_NOT_FOUND');
+    expectProblem(await call(liwanAdmin, 'PATCH', `/v1/units/${unit.id}`, { regionCode: '440104' }, ifMatch(unit)), 404, 'REGION_NOT_FOUND');
+    const moved = await call(liwanAdmin, 'PATCH', `/v1/units/${unit.id}`, { regionCode: '440103001' }, ifMatch(unit));
+    expect(moved.body).toMatchObject({ regionCode: '440103001', version: 2 });
+    expectProblem(await call({ roles: ['reviewer'], region: '440100' }, 'PATCH', `/v1/units/${unit.id}`, { name: 'x' }, ifMatch(moved.body)), 403, 'FORBIDDEN');
+  });
+
+  it('records every change in the audit log, with before and after', async () => {
+    const unit = await createUnit(streetOperator, { regionCode: '440103001' });
+    await call(streetOperator, 'PATCH', `/v1/units/${unit.id}`, { name: '审计后的名字' }, ifMatch(unit));
+    const items = (await call(liwanAdmin, 'GET', `/v1/audit-log?entityType=unit&entityId=${unit.id}`)).body.items;
+    expect(items.map((i: { action: string }) => i.action)).toEqual(['unit.update', 'unit.create']);
+    expect(items[0]).toMatchObject({ actorId: 'street-op', before: { name: unit.name, version: 1 }, after: { name: '审计后的名字', version: 2 } });
+  });
+});
+
+describe('suspending and reinstating a supplier', () => {
+  let troupe: Who;
+  let supplierId: string;
+  let product: { id: string };
+  let order: { unitId: string; productId: string; venueId: string };
+  beforeAll(async () => {
+    const res = await call(cityAdmin, 'POST', '/v1/suppliers', { name: '待暂停的剧团（虚构）', kind: 'troupe' });
+    supplierId = res.body.id;
+    troupe = { roles: ['supplier'], region: '440100', supplier: supplierId, sub: 'suspended-troupe' };
+    product = await listedProduct(call, troupe);
+    const unit = await addUnit(call, '440103001001', '暂停测试文化室', 'suspend-unit-op');
+    order = orderBody({ unitId: unit.id, productId: product.id, venueId: await addVenue(call, '440103001001', 300) });
+  });
+  const current = async () => (await call(cityAdmin, 'GET', `/v1/suppliers/${supplierId}`)).body as Supplier;
+  const searchable = async () => (await call(streetOperator, 'GET', `/v1/products?supplierId=${supplierId}`)).body.items.map((p: { id: string }) => p.id);
+
+  it('lets only the city admin suspend, with a reason and If-Match', async () => {
+    const supplier = await current();
+    expectProblem(await call(liwanAdmin, 'POST', `/v1/suppliers/${supplierId}/suspend`, { reason: '投诉' }, ifMatch(supplier)), 403, 'FORBIDDEN');
+    expectProblem(await call(cityAdmin, 'POST', `/v1/suppliers/${supplierId}/suspend`, { reason: '投诉' }), 428, 'PRECONDITION_REQUIRED');
+    expect((await call(cityAdmin, 'POST', `/v1/suppliers/${supplierId}/suspend`, { reason: '' }, ifMatch(supplier))).status).toBe(400);
+    expectProblem(await call(cityAdmin, 'POST', `/v1/suppliers/${supplierId}/reinstate`, { reason: '无' }, ifMatch(supplier)), 409, 'INVALID_TRANSITION');
+    expect(await current()).toEqual(supplier);
+  });
+
+  it('hides a suspended supplier’s products from the library and refuses new orders; reinstating brings them back', async () => {
+    expect(await searchable()).toEqual([product.id]);
+    const suspended = await call(cityAdmin, 'POST', `/v1/suppliers/${supplierId}/suspend`, { reason: '演出质量投诉，待核查' }, ifMatch(await current()));
+    expect(suspended.status, JSON.stringify(suspended.body)).toBe(200);
+    expect(suspended.body).toMatchObject({ status: 'suspended', statusReason: '演出质量投诉，待核查', statusChangedAt: expect.any(String), version: 2 });
+    expect(await searchable()).toEqual([]);
+    expect((await call(streetOperator, 'GET', `/v1/products/${product.id}`)).status).toBe(200);
+    expectProblem(await call(streetOperator, 'POST', '/v1/orders', order), 409, 'SUPPLIER_SUSPENDED');
+
+    const reinstated = await call(cityAdmin, 'POST', `/v1/suppliers/${supplierId}/reinstate`, { reason: '核查无误' }, ifMatch(suspended.body));
+    expect(reinstated.body).toMatchObject({ status: 'active', statusReason: '核查无误', version: 3 });
+    expect(await searchable()).toEqual([product.id]);
+    expect((await call(streetOperator, 'POST', '/v1/orders', order)).status).toBe(201);
+  });
+
+  it('audits each change and tells plugins through supplier.statusChanged', async () => {
+    await app.diandan.hooks.settled();
+    expect(statusEvents.filter((e) => e.id === supplierId)).toEqual([
+      { id: supplierId, from: 'active', to: 'suspended', reason: '演出质量投诉，待核查', actorId: 'city-admin-1' },
+      { id: supplierId, from: 'suspended', to: 'active', reason: '核查无误', actorId: 'city-admin-1' },
+    ]);
+    const items = (await call(cityAdmin, 'GET', `/v1/audit-log?entityType=supplier&entityId=${supplierId}`)).body.items;
+    expect(items.map((i: { action: string }) => i.action)).toEqual(['supplier.reinstate', 'supplier.suspend', 'supplier.create']);
+    expect(items[1]).toMatchObject({ before: { status: 'active' }, after: { status: 'suspended', reason: '演出质量投诉，待核查' } });
+  });
+
+  it('replays a lost answer when retried with the same Idempotency-Key, instead of answering 412', async () => {
+    const supplier = await current();
+    const headers = { ...ifMatch(supplier), 'idempotency-key': 'suspend-once' };
+    const first = await call(cityAdmin, 'POST', `/v1/suppliers/${supplierId}/suspend`, { reason: '再次暂停' }, headers);
+    const retry = await call(cityAdmin, 'POST', `/v1/suppliers/${supplierId}/suspend`, { reason: '再次暂停' }, headers);
+    expect(first.status).toBe(200);
+    expect(retry.status).toBe(200);
+    expect(retry.headers['idempotent-replayed']).toBe('true');
+    expect(retry.body).toEqual(first.body);
+    expect(await countRows(app, kernelTables.auditLog, eq(kernelTables.auditLog.action, 'supplier.suspend'))).toBe(2);
   });
 });

@@ -1,4 +1,4 @@
-import { createTestDatabase, createTestServer, seedRegions, testDriver, TEST_REGIONS } from '@diandan/testing';
+import { client, createTestDatabase, createTestServer, seedOrderingLoop, seedRegions, testDriver, TEST_REGIONS } from '@diandan/testing';
 import postgres from 'postgres';
 import { describe, expect, it } from 'vitest';
 
@@ -53,6 +53,38 @@ describe('createTestDatabase', () => {
       expect(await admin`select 1 from pg_database where datname = ${name}`).toHaveLength(0);
     } finally {
       await admin.end();
+    }
+  });
+});
+
+describe('seedOrderingLoop', () => {
+  it('puts an ordering loop in place through the services: one order in each state, audited as system:testing', async () => {
+    const app = await createTestServer();
+    try {
+      const fixture = await seedOrderingLoop(app);
+      const call = client(app);
+      expect(Object.fromEntries(Object.entries(fixture.orders).map(([state, o]) => [state, o.status]))).toEqual({
+        draft: 'draft',
+        submitted: 'submitted',
+        approving: 'approving',
+        approved: 'approved',
+        scheduled: 'scheduled',
+        delivered: 'delivered',
+        closed: 'closed',
+        rejected: 'rejected',
+        cancelled: 'cancelled',
+      });
+      // The unit's operator sees its orders over HTTP; the other district's admin does not.
+      const own = await call(fixture.units.community.user, 'GET', '/v1/orders?limit=50');
+      expect(own.body.items).toHaveLength(9);
+      expect((await call(fixture.staff.otherDistrictAdmin, 'GET', `/v1/orders/${fixture.orders.approved.id}`)).status).toBe(404);
+      const budget = await call(fixture.staff.streetOperator, 'GET', `/v1/budgets/${fixture.year}/440103001001`);
+      // approving, approved and scheduled hold their cost; delivered and closed spent it.
+      expect(budget.body).toMatchObject({ allocated: 100_000, reserved: 3000, spent: 2000 });
+      const audit = await call(fixture.staff.cityAdmin, 'GET', '/v1/audit-log?actorId=system:testing&limit=5');
+      expect(audit.body.items[0]).toMatchObject({ actorId: 'system:testing', actorRoles: expect.arrayContaining(['system']) });
+    } finally {
+      await app.close();
     }
   });
 });

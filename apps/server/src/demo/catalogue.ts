@@ -40,7 +40,6 @@ export const DEMO_PRODUCTS = [
   {
     id: '00000000-0000-4000-8000-00000000d001',
     supplierId: DEMO_SUPPLIERS[0].id,
-    status: 'listed',
     title: '粤剧折子戏专场（示范）',
     summary: '经典粤剧折子戏选段，演后设互动环节，适合长者观赏',
     description: '示范粤剧团演出经典折子戏选段，约九十分钟，演后由演员讲解唱腔与身段。（虚构示范产品）',
@@ -57,7 +56,6 @@ export const DEMO_PRODUCTS = [
   {
     id: '00000000-0000-4000-8000-00000000d002',
     supplierId: DEMO_SUPPLIERS[2].id,
-    status: 'listed',
     title: '广彩瓷绘非遗体验课（示范）',
     summary: '在非遗传承人指导下体验广彩绘制，面向青少年',
     description: '两小时手作体验课，材料由供应商提供。（虚构示范产品）',
@@ -74,7 +72,6 @@ export const DEMO_PRODUCTS = [
   {
     id: '00000000-0000-4000-8000-00000000d003',
     supplierId: DEMO_SUPPLIERS[1].id,
-    status: 'listed',
     title: '亲子阅读推广讲座（示范）',
     summary: '绘本共读方法讲座与现场共读活动',
     description: '面向家长与儿童的阅读推广讲座。（虚构示范产品）',
@@ -90,48 +87,26 @@ export const DEMO_PRODUCTS = [
   },
 ] as const;
 
-/** Demo budgets of the current year down one branch of the tree (whole yuan). */
+/** Demo budgets of the current year down one branch of the tree (whole yuan), parents first. */
 export function demoBudgets(year: number) {
   return [
-    { regionCode: '440100', year, allocated: 2_000_000 },
-    { regionCode: '440103', year, allocated: 200_000 },
-    { regionCode: '440103001', year, allocated: 60_000 },
-    { regionCode: '440103001001', year, allocated: 20_000 },
+    { regionCode: '440100', year, amount: 2_000_000 },
+    { regionCode: '440103', year, amount: 200_000 },
+    { regionCode: '440103001', year, amount: 60_000 },
+    { regionCode: '440103001001', year, amount: 20_000 },
   ];
 }
 
-/** Demo orders of the current year: one waiting for the street's approval, one draft. */
+/** Demo orders of the current year of the community room's unit: one waiting for the street's approval, one draft. */
 export function demoOrders(year: number) {
   const order = {
     unitId: DEMO_UNITS[0].id,
-    regionCode: DEMO_UNITS[0].regionCode,
     venueId: DEMO_VENUES[0].id,
     windowStart: `${year}-12-01`,
     windowEnd: `${year}-12-31`,
-    budgetYear: year,
-    createdBy: 'demo-unit-operator',
   };
   return [
-    {
-      ...order,
-      id: '00000000-0000-4000-8000-00000000e001',
-      productId: DEMO_PRODUCTS[0].id,
-      productContentVersion: 1,
-      supplierId: DEMO_PRODUCTS[0].supplierId,
-      expectedAudience: 80,
-      cost: DEMO_PRODUCTS[0].costPerSession,
-      status: 'submitted',
-      approvalChain: ['440103001', '440103'],
-    },
-    {
-      ...order,
-      id: '00000000-0000-4000-8000-00000000e002',
-      productId: DEMO_PRODUCTS[2].id,
-      productContentVersion: 1,
-      supplierId: DEMO_PRODUCTS[2].supplierId,
-      expectedAudience: 60,
-      cost: DEMO_PRODUCTS[2].costPerSession,
-      status: 'draft',
-    },
+    { ...order, id: '00000000-0000-4000-8000-00000000e001', productId: DEMO_PRODUCTS[0].id, expectedAudience: 80, submit: true },
+    { ...order, id: '00000000-0000-4000-8000-00000000e002', productId: DEMO_PRODUCTS[2].id, expectedAudience: 60, submit: false },
   ];
 }

@@ -1,35 +1,60 @@
-import { definePlugin, kernel, kernelTables, transaction, Type, type PluginOptions } from '@diandan/kernel';
+import { definePlugin, kernel, Type, type PluginOptions, type SystemGrant } from '@diandan/kernel';
 import { demoBudgets, demoOrders, DEMO_PRODUCTS, DEMO_SUPPLIERS, DEMO_UNITS, DEMO_VENUES } from './catalogue.js';
 import { guangzhouDemoRegions } from './guangzhou.js';
 
 const config = Type.Object({
-  /** Seed the demo region tree into an empty database on start. */
+  /** Seed the demo data into an empty database on start. */
   seed: Type.Boolean({ default: true }),
 });
 
 /**
- * Seeds Guangzhou's demo region tree, units, venues, suppliers, listed products and
- * budgets and orders the first time the server starts on an empty database. Written against the plugin contract like any region plugin would be.
+ * Seeds Guangzhou's demo region tree, units, venues, suppliers, listed products,
+ * budgets and orders the first time the server starts on an empty database — through
+ * the kernel's services, by system actors holding the roles a person would need, as
+ * any region plugin would (the audit log shows `system:demo-data`).
  */
 export const demoDataPlugin = definePlugin({
   name: 'demo-data',
   version: '0.1.0',
   kernel: '^0.1.0',
+  deps: { kernel },
   config,
   async ready(ctx) {
     if (!ctx.config.seed) return;
-    const regions = ctx.services.get(kernel).regions;
+    const { regions, suppliers, units, venues, products, budgets, orders } = ctx.deps.kernel;
     if ((await regions.count()) > 0) return;
     const result = await regions.import(guangzhouDemoRegions());
-    await transaction(ctx.db, async (tx) => {
-      await tx.insert(kernelTables.suppliers).values([...DEMO_SUPPLIERS]);
-      await tx.insert(kernelTables.units).values([...DEMO_UNITS]);
-      await tx.insert(kernelTables.venues).values([...DEMO_VENUES]);
-      await tx.insert(kernelTables.products).values(DEMO_PRODUCTS.map((p) => ({ ...p, targetGroups: [...p.targetGroups], serviceableRegions: [...p.serviceableRegions], tags: [...p.tags] })));
-      const year = new Date().getFullYear();
-      await tx.insert(kernelTables.budgets).values(demoBudgets(year));
-      await tx.insert(kernelTables.orders).values(demoOrders(year));
-    });
+    const city = await ctx.systemActor({ roles: ['city-admin'], region: '440100' });
+    const reviewer = await ctx.systemActor({ roles: ['reviewer'], region: '440100' });
+    for (const supplier of DEMO_SUPPLIERS) await suppliers.create(supplier, { actor: city });
+    for (const unit of DEMO_UNITS) await units.create(unit, { actor: city });
+    for (const venue of DEMO_VENUES) await venues.create({ ...venue, location: null }, { actor: city });
+    for (const { supplierId, ...content } of DEMO_PRODUCTS) {
+      const actor = await ctx.systemActor({ roles: ['supplier'], supplier: supplierId });
+      let product = await products.create(
+        { ...content, targetGroups: [...content.targetGroups], serviceableRegions: [...content.serviceableRegions], tags: [...content.tags], media: [] },
+        { actor },
+      );
+      for (const [action, by] of [['submit', actor], ['startReview', reviewer], ['list', reviewer]] as const) {
+        product = await products.transition({ id: product.id, action, expectedVersion: product.version }, { actor: by });
+      }
+    }
+    // Each budget is allocated by the staff of the region above it (the city's own by a city admin).
+    const allocators: Record<string, SystemGrant> = {
+      '440100': { roles: ['city-admin'], region: '440100' },
+      '440103': { roles: ['city-admin'], region: '440100' },
+      '440103001': { roles: ['district-admin'], region: '440103' },
+      '440103001001': { roles: ['street-operator'], region: '440103001' },
+    };
+    const year = new Date().getFullYear();
+    for (const budget of demoBudgets(year)) {
+      await budgets.allocate(budget, { actor: await ctx.systemActor(allocators[budget.regionCode]!) });
+    }
+    const operator = await ctx.systemActor({ roles: ['unit-operator'], region: DEMO_UNITS[0].regionCode, unit: DEMO_UNITS[0].id });
+    for (const { submit, ...order } of demoOrders(year)) {
+      const placed = await orders.place(order, { actor: operator });
+      if (submit && 'order' in placed) await orders.act({ id: placed.order.id, action: 'submit', expectedVersion: placed.order.version }, { actor: operator });
+    }
     ctx.log.info(
       { regions: result.created, units: DEMO_UNITS.length, venues: DEMO_VENUES.length, suppliers: DEMO_SUPPLIERS.length, products: DEMO_PRODUCTS.length },
       'seeded the Guangzhou demo data (everything below district level is synthetic)',

@@ -68,6 +68,8 @@ export interface Order {
 }
 
 export interface OrderInput {
+  /** Chosen by an import or a seed (never over HTTP); new orders get a random one. */
+  id?: string | undefined;
   unitId: string;
   productId: string;
   venueId: string;

@@ -192,7 +192,7 @@ export function checkPlacement(actor: Actor, input: OrderInput, c: PlacementCont
     throw new DomainError('invalid', 'PRODUCT_NOT_SERVED_HERE', `Product ${product.title} is not delivered to region ${unit.regionCode}`);
   }
   const order: Order = {
-    id: randomUUID(),
+    id: input.id ?? randomUUID(),
     unitId: input.unitId,
     regionCode: unit.regionCode,
     productId: input.productId,

@@ -30,6 +30,9 @@ export interface DeploymentInfo {
 /** Named plugin definitions a plugin depends on: `{ kernel, survey }`. */
 export type PluginDeps = Readonly<Record<string, PluginDefinition<any, any, any, any>>>;
 
+/** No dependencies: `ctx.deps` then has no properties at all. */
+export type NoDeps = Record<never, never>;
+
 /** The services `init` of `P` returned. */
 export type ServicesOf<P> = P extends PluginDefinition<any, infer S, any, any> ? S : never;
 
@@ -44,7 +47,7 @@ export type DepServices<D extends PluginDeps, O extends PluginDeps> = {
 };
 
 /** Everything a plugin is given: its validated config, its dependencies' services and the kernel's facilities. */
-export interface PluginContext<Config = unknown, Deps = Record<string, never>> {
+export interface PluginContext<Config = unknown, Deps = NoDeps> {
   readonly name: string;
   readonly config: Readonly<Config>;
   readonly deployment: DeploymentInfo;
@@ -89,8 +92,8 @@ export interface PluginContributions {
 export interface PluginSpec<
   C extends TObject | undefined = undefined,
   S = void,
-  D extends PluginDeps = Record<string, never>,
-  O extends PluginDeps = Record<string, never>,
+  D extends PluginDeps = NoDeps,
+  O extends PluginDeps = NoDeps,
 > {
   /** kebab-case id, unique in a deployment; names the migrations table. */
   readonly name: string;
@@ -175,8 +178,8 @@ export interface PluginDefinition<
 export function definePlugin<
   C extends TObject | undefined = undefined,
   S = void,
-  D extends PluginDeps = Record<string, never>,
-  O extends PluginDeps = Record<string, never>,
+  D extends PluginDeps = NoDeps,
+  O extends PluginDeps = NoDeps,
 >(spec: PluginSpec<C, S, D, O>): PluginDefinition<C, S, D, O> {
   const names = (deps: PluginDeps | undefined) => Object.freeze(Object.values(deps ?? {}).map((d) => d?.name));
   const definition: PluginDefinition<C, S, D, O> = Object.freeze({

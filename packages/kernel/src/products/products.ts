@@ -116,14 +116,14 @@ export class ProductService {
   ) {}
 
   /** A supplier drafts a product. References (category, groups, regions) must exist. */
-  async create(content: ProductContent & { extensions?: ExtensionData | undefined }, ctx: CallContext): Promise<Product> {
+  async create(content: ProductContent & { id?: string | undefined; extensions?: ExtensionData | undefined }, ctx: CallContext): Promise<Product> {
     const supplierId = this.ownSupplier(ctx.actor);
-    const { extensions, ...fields } = content;
+    const { extensions, id, ...fields } = content;
     return withTransaction(this.db, ctx.tx, async (tx) => {
       const [own] = await tx.select({ id: suppliers.id }).from(suppliers).where(eq(suppliers.id, supplierId));
       if (!own) throw forbidden(`Supplier ${supplierId} of your token is not in the supplier directory`);
       await this.checkContent(fields, tx);
-      const [row] = await tx.insert(products).values({ ...fields, supplierId }).returning();
+      const [row] = await tx.insert(products).values({ ...fields, supplierId, ...(id ? { id } : {}) }).returning();
       const product = toProduct(row!);
       await this.hooks.check(productTransitionGuard, { action: 'create', before: null, after: product }, { tx, actor: ctx.actor });
       await tx.insert(productVersions).values({ productId: product.id, contentVersion: 1, content: fields, savedBy: ctx.actor.userId });

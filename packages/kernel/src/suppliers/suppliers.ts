@@ -30,6 +30,8 @@ export interface Supplier {
 }
 
 export interface SupplierInput {
+  /** Chosen by an import or a seed (never over HTTP); new records get a random one. */
+  id?: string | undefined;
   name: string;
   kind: string;
   extensions?: ExtensionData | undefined;
@@ -76,7 +78,7 @@ export class SupplierService {
     this.checkAdmin(ctx);
     this.checkKind(input.kind);
     return withTransaction(this.db, ctx.tx, async (tx) => {
-      const [row] = await tx.insert(suppliers).values({ name: input.name, kind: input.kind }).returning();
+      const [row] = await tx.insert(suppliers).values({ ...(input.id ? { id: input.id } : {}), name: input.name, kind: input.kind }).returning();
       const supplier = toSupplier(row!);
       await this.extensions.save('supplier', supplier.id, input.extensions, { tx, actor: ctx.actor, created: true });
       await this.audit.record(

@@ -21,6 +21,8 @@ export interface Unit {
 }
 
 export interface UnitInput {
+  /** Chosen by an import or a seed (never over HTTP); new records get a random one. */
+  id?: string | undefined;
   regionCode: string;
   name: string;
   kind: string;

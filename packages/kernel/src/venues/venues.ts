@@ -23,7 +23,10 @@ export interface Venue {
   extensions?: ExtensionData;
 }
 
-export type VenueInput = Omit<Venue, 'id' | 'version' | 'extensions'>;
+export type VenueInput = Omit<Venue, 'id' | 'version' | 'extensions'> & {
+  /** Chosen by an import or a seed (never over HTTP); new records get a random one. */
+  id?: string | undefined;
+};
 
 type Row = typeof venues.$inferSelect;
 
