@@ -154,7 +154,7 @@ export class OrderService {
         throw error;
       }
       const outcome = await this.writer.write({ actor, drafted, claim, requestId: ctx.requestId, extensions: input.extensions }, ctx.tx);
-      if (outcome.placed) return { order: outcome.order ?? drafted.order };
+      if (outcome.placed) return { order: outcome.order ?? (await this.extensions.attachOne('order', drafted.order, ctx.tx ?? this.db)) };
       // The facts held but the key was taken: a concurrent duplicate, committed by now.
       if (outcome.current) return { replay: await storedResponse(ctx.tx ?? this.db, claim!) };
       context = await this.facts.read(input);

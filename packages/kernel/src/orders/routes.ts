@@ -98,7 +98,8 @@ export function orderRoutes(app: DiandanApp, services: { orders: OrderService; e
       const { fields, extensions: data } = splitExtensions(req.body);
       const placed = await orders.place({ ...fields, extensions: data }, { actor: requireActor(req), claim, requestId: req.id });
       let order: Order;
-      if ('replay' in placed) order = replay(reply, claim!, placed.replay);
+      // A replay shows the order's extension data as it is now (the stored answer predates it).
+      if ('replay' in placed) order = await extensions.attachOne('order', replay<Order>(reply, claim!, placed.replay), db);
       else {
         order = placed.order;
         reply.code(201);
