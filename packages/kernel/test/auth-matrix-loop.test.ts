@@ -390,3 +390,24 @@ describe('authorization matrix of the ordering loop', () => {
     }
   });
 });
+
+describe('a unit operator whose home region is not its unit’s', () => {
+  it('cannot read, list, submit or cancel that unit’s orders — as on every other route, the home region decides', async () => {
+    // The token names the home unit (in 440103001001) but a home region in the other district.
+    const misfiled: Who = { ...seeded.unitOperator, region: '440104', sub: 'misfiled-unit-op' };
+    const order = await orderIn('home', 'draft');
+    expect((await call(misfiled, 'GET', `/v1/units/${seeded.unit.home}`)).status).toBe(404);
+    for (const res of [
+      await call(misfiled, 'GET', `/v1/orders/${order.id}`),
+      await act(call, misfiled, order, 'submit'),
+      await act(call, misfiled, order, 'cancel', { reason: '不该能取消' }),
+      await call(misfiled, 'POST', '/v1/orders', orderBody({ unitId: seeded.unit.home, productId: seeded.orderable, venueId: seeded.venue.home })),
+    ]) {
+      expect(res.status, JSON.stringify(res.body)).toBe(404);
+    }
+    expect((await call(misfiled, 'GET', '/v1/orders?limit=200')).body.items).toEqual([]);
+    // The right token still does all of it.
+    expect((await call(seeded.unitOperator, 'GET', `/v1/orders/${order.id}`)).status).toBe(200);
+    expect((await call(seeded.unitOperator, 'GET', '/v1/orders?limit=200')).body.items.map((o: { id: string }) => o.id)).toContain(order.id);
+  });
+});

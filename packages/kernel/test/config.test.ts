@@ -6,7 +6,7 @@ import {
   type Deployment,
   type PluginInstance,
 } from '@diandan/kernel';
-import { createTestServer, seedRegions, TEST_REGIONS } from '@diandan/testing';
+import { authHeader, createTestServer, seedRegions, TEST_REGIONS } from '@diandan/testing';
 import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -189,6 +189,71 @@ describe('invalid kernel config', () => {
       plugin: 'kernel',
       path: 'config.populationGroups[1].key',
       message: expect.stringContaining('config.populationGroups[1].key: "elderly" is built in'),
+    });
+  });
+});
+
+describe('lists a deployment extends: roles, unit, venue and supplier kinds', () => {
+  const choir = { key: 'choir', name: '合唱团', nameEn: 'Choir' };
+  let app: FastifyInstance;
+  beforeAll(async () => {
+    app = await createTestServer({
+      kernel: {
+        roles: [{ key: 'volunteer-lead', name: '志愿者队长', nameEn: 'Volunteer lead', level: 'street' }],
+        unitKinds: [{ key: 'elderly-home', name: '养老院', nameEn: 'Home for the elderly' }],
+        venueKinds: [{ key: 'pier', name: '码头', nameEn: 'Pier' }],
+        supplierKinds: [choir],
+      },
+    });
+    await seedRegions(app, TEST_REGIONS);
+  });
+  afterAll(() => app?.close());
+
+  it('shows every list with where each entry comes from', async () => {
+    const d = (await app.inject('/v1/deployment')).json();
+    expect(d.roles.at(-1)).toEqual({ key: 'volunteer-lead', name: '志愿者队长', nameEn: 'Volunteer lead', level: 'street', source: 'deployment' });
+    expect(d.unitKinds.at(-1)).toMatchObject({ key: 'elderly-home', source: 'deployment' });
+    expect(d.venueKinds.at(-1)).toMatchObject({ key: 'pier', source: 'deployment' });
+    expect(d.supplierKinds.at(-1)).toEqual({ ...choir, source: 'deployment' });
+    expect(d.unitKinds[0]).toMatchObject({ key: 'cultural-station', source: 'kernel' });
+  });
+
+  it('accepts the deployment’s kinds on writes and shows them in the OpenAPI document', async () => {
+    const headers = await authHeader({ roles: ['city-admin'], region: '440100' });
+    const unit = await app.inject({ method: 'POST', url: '/v1/units', headers, payload: { regionCode: '440103', name: '示范养老院（虚构）', kind: 'elderly-home' } });
+    expect(unit.statusCode).toBe(201);
+    const supplier = await app.inject({ method: 'POST', url: '/v1/suppliers', headers, payload: { name: '示范合唱团（虚构）', kind: 'choir' } });
+    expect(supplier.statusCode).toBe(201);
+    const doc = (await app.inject('/openapi.json')).json();
+    expect(doc.components.schemas.Unit.properties.kind.enum).toContain('elderly-home');
+    expect(doc.components.schemas.Venue.properties.kind.enum).toContain('pier');
+    expect(doc.paths['/v1/suppliers'].post.requestBody.content['application/json'].schema.properties.kind.enum).toContain('choir');
+  });
+
+  it('knows the deployment’s role, at its level: tokens with it are accepted there and refused elsewhere', async () => {
+    const at = async (region: string) =>
+      (await app.inject({ url: '/v1/suppliers', headers: await authHeader({ roles: ['volunteer-lead'], region }) })).statusCode;
+    expect(await at('440103001')).toBe(200);
+    expect(await at('440103')).toBe(401);
+  });
+
+  it('refuses at start-up a key defined twice, naming where it was defined first', async () => {
+    const error = await startupFailure(bootWithoutDatabase([], { unitKinds: [{ key: 'school', name: '学校', nameEn: 'School' }] }));
+    expect(error).toMatchObject({ code: 'DIANDAN_ERR_PLUGIN_CONFIG_INVALID', message: expect.stringContaining('unit kind "school" is already defined by the kernel') });
+    const plugin = definePlugin({
+      name: 'kind-twin',
+      version: '1.0.0',
+      kernel: '^0.1.0',
+      contributes: { supplierKinds: [choir] },
+    });
+    await expect(bootWithoutDatabase([plugin.configure()], { supplierKinds: [choir] })).rejects.toMatchObject({
+      code: 'DIANDAN_ERR_PLUGIN_CONFIG_INVALID',
+      plugin: 'kind-twin',
+      message: expect.stringContaining('supplier kind "choir" is already defined by the deployment'),
+    });
+    await expect(bootWithoutDatabase([], { roles: [{ key: 'night-watch', name: '夜巡', nameEn: 'Night watch', level: 'province' }] })).rejects.toMatchObject({
+      code: 'DIANDAN_ERR_PLUGIN_CONFIG_INVALID',
+      message: expect.stringContaining('"province" is not one of the levels'),
     });
   });
 });

@@ -1,5 +1,7 @@
 import {
+  afterCommit,
   DiandanStartupError,
+  OuterHandleInTransactionError,
   openDatabase,
   pgErrorCode,
   prepareRows,
@@ -147,6 +149,49 @@ describe('transaction', () => {
     );
     const [row] = await queryRows<{ n: number }>(connection.db, sql`select n from counters where id = 1`);
     expect(row!.n).toBe(workers);
+  });
+});
+
+describe('the outer handle inside one of its own transactions', () => {
+  it('is refused at once with a clear error, instead of waiting for ever (PGlite) or running outside (PostgreSQL)', async () => {
+    const started = performance.now();
+    const error = await transaction(connection.db, async (tx) => {
+      await tx.execute(sql`insert into entries values (900, 'inside')`);
+      // The mistake: reading through the outer handle instead of `tx`.
+      return queryRows(connection.db, sql`select count(*) from entries`).catch((e: unknown) => e);
+    });
+    // drizzle wraps what the driver throws; the cause is ours.
+    const cause = error instanceof OuterHandleInTransactionError ? error : (error as Error).cause;
+    expect(cause).toBeInstanceOf(OuterHandleInTransactionError);
+    expect(cause).toMatchObject({ code: 'DIANDAN_ERR_OUTER_HANDLE_IN_TRANSACTION', message: expect.stringContaining('Pass the transaction you were given') });
+    expect(performance.now() - started).toBeLessThan(5000);
+    // The transaction itself was fine and committed; the outer handle works again outside it.
+    expect((await queryRows<{ label: string }>(connection.db, sql`select label from entries where id = 900`))[0]?.label).toBe('inside');
+  });
+
+  it('does not mistake concurrent work of other callers for the mistake', async () => {
+    const inside = transaction(connection.db, async (tx) => {
+      await tx.execute(sql`insert into entries values (901, 'slow')`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    });
+    // Another caller, not inside that transaction, waits its turn (PGlite) or runs alongside (PostgreSQL).
+    const outside = queryRows(connection.db, sql`select 1 as one`);
+    await expect(outside).resolves.toEqual([{ one: 1 }]);
+    await inside;
+  });
+
+  it('runs callbacks registered with afterCommit only once the transaction has committed', async () => {
+    const seen: string[] = [];
+    await transaction(connection.db, async (tx) => {
+      afterCommit(tx, () => seen.push('committed'));
+      seen.push('working');
+    });
+    await transaction(connection.db, async (tx) => {
+      afterCommit(tx, () => seen.push('never'));
+      throw new Error('rolled back');
+    }).catch(() => {});
+    expect(seen).toEqual(['working', 'committed']);
+    expect(() => afterCommit(connection.db, () => {})).toThrow(/needs a transaction opened with transaction\(\)/);
   });
 });
 

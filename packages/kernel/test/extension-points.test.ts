@@ -6,7 +6,18 @@
  * progress polled over HTTP, a scheduled job, a durable subscription and writes by its
  * system actor. Everything through HTTP, on PGlite and on PostgreSQL.
  */
-import { DomainError, definePlugin, filter, kernelTables, orderApprovalChain } from '@diandan/kernel';
+import {
+  budgetAllocationGuard,
+  DomainError,
+  definePlugin,
+  filter,
+  guard,
+  kernelTables,
+  on,
+  orderApprovalChain,
+  orderSubmitted,
+  orderTransitionGuard,
+} from '@diandan/kernel';
 import {
   act,
   addSupplier,
@@ -51,6 +62,30 @@ const chainKeeper = (refusedProduct: () => string) =>
     ],
   }).configure();
 
+/** Guards on budgets and order actions, and a slow, meddling in-request listener. */
+const slowHandled: string[] = [];
+const treasurer = definePlugin({
+  name: 'treasurer',
+  version: '1.0.0',
+  kernel: '^0.1.0',
+  hooks: () => [
+    guard(budgetAllocationGuard, ({ allocated, regionCode }) => {
+      if (allocated > 5_000_000) throw new DomainError('conflict', 'TREASURER_LIMIT', `No region gets more than 5,000,000 (${regionCode})`);
+    }),
+    guard(orderTransitionGuard, ({ action, before, after, input }) => {
+      if (action === 'cancel' && input.reason?.includes('随便')) throw new DomainError('invalid', 'TREASURER_NEEDS_A_REASON', 'Give a real reason');
+      if (before.status === after.status && action !== 'approve') throw new Error('a transition that changes nothing');
+    }),
+    on(orderSubmitted, async ({ order }) => {
+      (order as { status: string }).status = 'meddled'; // frozen: throws, and is logged
+    }),
+    on(orderSubmitted, async ({ order }) => {
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      slowHandled.push(order.id);
+    }),
+  ],
+}).configure();
+
 let app: FastifyInstance;
 let call: Call;
 let troupe: Who;
@@ -60,7 +95,7 @@ let product: { id: string; version: number };
 let refused = '';
 
 beforeAll(async () => {
-  app = await createTestServer({ plugins: [communityStage({ maxAudience: 250 }), chainKeeper(() => refused)] });
+  app = await createTestServer({ plugins: [communityStage({ maxAudience: 250 }), chainKeeper(() => refused), treasurer] });
   await seedRegions(app);
   call = client(app);
   troupe = await addSupplier(call, '社区舞台测试剧团（虚构）', 'stage-troupe');
@@ -149,6 +184,38 @@ describe('guards', () => {
     const order = await placeOrder(call, unit.operator, { unitId: unit.id, productId: other.id, venueId: venue });
     expectProblem(await act(call, unit.operator, order, 'submit'), 409, 'CHAIN_KEEPER_REFUSES');
     expect((await call(unit.operator, 'GET', `/v1/orders/${order.id}`)).body.status).toBe('draft');
+  });
+});
+
+describe('guards on budgets and order actions', () => {
+  it('refuse a budget allocation with the plugin’s code, leaving the budget as it was', async () => {
+    const budget = (await call(cityAdmin, 'GET', '/v1/budgets/2027/440100')).body;
+    expectProblem(await call(cityAdmin, 'PUT', '/v1/budgets/2027/440100', { allocated: 6_000_000 }, ifMatch(budget)), 409, 'TREASURER_LIMIT');
+    expect((await call(cityAdmin, 'GET', '/v1/budgets/2027/440100')).body).toEqual(budget);
+    expect((await call(cityAdmin, 'PUT', '/v1/budgets/2027/440100', { allocated: 200_000 }, ifMatch(budget))).status).toBe(200);
+  });
+
+  it('refuse an order action with the plugin’s code and see the action’s input; the order is unchanged', async () => {
+    const order = await placeOrder(call, unit.operator, { unitId: unit.id, productId: product.id, venueId: venue });
+    expectProblem(await act(call, unit.operator, order, 'cancel', { reason: '随便取消' }), 422, 'TREASURER_NEEDS_A_REASON');
+    expect((await call(unit.operator, 'GET', `/v1/orders/${order.id}`)).body).toMatchObject({ status: 'draft', version: order.version });
+    expect((await act(call, unit.operator, order, 'cancel', { reason: '场地维修' })).status).toBe(200);
+  });
+});
+
+describe('in-request event handlers', () => {
+  it('do not hold the response, and cannot change it', async () => {
+    const order = await placeOrder(call, unit.operator, { unitId: unit.id, productId: product.id, venueId: venue });
+    const started = performance.now();
+    const res = await act(call, unit.operator, order, 'submit');
+    const took = performance.now() - started;
+    expect(res.status).toBe(200);
+    expect(res.body.status).toBe('submitted');
+    expect(took).toBeLessThan(1000); // the slow handler takes 1.5 s
+    expect(slowHandled).not.toContain(order.id);
+    await app.diandan.hooks.settled();
+    expect(slowHandled).toContain(order.id);
+    expect((await call(unit.operator, 'GET', `/v1/orders/${order.id}`)).body.status).toBe('submitted');
   });
 });
 

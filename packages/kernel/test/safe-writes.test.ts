@@ -1,10 +1,12 @@
 import { pgErrorCode, queryRows, type Role } from '@diandan/kernel';
-import { authHeader, createTestServer, seedRegions, testDriver } from '@diandan/testing';
+import { authHeader, client, createTestServer, ifMatch, seedOrderingLoop, seedRegions, testDriver } from '@diandan/testing';
 import { sql, type SQLWrapper } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 let app: FastifyInstance;
+/** A second server for the tests that need the ordering-loop fixture. */
+let app2: FastifyInstance;
 type Who = { roles: Role[]; region: string; sub: string };
 const liwanAdmin: Who = { roles: ['district-admin'], region: '440103', sub: 'liwan-admin' };
 const otherLiwanAdmin: Who = { roles: ['district-admin'], region: '440103', sub: 'liwan-admin-2' };
@@ -23,10 +25,10 @@ const auditOf = (entityId: string) => count(sql`select count(*)::int as n from k
 const storedKeys = (key: string) => count(sql`select count(*)::int as n from kernel.idempotency_keys where key = ${key}`);
 
 beforeAll(async () => {
-  app = await createTestServer();
+  [app, app2] = await Promise.all([createTestServer(), createTestServer()]);
   await seedRegions(app);
 });
-afterAll(() => app?.close());
+afterAll(() => Promise.all([app?.close(), app2?.close()]));
 
 describe('Idempotency-Key on creating POSTs', () => {
   it('replays the first response for the same key and body, creating one unit and one audit record', async () => {
@@ -200,6 +202,44 @@ describe(`how long a key is remembered (${testDriver()})`, () => {
     const replay = await post(liwanAdmin, '/v1/units', { ...body, name: '新鲜键单位' }, 'key-recent');
     expect(replay.replayed).toBe('true');
     expect(replay.body.id).toBe(recent.body.id);
+  });
+});
+
+describe('Idempotency-Key on actions', () => {
+  it('gives a retried approval whose answer was lost the first answer — not 403 or 412 — and approves once', async () => {
+    const f = await seedOrderingLoop(app2);
+    const call = client(app2);
+    const order = f.orders.submitted;
+    const headers = { ...ifMatch(order), 'idempotency-key': 'approve-street-1' };
+    const first = await call(f.staff.streetOperator, 'POST', `/v1/orders/${order.id}/approve`, undefined, headers);
+    expect(first.status, JSON.stringify(first.body)).toBe(200);
+    // Without the key, the same request now meets the new state: the street is no longer the approver.
+    expect((await call(f.staff.streetOperator, 'POST', `/v1/orders/${order.id}/approve`, undefined, ifMatch(order))).status).toBe(403);
+    const retry = await call(f.staff.streetOperator, 'POST', `/v1/orders/${order.id}/approve`, undefined, headers);
+    expect(retry.status).toBe(200);
+    expect(retry.headers['idempotent-replayed']).toBe('true');
+    expect(retry.body).toEqual(first.body);
+    expect(retry.etag).toBe(first.etag);
+    const [approvals] = await queryRows<{ n: number }>(
+      app2.diandan.database.db,
+      sql`select count(*)::int as n from kernel.audit_log where entity_id = ${order.id} and action = 'order.approve'`,
+    );
+    expect(approvals!.n).toBe(1);
+  });
+
+  it('refuses the same key on another action or order, and stores nothing for a refused action', async () => {
+    const call = client(app2);
+    const f = await seedOrderingLoop(app2, { year: 2028 });
+    const headers = { ...ifMatch(f.orders.draft), 'idempotency-key': 'submit-once' };
+    expect((await call(f.units.community.user, 'POST', `/v1/orders/${f.orders.draft.id}/submit`, undefined, headers)).status).toBe(200);
+    const elsewhere = await call(f.units.community.user, 'POST', `/v1/orders/${f.orders.cancelled.id}/submit`, undefined, headers);
+    expect(elsewhere.status).toBe(422);
+    expect(elsewhere.body.code).toBe('IDEMPOTENCY_KEY_REUSED');
+    // A refused action (the lifecycle says no) leaves the key free for a good request.
+    const refused = await call(f.units.community.user, 'POST', `/v1/orders/${f.orders.closed.id}/cancel`, { reason: '晚了' }, { ...ifMatch(f.orders.closed), 'idempotency-key': 'cancel-late' });
+    expect(refused.status).toBe(409);
+    const [stored] = await queryRows<{ n: number }>(app2.diandan.database.db, sql`select count(*)::int as n from kernel.idempotency_keys where key = 'cancel-late'`);
+    expect(stored!.n).toBe(0);
   });
 });
 
