@@ -385,7 +385,7 @@ function main(argv) {
   for (const e of errors) console.error(e);
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   const summary =
-    `${counts.blocks} TypeScript blocks in ${counts.files} markdown files: ${counts.checked} type-checked, ` +
+    `${counts.blocks} TypeScript blocks in ${counts.files} markdown file${counts.files === 1 ? "" : "s"}: ${counts.checked} type-checked, ` +
     `${counts.copies} copies of a file, ${counts.fragments} fragments; ` +
     `${counts.otherCopies} other blocks are copies of a file (${seconds} s)`;
   if (errors.length > 0) {

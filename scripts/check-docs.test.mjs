@@ -10,6 +10,8 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 mkdirSync(path.join(root, '.doc-check'), { recursive: true });
 const outDir = mkdtempSync(path.join(root, '.doc-check', 'test-'));
 afterAll(() => rmSync(outDir, { recursive: true, force: true }));
+// One TypeScript program each: a second or two, much more while the other suites run.
+const TYPE_CHECK_TIMEOUT = 120_000;
 
 describe('parseBlocks', () => {
   it('reads language, markers and the line of each fence, without list indentation', () => {
@@ -30,7 +32,7 @@ describe('a document whose blocks are right', () => {
   let result;
   beforeAll(() => {
     result = checkDocs({ root, files: ['scripts/fixtures/good.md'], outDir: path.join(outDir, 'good') });
-  });
+  }, TYPE_CHECK_TIMEOUT);
 
   it('passes', () => {
     expect(result.errors).toEqual([]);
@@ -45,7 +47,7 @@ describe('a document with broken blocks', () => {
   let errors;
   beforeAll(() => {
     ({ errors } = checkDocs({ root, files: ['scripts/fixtures/bad.md'], outDir: path.join(outDir, 'bad') }));
-  });
+  }, TYPE_CHECK_TIMEOUT);
 
   it('reports a type error at its markdown line', () => {
     expect(errors).toContainEqual(
