@@ -4,6 +4,7 @@ CREATE TABLE "notice_board"."notices" (
 	"id" serial PRIMARY KEY NOT NULL,
 	"region_code" text NOT NULL,
 	"body" text NOT NULL,
+	"posted_by" text NOT NULL,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint

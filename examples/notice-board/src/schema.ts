@@ -11,6 +11,8 @@ export const notices = noticeBoardSchema.table(
     id: serial().primaryKey(),
     regionCode: text('region_code').notNull().references(() => kernelTables.regions.code),
     body: text().notNull(),
+    /** Who posted it: a user's `sub`, or `system:<plugin>`. */
+    postedBy: text('posted_by').notNull(),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [index('notices_region_idx').on(t.regionCode, t.id)],

@@ -1,4 +1,4 @@
-import { createTestServer, seedRegions, testDriver } from '@diandan/testing';
+import { actors, client, createTestServer, seedRegions, testDriver } from '@diandan/testing';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { noticeBoard } from '../src/index.js';
@@ -11,10 +11,11 @@ beforeAll(async () => {
 afterAll(() => app?.close());
 
 describe('notices', () => {
-  it('posts a notice for a region', async () => {
-    const res = await app.inject({ method: 'POST', url: '/v1/notices', payload: { regionCode: '440103', body: '周六粤剧进社区' } });
-    expect(res.statusCode).toBe(201);
-    expect(res.json().body).toBe('各位居民 周六粤剧进社区');
+  it('posts a notice for a region, as its district admin', async () => {
+    const call = client(app);
+    const res = await call(actors.districtAdmin('440103'), 'POST', '/v1/notices', { regionCode: '440103', body: '周六粤剧进社区' });
+    expect(res.status).toBe(201);
+    expect(res.body.body).toBe('各位居民 周六粤剧进社区');
   });
 
   it('lists the districts of the test city', async () => {

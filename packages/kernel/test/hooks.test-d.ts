@@ -25,6 +25,7 @@ import {
   type KernelServices,
   type Order as KernelOrder,
   type ReferenceEntry,
+  type Supplier,
   type Transaction,
 } from '@diandan/kernel';
 import Type from 'typebox';
@@ -153,9 +154,9 @@ describe('extensions', () => {
     extension('supplier', {
       schema: KernelType.Object({ tier: KernelType.String(), score: KernelType.Number() }),
       input: KernelType.Object({ licence: KernelType.String() }),
-      async load(ids) {
-        expectTypeOf(ids).toEqualTypeOf<readonly string[]>();
-        return new Map([[ids[0]!, { tier: 'quality', score: 4.5 }]]);
+      async load(suppliers) {
+        expectTypeOf(suppliers).toEqualTypeOf<readonly Supplier[]>();
+        return new Map([[suppliers[0]!.id, { tier: 'quality', score: 4.5 }]]);
       },
       async save(id, value) {
         expectTypeOf(value).toEqualTypeOf<{ licence: string }>();
@@ -165,7 +166,7 @@ describe('extensions', () => {
     extension('product', {
       schema: KernelType.Object({ score: KernelType.Number() }),
       // @ts-expect-error load must give values of the schema: score is a number
-      load: async (ids: readonly string[]) => new Map(ids.map((id) => [id, { score: 'high' }])),
+      load: async (products) => new Map(products.map((p) => [p.id, { score: 'high' }])),
     });
     // @ts-expect-error only kernel records can be extended
     extension('notice', { schema: KernelType.Object({}), load: async () => new Map() });

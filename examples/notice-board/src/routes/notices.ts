@@ -1,4 +1,20 @@
-import { Page, PageQuery, Type, model, problemResponses, ref, type DiandanApp } from '@diandan/kernel';
+import {
+  BEARER,
+  IdempotencyKeyHeader,
+  Page,
+  PageQuery,
+  REGION_STAFF,
+  Type,
+  authorize,
+  idempotentWrite,
+  model,
+  pageRequest,
+  problemResponses,
+  ref,
+  requireActor,
+  type Database,
+  type DiandanApp,
+} from '@diandan/kernel';
 import type { NoticeService } from '../service.js';
 
 /** The shared model, registered once through `definePlugin({ schemas })`. */
@@ -8,30 +24,35 @@ export const NoticeSchema = model(
     id: Type.Integer(),
     regionCode: Type.String(),
     body: Type.String(),
+    postedBy: Type.String({ description: 'The user who posted it, or `system:<plugin>`' }),
     createdAt: Type.String({ format: 'date-time' }),
   }),
 );
 
 const NoticePage = Page(ref(NoticeSchema), 'NoticePage');
 
-/** Thin HTTP wrappers over the service. */
-export function noticeRoutes(app: DiandanApp, notices: NoticeService): void {
+/** Thin HTTP wrappers over the service: who may call, what comes in, what goes out. */
+export function noticeRoutes(app: DiandanApp, notices: NoticeService, db: Database): void {
   app.post(
     '/v1/notices',
     {
+      preValidation: authorize(...REGION_STAFF),
       schema: {
         tags: ['notices'],
         operationId: 'createNotice',
-        summary: 'Post a notice for a region',
-        security: [],
-        body: Type.Object(
-          { regionCode: Type.String(), body: Type.String({ minLength: 1, maxLength: 200 }) },
-          { additionalProperties: false },
-        ),
-        response: { 201: ref(NoticeSchema), ...problemResponses(404, 422) },
+        summary: 'Post a notice for a region of your subtree (region staff)',
+        security: BEARER,
+        headers: IdempotencyKeyHeader,
+        body: Type.Object({ regionCode: Type.String({ maxLength: 32 }), body: Type.String({ minLength: 1, maxLength: 200 }) }),
+        response: { 201: ref(NoticeSchema), ...problemResponses(403, 404, 422) },
       },
     },
-    async (req, reply) => reply.code(201).send(await notices.post(req.body.regionCode, req.body.body)),
+    // A retry with the same Idempotency-Key gets the first answer instead of a second notice.
+    async (req, reply) =>
+      idempotentWrite(db, req, reply, async (tx) => ({
+        status: 201,
+        body: await notices.post(req.body, { actor: requireActor(req), tx, requestId: req.id }),
+      })),
   );
 
   app.get(
@@ -42,10 +63,10 @@ export function noticeRoutes(app: DiandanApp, notices: NoticeService): void {
         operationId: 'listNotices',
         summary: 'List the notices of a region, newest first',
         security: [],
-        querystring: Type.Object({ ...PageQuery.properties, regionCode: Type.String() }),
+        querystring: Type.Object({ ...PageQuery.properties, regionCode: Type.String({ maxLength: 32 }) }),
         response: { 200: NoticePage, ...problemResponses() },
       },
     },
-    async (req) => notices.list(req.query.regionCode, { limit: req.query.limit ?? 50, cursor: req.query.cursor }),
+    async (req) => notices.list({ regionCode: req.query.regionCode, page: pageRequest(req.query) }),
   );
 }

@@ -20,10 +20,24 @@
 import Type, { type Static, type TObject, type TSchema } from 'typebox';
 import type { Actor } from '../auth/actor.js';
 import type { Executor, Transaction } from '../db/database.js';
+import type { Order } from '../orders/orders.js';
+import type { ProductSummary } from '../products/products.js';
+import type { Supplier } from '../suppliers/suppliers.js';
+import type { Unit } from '../units/units.js';
+import type { Venue } from '../venues/venues.js';
 
 /** The kernel records plugins can extend. */
 export const EXTENDABLE_RECORDS = ['supplier', 'product', 'unit', 'venue', 'order'] as const;
 export type ExtendableRecord = (typeof EXTENDABLE_RECORDS)[number];
+
+/** What `load` is given for each record type: the records as the kernel read them (products in their list form). */
+export interface ExtendedRecords {
+  supplier: Supplier;
+  product: ProductSummary;
+  unit: Unit;
+  venue: Venue;
+  order: Order;
+}
 
 /** The shared models that show each record (the product has a list and a full form). */
 const MODELS: Readonly<Record<string, ExtendableRecord>> = {
@@ -44,13 +58,16 @@ export interface ExtensionWrite {
 }
 
 /** One plugin's extension of one record type. */
-export interface ExtensionSpec<V, I> {
+export interface ExtensionSpec<V, I, R = { readonly id: string }> {
   /** The shape shown on reads under `extensions.<plugin>`. */
   readonly schema: TSchema;
   /** The shape accepted on the record's writes under `extensions.<plugin>`; omit for read-only data. */
   readonly input?: TSchema;
-  /** The data of every record of `ids` that has some, in one query. Records without data are left out. */
-  load(ids: readonly string[], ctx: { readonly db: Executor }): Promise<ReadonlyMap<string, V>>;
+  /**
+   * The data of the records being shown (a whole page at once), in one query, by
+   * record id. Records without data are left out of the map.
+   */
+  load(records: readonly R[], ctx: { readonly db: Executor }): Promise<ReadonlyMap<string, V>>;
   /** Stores what a write of the record brought, inside its transaction. Throw a `DomainError` to refuse it. */
   save?(recordId: string, value: I, ctx: ExtensionWrite): Promise<void>;
 }
@@ -58,16 +75,16 @@ export interface ExtensionSpec<V, I> {
 /** An extension bound to its record type; plugins return a list of these from `extensions(ctx)`. */
 export interface ExtensionRegistration {
   readonly record: ExtendableRecord;
-  readonly spec: ExtensionSpec<any, any>;
+  readonly spec: ExtensionSpec<any, any, any>;
 }
 
-/** Declares extension data on a kernel record; `V` and `I` follow the schemas. */
-export function extension<S extends TSchema, I extends TSchema = TObject<{}>>(
-  record: ExtendableRecord,
+/** Declares extension data on a kernel record; the values follow the schemas, the records their type. */
+export function extension<R extends ExtendableRecord, S extends TSchema, I extends TSchema = TObject<{}>>(
+  record: R,
   spec: {
     readonly schema: S;
     readonly input?: I;
-    load(ids: readonly string[], ctx: { readonly db: Executor }): Promise<ReadonlyMap<string, Static<S>>>;
+    load(records: readonly ExtendedRecords[R][], ctx: { readonly db: Executor }): Promise<ReadonlyMap<string, Static<S>>>;
     save?(recordId: string, value: Static<I>, ctx: ExtensionWrite): Promise<void>;
   },
 ): ExtensionRegistration {
@@ -80,7 +97,7 @@ export type ExtensionData = Readonly<Record<string, unknown>>;
 
 interface Bound {
   readonly plugin: string;
-  readonly spec: ExtensionSpec<unknown, unknown>;
+  readonly spec: ExtensionSpec<unknown, unknown, any>;
 }
 
 /**
@@ -147,8 +164,7 @@ export class ExtensionRegistry {
   async attach<T extends { readonly id: string }>(record: ExtendableRecord, items: readonly T[], db: Executor): Promise<T[]> {
     const bound = this.#byRecord.get(record);
     if (!bound || items.length === 0) return items as T[];
-    const ids = [...new Set(items.map((i) => i.id))];
-    const loaded = await Promise.all(bound.map(async (b) => [b.plugin, await b.spec.load(ids, { db })] as const));
+    const loaded = await Promise.all(bound.map(async (b) => [b.plugin, await b.spec.load(items, { db })] as const));
     return items.map((item) => ({
       ...item,
       extensions: Object.fromEntries(loaded.map(([plugin, values]) => [plugin, values.get(item.id) ?? null])),
