@@ -308,7 +308,7 @@ describe('suppliers', () => {
     ] as const) {
       const res = await call(cityAdmin, 'POST', '/v1/suppliers', { name, kind });
       expect(res.status).toBe(201);
-      expect(res.body).toEqual({ id: expect.stringMatching(/^[0-9a-f-]{36}$/), name, kind, status: 'active', statusReason: null, statusChangedAt: null, version: 1 });
+      expect(res.body).toEqual({ id: expect.stringMatching(/^[0-9a-f-]{36}$/), name, kind, status: 'active', statusReason: null, statusCode: null, statusChangedAt: null, version: 1 });
       suppliers.push(res.body);
     }
     const got = await call(streetOperator, 'GET', `/v1/suppliers/${suppliers[0]!.id}`);
@@ -516,4 +516,17 @@ describe('suspending and reinstating a supplier', () => {
     expect(retry.body).toEqual(first.body);
     expect(await countRows(app, kernelTables.auditLog, eq(kernelTables.auditLog.action, 'supplier.suspend'))).toBe(2);
   });
+  it('refuses new orders with the code the suspending party chose, and forgets it on reinstatement', async () => {
+    let supplier = await current();
+    if (supplier.status === 'suspended') supplier = (await call(cityAdmin, 'POST', `/v1/suppliers/${supplierId}/reinstate`, { reason: '恢复' }, ifMatch(supplier))).body;
+    const suspended = await call(cityAdmin, 'POST', `/v1/suppliers/${supplierId}/suspend`, { reason: '资质过期', code: 'REGISTRY_QUALIFICATION_EXPIRED' }, ifMatch(supplier));
+    expect(suspended.body).toMatchObject({ status: 'suspended', statusCode: 'REGISTRY_QUALIFICATION_EXPIRED' });
+    const refused = await call(streetOperator, 'POST', '/v1/orders', order);
+    expectProblem(refused, 409, 'REGISTRY_QUALIFICATION_EXPIRED');
+    expect(refused.body.details).toEqual({ supplierId, reason: '资质过期' });
+    expect((await call(cityAdmin, 'POST', `/v1/suppliers/${supplierId}/suspend`, { reason: 'x', code: 'lower-case' }, ifMatch(suspended.body))).status).toBe(400);
+    const back = await call(cityAdmin, 'POST', `/v1/suppliers/${supplierId}/reinstate`, { reason: '资质已更新' }, ifMatch(suspended.body));
+    expect(back.body).toMatchObject({ status: 'active', statusCode: null });
+  });
+
 });

@@ -70,6 +70,9 @@ interface ProductFacts {
   supplierId: string;
   serviceableRegions: string[];
   supplierStatus: string;
+  /** Why (and with which code) a suspended supplier is refused. */
+  supplierStatusReason: string | null;
+  supplierStatusCode: string | null;
 }
 
 /** A row of the facts query: a record's columns are null when it does not exist. */
@@ -87,6 +90,8 @@ type FactsRow = {
   supplierId: string | null;
   serviceableRegions: string[] | null;
   supplierStatus: string | null;
+  supplierStatusReason: string | null;
+  supplierStatusCode: string | null;
 };
 
 /** How many of each kind of record a process remembers (oldest forgotten first). */
@@ -107,7 +112,7 @@ export class PlacementFacts {
             v.name as "venueName", v.capacity as "venueCapacity", v.region_code as "venueRegion", vr.path as "venuePath",
             p.status as "productStatus", p.title as "productTitle", p.content_version as "contentVersion",
             p.cost_per_session as "cost", p.supplier_id as "supplierId", p.serviceable_regions as "serviceableRegions",
-            s.status as "supplierStatus"
+            s.status as "supplierStatus", s.status_reason as "supplierStatusReason", s.status_code as "supplierStatusCode"
           from (select) as request
           left join ${units} u on u.id = ${sql.placeholder('unitId')}::uuid
           left join ${regions} ur on ur.code = u.region_code
@@ -147,6 +152,8 @@ export class PlacementFacts {
               supplierId: f.supplierId!,
               serviceableRegions: f.serviceableRegions!,
               supplierStatus: f.supplierStatus!,
+              supplierStatusReason: f.supplierStatusReason,
+              supplierStatusCode: f.supplierStatusCode,
             },
       remembered: false,
     };
@@ -185,7 +192,12 @@ export function checkPlacement(actor: Actor, input: OrderInput, c: PlacementCont
   }
   if (product?.status !== 'listed') throw notFound(ProblemCodes.PRODUCT_NOT_FOUND, `Product ${input.productId} is not in the library`);
   if (product.supplierStatus !== 'active') {
-    throw new DomainError('conflict', ProblemCodes.SUPPLIER_SUSPENDED, `The supplier of product ${input.productId} is suspended; it cannot be ordered now`);
+    throw new DomainError(
+      'conflict',
+      product.supplierStatusCode ?? ProblemCodes.SUPPLIER_SUSPENDED,
+      `The supplier of product ${input.productId} is suspended${product.supplierStatusReason ? ` (${product.supplierStatusReason})` : ''}; it cannot be ordered now`,
+      { supplierId: product.supplierId, reason: product.supplierStatusReason },
+    );
   }
   const unitRegions = unit.path.split('/');
   if (!product.serviceableRegions.some((code) => unitRegions.includes(code))) {

@@ -21,6 +21,9 @@ const SupplierSchema = model(
     kind: Type.String(),
     status: Type.Enum(SUPPLIER_STATUSES, { description: '`suspended`: its products are hidden from the library and cannot be ordered' }),
     statusReason: Type.Union([Type.String(), Type.Null()], { description: 'Why it was last suspended or reinstated' }),
+    statusCode: Type.Union([Type.String(), Type.Null()], {
+      description: 'While suspended: the problem code new orders are refused with (`SUPPLIER_SUSPENDED` unless the suspending party chose one)',
+    }),
     statusChangedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
     version: Type.Integer(),
   }),
@@ -144,7 +147,12 @@ export function supplierRoutes(
           security: BEARER,
           params: IdParams,
           headers: Type.Object({ ...IfMatchHeader.properties, ...IdempotencyKeyHeader.properties }),
-          body: Type.Object({ reason: Reason }),
+          body: Type.Object({
+            reason: Reason,
+            ...(status === 'suspended'
+              ? { code: Type.Optional(Type.String({ pattern: '^[A-Z][A-Z0-9_]{2,63}$', description: 'The problem code new orders are refused with' })) }
+              : {}),
+          }),
           response: { 200: ref(SupplierSchema), ...problemResponses(401, 403, 404, 409, 412, 422, 428) },
         },
       },
@@ -152,7 +160,7 @@ export function supplierRoutes(
         const supplier = await idempotentWrite(db, req, reply, async (tx) => ({
           status: 200,
           body: await suppliers.setStatus(
-            { id: req.params.id, status, reason: req.body.reason, expectedVersion: expectedVersion(req) },
+            { id: req.params.id, status, reason: req.body.reason, code: (req.body as { code?: string }).code, expectedVersion: expectedVersion(req) },
             { actor: requireActor(req), tx, requestId: req.id },
           ),
         }));

@@ -17,6 +17,8 @@ export const suppliers = kernelSchema.table('suppliers', {
   status: text().notNull().default('active'),
   /** Why the supplier was last suspended or reinstated. */
   statusReason: text('status_reason'),
+  /** The problem code new orders of a suspended supplier are refused with (default `SUPPLIER_SUSPENDED`). */
+  statusCode: text('status_code'),
   statusChangedAt: timestamp('status_changed_at', { withTimezone: true }),
   version: integer().notNull().default(1),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),

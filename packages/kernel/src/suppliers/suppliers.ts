@@ -24,6 +24,8 @@ export interface Supplier {
   /** `suspended` suppliers' products are hidden from the library and cannot be ordered. */
   status: SupplierStatus;
   statusReason: string | null;
+  /** While suspended: the problem code new orders are refused with (the suspending party's, or `SUPPLIER_SUSPENDED`). */
+  statusCode: string | null;
   statusChangedAt: string | null;
   version: number;
   extensions?: ExtensionData;
@@ -43,6 +45,12 @@ export interface SupplierStatusInput {
   status: SupplierStatus;
   reason: string;
   expectedVersion: number;
+  /**
+   * For a suspension: the problem code new orders of this supplier are refused with,
+   * e.g. a registry's `REGISTRY_QUALIFICATION_EXPIRED` (UPPER_SNAKE_CASE; default
+   * `SUPPLIER_SUSPENDED`), so a unit learns why.
+   */
+  code?: string | undefined;
 }
 
 const BY_ID = 'suppliers.by-id';
@@ -54,6 +62,7 @@ const toSupplier = (r: Row): Supplier => ({
   kind: r.kind,
   status: r.status as SupplierStatus,
   statusReason: r.statusReason,
+  statusCode: r.statusCode,
   statusChangedAt: r.statusChangedAt?.toISOString() ?? null,
   version: r.version,
 });
@@ -146,17 +155,21 @@ export class SupplierService {
   async setStatus(input: SupplierStatusInput, ctx: CallContext): Promise<Supplier> {
     this.checkAdmin(ctx);
     if (!input.reason.trim()) throw new DomainError('invalid', ProblemCodes.REASON_REQUIRED, 'Say why the supplier’s status changes');
+    if (input.code !== undefined && !/^[A-Z][A-Z0-9_]{2,63}$/.test(input.code)) {
+      throw new DomainError('invalid', ProblemCodes.SUPPLIER_INVALID, `"${input.code}" is not a problem code (UPPER_SNAKE_CASE)`);
+    }
+    const statusCode = input.status === 'suspended' ? (input.code ?? null) : null;
     return withTransaction(this.db, ctx.tx, async (tx) => {
       const current = await this.lock(tx, input.id, input.expectedVersion);
       const before = toSupplier(current);
       if (before.status === input.status) {
         throw new DomainError('conflict', ProblemCodes.INVALID_TRANSITION, `Supplier ${input.id} is already ${input.status}`, { state: before.status });
       }
-      const proposed: Supplier = { ...before, status: input.status, statusReason: input.reason, version: before.version + 1 };
+      const proposed: Supplier = { ...before, status: input.status, statusReason: input.reason, statusCode, version: before.version + 1 };
       await this.hooks.check(supplierStatusGuard, { before, after: proposed, reason: input.reason }, { tx, actor: ctx.actor });
       const [row] = await tx
         .update(suppliers)
-        .set({ status: input.status, statusReason: input.reason, statusChangedAt: sql`now()`, version: current.version + 1 })
+        .set({ status: input.status, statusReason: input.reason, statusCode, statusChangedAt: sql`now()`, version: current.version + 1 })
         .where(eq(suppliers.id, input.id))
         .returning();
       const after = await this.extensions.attachOne('supplier', toSupplier(row!), tx);
@@ -168,7 +181,7 @@ export class SupplierService {
           action: input.status === 'suspended' ? 'supplier.suspend' : 'supplier.reinstate',
           region: await this.regions.root({ tx }),
           before: { status: before.status, version: before.version },
-          after: { status: after.status, reason: input.reason, version: after.version },
+          after: { status: after.status, reason: input.reason, code: statusCode, version: after.version },
           requestId: ctx.requestId,
         },
         { tx },
