@@ -3,9 +3,9 @@
  * `init` and sends them from a route (as its actor) or directly; `GET /v1/jobs…` shows
  * them. Runs on PGlite, and on PostgreSQL with DATABASE_URL set.
  */
-import { definePlugin, requireActor, type JobDefinition, type JobRun, type Jobs } from '@diandan/kernel';
+import { definePlugin, queryRows, requireActor, type JobDefinition, type JobRun, type Jobs } from '@diandan/kernel';
 import { authHeader, createTestDatabase, createTestServer, seedRegions, testDriver } from '@diandan/testing';
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -309,7 +309,7 @@ describe('background jobs', () => {
   });
 
   it('schedules the idempotency-key purge hourly, and the purge runs as a job', async () => {
-    const rows = await queryRows(app, sql`select name, key, cron, timezone from pgboss.schedule where name = 'kernel.purge-idempotency-keys'`);
+    const rows = await rowsOf(app, sql`select name, key, cron, timezone from pgboss.schedule where name = 'kernel.purge-idempotency-keys'`);
     expect(rows).toEqual([{ name: 'kernel.purge-idempotency-keys', key: '', cron: '17 * * * *', timezone: 'UTC' }]);
     await app.diandan.database.db.execute(
       sql`insert into kernel.idempotency_keys (scope, key, fingerprint, status, response, created_at)
@@ -318,7 +318,7 @@ describe('background jobs', () => {
     const purge = { plugin: 'kernel', name: 'purge-idempotency-keys', queue: 'kernel.purge-idempotency-keys' } as JobDefinition<object, unknown>;
     const done = await p.jobs.wait((await p.jobs.send(purge, {}))!);
     expect(done).toMatchObject({ state: 'completed', result: { purged: 1 }, ownerId: null });
-    expect(await queryRows(app, sql`select key from kernel.idempotency_keys where scope = 'test'`)).toEqual([{ key: 'new' }]);
+    expect(await rowsOf(app, sql`select key from kernel.idempotency_keys where scope = 'test'`)).toEqual([{ key: 'new' }]);
   });
 
   it('refuses to send what no plugin defined', async () => {
@@ -327,10 +327,7 @@ describe('background jobs', () => {
   });
 });
 
-async function queryRows(app: FastifyInstance, query: ReturnType<typeof sql>): Promise<Record<string, unknown>[]> {
-  const result = (await app.diandan.database.db.execute(query)) as unknown;
-  return Array.isArray(result) ? [...result] : (result as { rows: Record<string, unknown>[] }).rows;
-}
+const rowsOf = (app: FastifyInstance, query: SQL) => queryRows(app.diandan.database.db, query);
 
 describe.runIf(testDriver() === 'postgres')('background jobs across processes (PostgreSQL)', () => {
   it('stores a cron schedule once when two servers share the database', async () => {
@@ -345,7 +342,7 @@ describe.runIf(testDriver() === 'postgres')('background jobs across processes (P
     const one = await createTestServer({ database: db.config, plugins: [scheduler.configure()] });
     const two = await createTestServer({ database: db.config, plugins: [scheduler.configure()] });
     try {
-      const rows = await queryRows(one, sql`select name, key, cron from pgboss.schedule order by name`);
+      const rows = await rowsOf(one, sql`select name, key, cron from pgboss.schedule order by name`);
       expect(rows).toEqual([
         { name: 'kernel.purge-idempotency-keys', key: '', cron: '17 * * * *' },
         { name: 'probe-cron.tick', key: '', cron: '*/5 * * * *' },
