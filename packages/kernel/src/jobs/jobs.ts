@@ -37,7 +37,7 @@ export interface JobRun<D> {
   progress(percent: number, message?: string): Promise<void>;
   /** Aborted when the job is cancelled (in any process), expires, or this process stops. */
   readonly signal: AbortSignal;
-  /** The plugin's logger, with the job's id and queue. */
+  /** A logger with the plugin, the job's id and its queue. */
   readonly log: FastifyBaseLogger;
 }
 
@@ -75,7 +75,7 @@ export interface WorkerJobOptions extends JobOptions {
 export interface SendOptions {
   /** At most one queued, retrying or active run of this job with this key (a second send answers `null`); finished runs do not count. */
   readonly singletonKey?: string;
-  /** Not before this time (a Date) or this many seconds from now. */
+  /** Not before this time (a Date) or this many seconds from now; within a year (a job still queued after a year is dropped). */
   readonly startAfter?: Date | number;
   /** Who may see and cancel it over HTTP (besides administrators within its region). */
   readonly owner?: Actor;
@@ -190,14 +190,14 @@ export interface JobsConfig {
   readonly workers: boolean;
   /** How often an idle worker looks for due jobs, retries and jobs sent by other processes (default 2, at least 0.5). */
   readonly pollingIntervalSeconds: number;
-  /** How long `stop` waits for running handlers before aborting them (default 10). */
+  /** How long `stop` waits for running handlers before aborting them (default 5, within the server's 10 s to shut down). */
   readonly shutdownTimeoutSeconds: number;
 }
 
 export interface JobRunnerOptions {
   readonly connection: DatabaseConnection;
   readonly log: FastifyBaseLogger;
-  /** Defaults: workers on, polling every 2 s, 10 s to shut down. */
+  /** Defaults: workers on, polling every 2 s, 5 s to shut down. */
   readonly config?: Partial<JobsConfig> | undefined;
 }
 

@@ -85,7 +85,7 @@ export async function openJobRunner(options: JobRunnerOptions): Promise<JobRunne
   const config: JobsConfig = {
     workers: options.config?.workers ?? true,
     pollingIntervalSeconds: options.config?.pollingIntervalSeconds ?? 2,
-    shutdownTimeoutSeconds: options.config?.shutdownTimeoutSeconds ?? 10,
+    shutdownTimeoutSeconds: options.config?.shutdownTimeoutSeconds ?? 5,
   };
   const runner = new PgBossRunner(options, config);
   await runner.open();
@@ -204,6 +204,8 @@ class PgBossRunner implements JobRunner {
           retryDelay: d.options.retryDelaySeconds,
           retryBackoff: d.options.retryBackoff,
           expireInSeconds: d.options.expireInSeconds,
+          // Queued (or deferred) up to a year; pg-boss's default is 14 days.
+          retentionSeconds: YEAR_SECONDS,
           notify: true,
         }),
       ),
