@@ -37,8 +37,9 @@ describe('stopping the job runner', () => {
     expect(stderr, stdout).toBe('');
     expect(exit).toEqual({ code: 0, lingered: false });
     const closedIn = Number(/closed in (\d+) ms/.exec(stdout)?.[1]);
-    // shutdownTimeoutSeconds: 1, then at most a second for the aborted handlers.
-    expect(closedIn).toBeLessThan(4000);
+    // shutdownTimeoutSeconds: 1, then at most a second for the aborted handlers (about 2.3 s when the
+    // machine is quiet; the margin is for a loaded one). Unbounded, the stubborn job would hold it for ever.
+    expect(closedIn).toBeLessThan(10_000);
     // Once closed, the process ends promptly on its own.
     expect(Date.now() - closedAt).toBeLessThan(3000);
   }, 120_000);
