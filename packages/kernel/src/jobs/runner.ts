@@ -132,7 +132,13 @@ class PgBossRunner implements JobRunner {
 
   async open(): Promise<void> {
     const started = performance.now();
-    await this.#boss.start();
+    try {
+      await this.#boss.start();
+    } catch (error) {
+      // Whatever pg-boss started before failing (its timers) is stopped again.
+      await this.#boss.stop({ graceful: false }).catch(() => {});
+      throw error;
+    }
     this.#log.debug({ ms: Math.round(performance.now() - started) }, 'pg-boss started');
   }
 
