@@ -50,7 +50,19 @@ export type {
 } from './hooks.js';
 export { extension, ExtensionRegistry, EXTENDABLE_RECORDS } from './extensions/extensions.js';
 export type { ExtendableRecord, ExtensionData, ExtensionRegistration, ExtensionSpec, ExtensionWrite } from './extensions/extensions.js';
-export type { Jobs, JobDefinition, JobRun, JobOptions, WorkerJobOptions, SendOptions, JobState, JobStatus } from './jobs/jobs.js';
+export type {
+  Jobs,
+  JobDefinition,
+  JobRun,
+  JobOptions,
+  WorkerJobOptions,
+  WorkerJobContext,
+  SendOptions,
+  ScheduleOptions,
+  JobState,
+  JobStatus,
+  JobsConfig,
+} from './jobs/jobs.js';
 export { JobSchema } from './jobs/routes.js';
 
 export {

@@ -103,7 +103,7 @@ export async function startKernel(deployment: Deployment, log: FastifyBaseLogger
       resolved.filter((r) => r.definition.db).map((r) => ({ plugin: r.definition.name, folder: r.definition.db!.migrations })),
     );
     for (const m of migrations) if (m.applied > 0) log.info({ plugin: m.plugin, applied: m.applied }, 'migrations applied');
-    jobs = await openJobRunner({ connection: database, log: log.child({ component: 'jobs' }) });
+    jobs = await openJobRunner({ connection: database, log: log.child({ component: 'jobs' }), config: kernelConfig.jobs });
     hooks.useOutbox(jobs);
 
     const servicesByName = new Map<string, unknown>();

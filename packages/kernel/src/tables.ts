@@ -8,3 +8,4 @@ export { products, productVersions } from './products/schema.js';
 export { budgets } from './budgets/schema.js';
 export { orders, deliveries } from './orders/schema.js';
 export { feedback, feedbackTokens } from './feedback/schema.js';
+export { jobs } from './jobs/schema.js';

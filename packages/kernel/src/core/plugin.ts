@@ -52,6 +52,18 @@ export const KernelConfigSchema = Type.Object({
   feedbackPerMinute: Type.Integer({ minimum: 1, default: 30 }),
   /** How long a response stays stored under its `Idempotency-Key`, in hours; a retry after that is a new request. */
   idempotencyKeyHours: Type.Integer({ minimum: 1, default: 24 }),
+  /** Background jobs and durable events (see docs/deploying.md, "Background jobs"); each key may be left out. */
+  jobs: Type.Object(
+    {
+      /** Run jobs and deliver durable events in this process; `false` for a process that only queues them (web-only). */
+      workers: Type.Optional(Type.Boolean({ default: true })),
+      /** How often an idle worker looks for due jobs, retries and jobs sent elsewhere, in seconds (at least 0.5). */
+      pollingIntervalSeconds: Type.Optional(Type.Number({ minimum: 0.5, maximum: 3600, default: 2 })),
+      /** How long shutting down waits for running jobs before aborting them, in seconds. */
+      shutdownTimeoutSeconds: Type.Optional(Type.Number({ minimum: 1, maximum: 3600, default: 5 })),
+    },
+    { default: {} },
+  ),
   /** Roles besides the built-in ones; `level` pins the region level their tokens must be signed at. */
   roles: Type.Array(Type.Object({ ...Entry.properties, level: Type.Optional(Type.String()) }), { default: [] }),
   /** The region level each built-in staff role is signed at, where the deployment names its levels otherwise. */
