@@ -336,6 +336,21 @@ describe('background jobs', () => {
     expect(await rowsOf(app, sql`select key from kernel.idempotency_keys where scope = 'test'`)).toEqual([{ key: 'new' }]);
   });
 
+  it('forgets the records of jobs finished more than jobRecordDays (30) ago, in a daily job', async () => {
+    const rows = await rowsOf(app, sql`select cron from pgboss.schedule where name = 'kernel.purge-job-records'`);
+    expect(rows).toEqual([{ cron: '41 3 * * *' }]);
+    await app.diandan.database.db.execute(
+      sql`insert into kernel.jobs (id, queue, plugin, state, finished_at) values
+          ('00000000-0000-4000-8000-0000000000a1', 'test.old', 'test', 'completed', now() - interval '31 days'),
+          ('00000000-0000-4000-8000-0000000000a2', 'test.recent', 'test', 'failed', now() - interval '2 days'),
+          ('00000000-0000-4000-8000-0000000000a3', 'test.stuck', 'test', 'queued', null)`,
+    );
+    const purge = { plugin: 'kernel', name: 'purge-job-records', queue: 'kernel.purge-job-records' } as JobDefinition<object, unknown>;
+    const done = await p.jobs.wait((await p.jobs.send(purge, {}))!);
+    expect(done).toMatchObject({ state: 'completed', result: { purged: 1 } });
+    expect(await rowsOf(app, sql`select queue from kernel.jobs where plugin = 'test' order by queue`)).toEqual([{ queue: 'test.recent' }, { queue: 'test.stuck' }]);
+  });
+
   it('refuses to send what no plugin defined', async () => {
     const ghost = { plugin: 'nobody', name: 'ghost', queue: 'nobody.ghost' } as JobDefinition<object, unknown>;
     await expect(p.jobs.send(ghost, {})).rejects.toThrow(/No job "nobody.ghost"/);
@@ -360,6 +375,7 @@ describe.runIf(testDriver() === 'postgres')('background jobs across processes (P
       const rows = await rowsOf(one, sql`select name, key, cron from pgboss.schedule order by name`);
       expect(rows).toEqual([
         { name: 'kernel.purge-idempotency-keys', key: '', cron: '17 * * * *' },
+        { name: 'kernel.purge-job-records', key: '', cron: '41 3 * * *' },
         { name: 'probe-cron.tick', key: '', cron: '*/5 * * * *' },
       ]);
     } finally {

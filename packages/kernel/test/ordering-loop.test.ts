@@ -1,5 +1,5 @@
-import { definePlugin, on, orderApproved, orderClosed, orderDelivered, orderScheduled, orderSubmitted, productListed, productSubmitted, feedbackReceived, type EventHook, type Role } from '@diandan/kernel';
-import { authHeader, createTestServer, seedRegions } from '@diandan/testing';
+import { definePlugin, on, orderApproved, orderClosed, orderDelivered, orderScheduled, orderSubmitted, productListed, productSubmitted, feedbackReceived, type EventHook } from '@diandan/kernel';
+import { client, createTestServer, seedRegions, testActors, type Call, type Who } from '@diandan/testing';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -20,22 +20,13 @@ function listen<T>(hook: EventHook<T>) {
 }
 
 let app: FastifyInstance;
-type Who = { roles: Role[]; region: string; unit?: string; supplier?: string; sub?: string };
-const as = (who: Who) => authHeader(who);
-const cityAdmin: Who = { roles: ['city-admin'], region: '440100', sub: 'city-admin-1' };
-const districtAdmin: Who = { roles: ['district-admin'], region: '440103', sub: 'liwan-admin' };
-const streetOperator: Who = { roles: ['street-operator'], region: '440103001', sub: 'street-op' };
-const communityOperator: Who = { roles: ['community-operator'], region: '440103001001', sub: 'community-op' };
-const reviewer: Who = { roles: ['reviewer'], region: '440100', sub: 'reviewer-1' };
-
-async function call(who: Who | null, method: 'GET' | 'POST' | 'PUT', url: string, payload?: object, headers: Record<string, string> = {}) {
-  const res = await app.inject({ method, url, payload, headers: { ...(who ? await as(who) : {}), ...headers } });
-  return { status: res.statusCode, body: res.body ? res.json() : undefined, etag: res.headers.etag as string | undefined };
-}
+let call: Call;
+const { cityAdmin, districtAdmin, streetOperator, communityOperator, reviewer } = testActors;
 
 beforeAll(async () => {
   app = await createTestServer({ plugins: [listener.configure()] });
   await seedRegions(app);
+  call = client(app);
 });
 afterAll(() => app?.close());
 
@@ -181,6 +172,7 @@ describe('the ordering loop (群众点单、政府配送)', () => {
       'product.list',
     ]);
 
+    await app.diandan.hooks.settled();
     expect(heard).toEqual([
       'product.submitted',
       'product.listed',

@@ -1,5 +1,5 @@
-import { pgErrorCode, queryRows, type Role } from '@diandan/kernel';
-import { authHeader, client, createTestServer, ifMatch, seedOrderingLoop, seedRegions, testDriver } from '@diandan/testing';
+import { pgErrorCode, queryRows } from '@diandan/kernel';
+import { actors, authHeader, client, createTestServer, ifMatch, seedOrderingLoop, seedRegions, testDriver, type Who } from '@diandan/testing';
 import { sql, type SQLWrapper } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,15 +7,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 let app: FastifyInstance;
 /** A second server for the tests that need the ordering-loop fixture. */
 let app2: FastifyInstance;
-type Who = { roles: Role[]; region: string; sub: string };
-const liwanAdmin: Who = { roles: ['district-admin'], region: '440103', sub: 'liwan-admin' };
-const otherLiwanAdmin: Who = { roles: ['district-admin'], region: '440103', sub: 'liwan-admin-2' };
-const cityAdmin: Who = { roles: ['city-admin'], region: '440100', sub: 'city-admin' };
+const liwanAdmin = actors.districtAdmin('440103', 'liwan-admin');
+const otherLiwanAdmin = actors.districtAdmin('440103', 'liwan-admin-2');
+const cityAdmin = actors.cityAdmin('440100', 'city-admin');
 
+/** A POST with an optional Idempotency-Key; `replayed` is the `idempotent-replayed` header. */
 async function post(who: Who, url: string, payload: object, key?: string) {
-  const headers = { ...(await authHeader(who)), ...(key === undefined ? {} : { 'idempotency-key': key }) };
-  const res = await app.inject({ method: 'POST', url, payload, headers });
-  return { status: res.statusCode, body: res.json(), replayed: res.headers['idempotent-replayed'] };
+  const res = await client(app)(who, 'POST', url, payload, key === undefined ? {} : { 'idempotency-key': key });
+  return { ...res, replayed: res.headers['idempotent-replayed'] };
 }
 
 const rows = <T extends Record<string, unknown>>(query: SQLWrapper) => queryRows<T>(app.diandan.database.db, query);

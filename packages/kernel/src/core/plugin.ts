@@ -21,6 +21,7 @@ import { VenueService } from '../venues/venues.js';
 import { venueRoutes, venueModel } from '../venues/routes.js';
 import { SupplierService } from '../suppliers/suppliers.js';
 import { supplierRoutes, supplierModel } from '../suppliers/routes.js';
+import { JobRecordRetention } from '../jobs/retention.js';
 import { jobRoutes, JobSchema } from '../jobs/routes.js';
 import { ProductService, type ProductSummary } from '../products/products.js';
 import { LibraryCache } from '../products/list-cache.js';
@@ -52,6 +53,8 @@ export const KernelConfigSchema = Type.Object({
   feedbackPerMinute: Type.Integer({ minimum: 1, default: 30 }),
   /** How long a response stays stored under its `Idempotency-Key`, in hours; a retry after that is a new request. */
   idempotencyKeyHours: Type.Integer({ minimum: 1, default: 24 }),
+  /** How long the record of a finished background job stays visible at `GET /v1/jobs/{id}`, in days. */
+  jobRecordDays: Type.Integer({ minimum: 1, default: 30 }),
   /** Background jobs and durable events (see docs/deploying.md, "Background jobs"); each key may be left out. */
   jobs: Type.Object(
     {
@@ -127,6 +130,8 @@ export interface KernelServices {
   readonly libraryCache: LibraryCache<ProductSummary>;
   /** Forgets responses stored under idempotency keys after `idempotencyKeyHours` (a scheduled job). */
   readonly idempotencyKeys: IdempotencyKeyRetention;
+  /** Forgets the records of finished jobs after `jobRecordDays` (a daily job). */
+  readonly jobRecords: JobRecordRetention;
   readonly populationGroups: ReferenceData;
   readonly categories: ReferenceData;
   /** The deployment's roles (built-in, configured and contributed by plugins) and their levels. */
@@ -210,6 +215,7 @@ export const kernel: PluginDefinition<typeof KernelConfigSchema, KernelServices>
       concurrentStatements: ctx.driver === 'postgres',
     });
     const idempotencyKeys = new IdempotencyKeyRetention(ctx.db, ctx.config.idempotencyKeyHours, ctx.jobs);
+    const jobRecords = new JobRecordRetention(ctx.db, ctx.config.jobRecordDays, ctx.jobs);
     return {
       regions,
       audit,
@@ -223,6 +229,7 @@ export const kernel: PluginDefinition<typeof KernelConfigSchema, KernelServices>
       feedback: new FeedbackService(ctx.db, orders, regions, groups, audit, ctx.hooks),
       libraryCache,
       idempotencyKeys,
+      jobRecords,
       populationGroups: groups,
       categories: cats,
       roles: lists.roles,
@@ -230,7 +237,10 @@ export const kernel: PluginDefinition<typeof KernelConfigSchema, KernelServices>
       deployment: () => describeDeployment(ctx.deployment, lists),
     };
   },
-  ready: (_ctx, services) => services.idempotencyKeys.schedule(),
+  async ready(_ctx, services) {
+    await services.idempotencyKeys.schedule();
+    await services.jobRecords.schedule();
+  },
   close: async (_ctx, services) => {
     await services.libraryCache.close();
   },
