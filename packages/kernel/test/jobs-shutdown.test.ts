@@ -40,7 +40,9 @@ describe('stopping the job runner', () => {
     // shutdownTimeoutSeconds: 1, then at most a second for the aborted handlers (about 2.3 s when the
     // machine is quiet; the margin is for a loaded one). Unbounded, the stubborn job would hold it for ever.
     expect(closedIn).toBeLessThan(10_000);
-    // Once closed, the process ends promptly on its own.
-    expect(Date.now() - closedAt).toBeLessThan(3000);
+    // Once closed, the process ends on its own: a timer or connection left behind would keep it
+    // alive for ever (the 90 s guard), a worker thread left running for the rest of its 60 s spin.
+    // (Well under a second when the machine is quiet; the margin is for a loaded one.)
+    expect(Date.now() - closedAt).toBeLessThan(15_000);
   }, 120_000);
 });
