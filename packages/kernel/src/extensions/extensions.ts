@@ -79,7 +79,7 @@ export interface ExtensionRegistration {
 }
 
 /** Declares extension data on a kernel record; the values follow the schemas, the records their type. */
-export function extension<R extends ExtendableRecord, S extends TSchema, I extends TSchema = TObject<{}>>(
+export function extension<R extends ExtendableRecord, S extends TSchema, I extends TSchema = TObject<Record<never, never>>>(
   record: R,
   spec: {
     readonly schema: S;
