@@ -25,13 +25,14 @@ export type { ResolvedPlugin } from './plugin/resolve.js';
 export { createHook, createFilter, on, filter, HookBus, HookHandlerError } from './hooks.js';
 export type { EventHook, FilterHook, EventHandler, FilterHandler, HookFailure, HookMeta, HookRegistration, EventMode } from './hooks.js';
 
-export { openDatabase, transaction, queryRows, prepareRows, pgErrorCode, redact } from './db/database.js';
+export { openDatabase, transaction, queryRows, prepareRows, pgErrorCode, redact, POSTGRES_DEFAULTS } from './db/database.js';
+export { isDatabaseUnavailable, DatabaseUnavailableError, databaseErrorCode } from './db/availability.js';
 export type { Database, DatabaseConfig, DatabaseConnection, Executor, Transaction } from './db/database.js';
 export { migrate, MIGRATIONS_SCHEMA } from './db/migrate.js';
 export type { MigrationReport, MigrationSource } from './db/migrate.js';
 
 export { openApiDocument } from './http/openapi.js';
-export { ProblemSchema, problemResponses, sendProblem, PROBLEM_CONTENT_TYPE } from './http/problem.js';
+export { ProblemSchema, problemResponses, sendProblem, PROBLEM_CONTENT_TYPE, sendDatabaseUnavailable, DATABASE_RETRY_AFTER_SECONDS } from './http/problem.js';
 export type { Problem } from './http/problem.js';
 export { Page, PageQuery, pageRequest, encodeCursor, decodeCursor, toPage, MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE } from './http/pagination.js';
 export type { CursorKeyKind, PageOf, PageRequest } from './http/pagination.js';

@@ -5,3 +5,5 @@ export { createTestServer, TEST_LEVELS } from './server.js';
 export type { TestDeployment } from './server.js';
 export { seedRegions, TEST_REGIONS } from './regions.js';
 export { authHeader, testToken, TEST_AUTH_SECRET } from './auth.js';
+export { startTemporaryPostgres, postgresBinDir, freePort } from './postgres-server.js';
+export type { TemporaryPostgres } from './postgres-server.js';

@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import Type, { type Static } from 'typebox';
 import { DomainError, type DomainErrorKind } from '../errors.js';
+import { databaseErrorCode, isDatabaseUnavailable } from '../db/availability.js';
 import { model } from './schemas.js';
 
 /** RFC 9457 problem details, as every error response of the API is shaped. */
@@ -88,6 +89,25 @@ export function sendProblem(
   return reply.code(status).type(PROBLEM_CONTENT_TYPE).send(problem);
 }
 
+/** Seconds a client is told to wait (`Retry-After`) when the database is unavailable. */
+export const DATABASE_RETRY_AFTER_SECONDS = 1;
+
+/**
+ * `503 DATABASE_UNAVAILABLE` with `Retry-After`: the database cannot be reached (down,
+ * restarting, its connection lost). Nothing may be assumed about a write that got it:
+ * retry it with the same `Idempotency-Key` (or re-read before an `If-Match` update).
+ */
+export function sendDatabaseUnavailable(reply: FastifyReply): FastifyReply {
+  reply.header('retry-after', String(DATABASE_RETRY_AFTER_SECONDS));
+  return sendProblem(
+    reply,
+    503,
+    'DATABASE_UNAVAILABLE',
+    'The database is unavailable. Retry after the Retry-After delay; retry a write with the same Idempotency-Key.',
+    { requestId: String(reply.request.id) },
+  );
+}
+
 const KIND_STATUS: Record<DomainErrorKind, number> = {
   bad_request: 400,
   invalid: 422,
@@ -140,6 +160,10 @@ export function registerProblemHandlers(app: FastifyInstance): void {
     }
     if (error instanceof DomainError) {
       return sendProblem(reply, KIND_STATUS[error.kind], error.code, error.message, error.details ? { details: error.details } : {});
+    }
+    if (isDatabaseUnavailable(error)) {
+      request.log.warn({ err: error, code: databaseErrorCode(error) }, 'database unavailable');
+      return sendDatabaseUnavailable(reply);
     }
     const status = error.statusCode ?? 500;
     if (status >= 400 && status < 500) {
