@@ -6,6 +6,8 @@ import type { Deployment } from './deployment.js';
 import { registerApiReference, registerOpenApi, KERNEL_TAGS } from './http/openapi.js';
 import { DATABASE_RETRY_AFTER_SECONDS, problemResponses, registerProblemHandlers, sendProblem } from './http/problem.js';
 import { closeObjects } from './http/schemas.js';
+import { safeLoggerOptions } from './http/logging.js';
+import { HTTP_DEFAULTS, registerLoadShedding, timeoutOptions } from './http/limits.js';
 import { registerAuthentication } from './auth/http.js';
 import { createTokenVerifier } from './auth/tokens.js';
 import { startKernel, type Kernel } from './kernel.js';
@@ -34,13 +36,15 @@ export interface ServerOptions {
  */
 export async function createServer(deployment: Deployment, options: ServerOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: options.logger ?? deployment.logger ?? { level: 'info' },
+    // Serializers, formatter and line hook that keep personal data and SQL parameters out (http/logging.ts).
+    logger: safeLoggerOptions(options.logger ?? deployment.logger ?? { level: 'info' }),
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && /^[\w.-]{1,128}$/.test(given) ? given : randomUUID();
     },
-    bodyLimit: deployment.http?.bodyLimit ?? 1024 * 1024,
+    bodyLimit: deployment.http?.bodyLimit ?? HTTP_DEFAULTS.bodyLimit,
     trustProxy: deployment.http?.trustProxy ?? false,
+    ...timeoutOptions(deployment.http),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true } },
     // Errors Fastify raises before routing (an undecodable URL) are problems too.
     frameworkErrors: (error, _request, reply) => {
@@ -69,6 +73,7 @@ export async function createServer(deployment: Deployment, options: ServerOption
 
   try {
     registerProblemHandlers(app);
+    await registerLoadShedding(app, deployment.http?.underPressure);
     app.addHook('preValidation', refuseNulCharacters);
     const plugins = kernel.plugins.map((p) => p.definition);
     await registerOpenApi(app, {
@@ -110,6 +115,7 @@ function registerSystemRoutes(app: FastifyInstance, kernel: Kernel): void {
   typed.get(
     '/health',
     {
+      config: { underPressure: false },
       schema: {
         tags: ['system'],
         operationId: 'getHealth',

@@ -43,6 +43,7 @@ const STATUS_TEXT: Record<number, string> = {
   404: 'Not found',
   405: 'Method not allowed',
   406: 'Not acceptable',
+  408: 'Request timeout',
   409: 'Conflict',
   412: 'Precondition failed',
   413: 'Payload too large',
@@ -68,6 +69,25 @@ export function problemResponses(...statuses: number[]) {
   ) as Record<number, { description: string; content: { [PROBLEM_CONTENT_TYPE]: { schema: ReturnType<typeof Type.Unsafe<Problem>> } } }>;
 }
 
+/** The problem details of a response (for hooks that must return a payload rather than send it). */
+export function problemBody(
+  url: string,
+  status: number,
+  code: string,
+  detail: string,
+  extra: Partial<Pick<Problem, 'errors' | 'requestId' | 'details'>> = {},
+): Problem {
+  return {
+    type: `urn:diandan:problem:${code.toLowerCase().replaceAll('_', '-')}`,
+    title: STATUS_TEXT[status] ?? 'Error',
+    status,
+    code,
+    detail,
+    instance: url.split('?')[0]!,
+    ...extra,
+  };
+}
+
 /** Sends a problem+json response. */
 export function sendProblem(
   reply: FastifyReply,
@@ -76,15 +96,7 @@ export function sendProblem(
   detail: string,
   extra: Partial<Pick<Problem, 'errors' | 'requestId' | 'details'>> = {},
 ): FastifyReply {
-  const problem: Problem = {
-    type: `urn:diandan:problem:${code.toLowerCase().replaceAll('_', '-')}`,
-    title: STATUS_TEXT[status] ?? 'Error',
-    status,
-    code,
-    detail,
-    instance: reply.request.url.split('?')[0]!,
-    ...extra,
-  };
+  const problem = problemBody(reply.request.url, status, code, detail, extra);
   if (status === 401) reply.header('www-authenticate', 'Bearer');
   return reply.code(status).type(PROBLEM_CONTENT_TYPE).send(problem);
 }
