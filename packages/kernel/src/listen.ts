@@ -1,13 +1,21 @@
+import { Server } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Deployment } from './deployment.js';
+import { sendProblem } from './http/problem.js';
 import { createServer } from './server.js';
 
 /** Where and how long to serve. */
 export interface ListenOptions {
   port?: number;
   host?: string;
-  /** How long to wait for in-flight requests and plugin shutdown before exiting anyway (ms). */
+  /** How long to wait for in-flight requests and plugin shutdown before exiting anyway (ms, default 10000). */
   shutdownTimeout?: number;
+  /**
+   * On a signal, how long idle keep-alive connections may still bring a request (served
+   * with `Connection: close`) before they are closed (ms, default 1000). Closing one at
+   * once would reset a request a client had just sent on it.
+   */
+  drainTimeout?: number;
 }
 
 /**
@@ -17,7 +25,19 @@ export interface ListenOptions {
  * unhandled rejection is logged as one `fatal` line before the process exits with 1.
  */
 export async function serve(deployment: Deployment, options: ListenOptions = {}): Promise<FastifyInstance> {
-  const app = await createServer(deployment);
+  let draining = false;
+  const app = await createServer(deployment, {
+    beforeReady: (instance) => {
+      // While draining: every response ends its connection, and /ready tells the load
+      // balancer to send nothing more here.
+      instance.addHook('onRequest', async (request, reply) => {
+        if (draining && request.url === '/ready') return sendProblem(reply, 503, 'SHUTTING_DOWN', 'This process is shutting down');
+      });
+      instance.addHook('onSend', async (_request, reply) => {
+        if (draining) reply.header('connection', 'close');
+      });
+    },
+  });
   try {
     await app.listen({ port: options.port ?? 3000, host: options.host ?? '0.0.0.0' });
   } catch (error) {
@@ -40,7 +60,10 @@ export async function serve(deployment: Deployment, options: ListenOptions = {})
       process.exit(1);
     }, timeoutMs);
     timer.unref();
-    app.close().then(
+    draining = true;
+    drain(app, options.drainTimeout ?? 1000)
+      .then(() => app.close())
+      .then(
       () => {
         app.log.info({ shutdownMs: Date.now() - started }, 'shut down');
         process.exit(0);
@@ -65,4 +88,19 @@ export async function serve(deployment: Deployment, options: ListenOptions = {})
   process.on('uncaughtException', fatal('uncaught exception'));
   process.on('unhandledRejection', fatal('unhandled promise rejection'));
   return app;
+}
+
+/**
+ * Stops accepting connections and resolves once every open one has ended: requests in
+ * flight finish (their responses close their connections), idle keep-alive connections
+ * may bring one more request for `drainMs`, then are closed. (`http.Server#close` would
+ * close idle connections at once, racing a request a client is sending on one.)
+ */
+function drain(app: FastifyInstance, drainMs: number): Promise<void> {
+  const server = app.server;
+  if (!server.listening) return Promise.resolve();
+  return new Promise((resolve) => {
+    Server.prototype.close.call(server, () => resolve());
+    setTimeout(() => server.closeIdleConnections(), drainMs).unref();
+  });
 }
