@@ -37,7 +37,7 @@ export interface Deployment {
     /**
      * Load shedding with `@fastify/under-pressure`: while the process is overloaded,
      * requests get `503 SERVER_OVERLOADED` with `Retry-After` (`/health` never does).
-     * `false` turns it off. Defaults: mean event-loop delay over 5 s above 1000 ms, heap
+     * `false` turns it off. Defaults: mean event-loop delay over 5 s above 1000 ms (not on PGlite), heap
      * above 90 % of V8's limit; RSS and event-loop utilisation not checked; `Retry-After: 5`.
      * Not checked in the first two sample intervals after start-up.
      */
@@ -49,7 +49,7 @@ export interface Deployment {
 
 /** Limits of `http.underPressure`; a limit of 0 is not checked. */
 export interface UnderPressureLimits {
-  /** Mean event-loop delay over a sample interval, in ms (default 1000). */
+  /** Mean event-loop delay over a sample interval, in ms (default 1000; on PGlite 0, since its queries run on the event loop). */
   readonly maxEventLoopDelayMs?: number;
   /** V8 heap in use, in bytes (default 90 % of the heap limit). */
   readonly maxHeapUsedBytes?: number;

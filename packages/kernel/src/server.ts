@@ -73,7 +73,7 @@ export async function createServer(deployment: Deployment, options: ServerOption
 
   try {
     registerProblemHandlers(app);
-    await registerLoadShedding(app, deployment.http?.underPressure);
+    await registerLoadShedding(app, deployment.http?.underPressure, kernel.database.driver);
     app.addHook('preValidation', refuseNulCharacters);
     const plugins = kernel.plugins.map((p) => p.definition);
     await registerOpenApi(app, {

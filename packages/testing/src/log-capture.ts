@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
 
-/** The variable naming the folder where test servers write their logs. */
+/** The variable naming the folder where test servers write their logs (`off`: no capture, no scan). */
 export const LOG_CAPTURE_ENV = 'DIANDAN_TEST_LOG_DIR';
 
 /** Longest line allowed (the kernel's `LOG_LINE_LIMIT`), plus its newline. */
@@ -24,7 +24,7 @@ export const MAX_LOG_LINE = 2048;
  */
 export function captureLogger(): { level: 'trace'; stream: { write(line: string): void } } | undefined {
   const dir = process.env[LOG_CAPTURE_ENV];
-  if (!dir) return undefined;
+  if (!dir || dir === 'off') return undefined;
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `${process.pid}-${threadId}.ndjson`);
   // Synchronous appends: a test process may exit right after its last line.
@@ -119,6 +119,7 @@ export async function scanLogDirectory(dir: string, options: LogScanOptions = {}
 export function logScanGlobalSetup(options: LogScanOptions = {}): () => Promise<() => Promise<void>> {
   return async () => {
     const given = process.env[LOG_CAPTURE_ENV];
+    if (given === 'off') return async () => {};
     const dir = given ?? (await mkdtemp(join(tmpdir(), 'diandan-test-logs-')));
     process.env[LOG_CAPTURE_ENV] = dir;
     return async () => {
