@@ -11,9 +11,9 @@ export interface ListenOptions {
   /** How long to wait for in-flight requests and plugin shutdown before exiting anyway (ms, default 10000). */
   shutdownTimeout?: number;
   /**
-   * On a signal, how long idle keep-alive connections may still bring a request (served
-   * with `Connection: close`) before they are closed (ms, default 1000). Closing one at
-   * once would reset a request a client had just sent on it.
+   * On a signal, idle keep-alive connections are closed once no request has arrived for
+   * this long (ms, default 1000); until then they may still bring one (served with
+   * `Connection: close`). Closing one at once would reset a request a client had just sent.
    */
   drainTimeout?: number;
 }
@@ -26,12 +26,15 @@ export interface ListenOptions {
  */
 export async function serve(deployment: Deployment, options: ListenOptions = {}): Promise<FastifyInstance> {
   let draining = false;
+  const activity = { lastRequestAt: 0 };
   const app = await createServer(deployment, {
     beforeReady: (instance) => {
       // While draining: every response ends its connection, and /ready tells the load
       // balancer to send nothing more here.
       instance.addHook('onRequest', async (request, reply) => {
-        if (draining && request.url === '/ready') return sendProblem(reply, 503, 'SHUTTING_DOWN', 'This process is shutting down');
+        if (!draining) return;
+        activity.lastRequestAt = Date.now();
+        if (request.url === '/ready') return sendProblem(reply, 503, 'SHUTTING_DOWN', 'This process is shutting down');
       });
       instance.addHook('onSend', async (_request, reply) => {
         if (draining) reply.header('connection', 'close');
@@ -61,7 +64,8 @@ export async function serve(deployment: Deployment, options: ListenOptions = {})
     }, timeoutMs);
     timer.unref();
     draining = true;
-    drain(app, options.drainTimeout ?? 1000)
+    activity.lastRequestAt = Date.now();
+    drain(app, activity, options.drainTimeout ?? 1000)
       .then(() => app.close())
       .then(
       () => {
@@ -92,15 +96,22 @@ export async function serve(deployment: Deployment, options: ListenOptions = {})
 
 /**
  * Stops accepting connections and resolves once every open one has ended: requests in
- * flight finish (their responses close their connections), idle keep-alive connections
- * may bring one more request for `drainMs`, then are closed. (`http.Server#close` would
- * close idle connections at once, racing a request a client is sending on one.)
+ * flight finish (their responses close their connections), and idle keep-alive
+ * connections are closed once no request has arrived for `quietMs` — a request a
+ * client had already sent on one is served first. (`http.Server#close` would close
+ * idle connections at once, resetting such a request.)
  */
-function drain(app: FastifyInstance, drainMs: number): Promise<void> {
+function drain(app: FastifyInstance, activity: { lastRequestAt: number }, quietMs: number): Promise<void> {
   const server = app.server;
   if (!server.listening) return Promise.resolve();
   return new Promise((resolve) => {
-    Server.prototype.close.call(server, () => resolve());
-    setTimeout(() => server.closeIdleConnections(), drainMs).unref();
+    const timer = setInterval(() => {
+      if (Date.now() - activity.lastRequestAt >= quietMs) server.closeIdleConnections();
+    }, Math.max(10, Math.min(100, quietMs / 4)));
+    timer.unref();
+    Server.prototype.close.call(server, () => {
+      clearInterval(timer);
+      resolve();
+    });
   });
 }
