@@ -8,4 +8,6 @@ export default mergeConfig(sharedTestConfig, {
     // path rather than as a dependency (which would make the workspace graph cyclic).
     alias: { '@diandan/testing': fileURLToPath(new URL('../testing/src/index.ts', import.meta.url)) },
   },
+  // Scans every test server's log for personal data at the end of the run.
+  test: { globalSetup: ['./test/log-scan.setup.ts'] },
 });

@@ -30,9 +30,37 @@ export interface Deployment {
     readonly bodyLimit?: number;
     /** Trust `X-Forwarded-*` from a proxy in front (default false). */
     readonly trustProxy?: boolean;
+    /** How long a client may take to send a whole request, in ms (default 30000); then 408. */
+    readonly requestTimeoutMs?: number;
+    /** How long a connection may stay silent (no bytes either way), in ms, before it is closed (default 60000). */
+    readonly connectionTimeoutMs?: number;
+    /**
+     * Load shedding with `@fastify/under-pressure`: while the process is overloaded,
+     * requests get `503 SERVER_OVERLOADED` with `Retry-After` (`/health` never does).
+     * `false` turns it off. Defaults: mean event-loop delay over 5 s above 1000 ms (not on PGlite), heap
+     * above 90 % of V8's limit; RSS and event-loop utilisation not checked; `Retry-After: 5`.
+     * Not checked in the first two sample intervals after start-up.
+     */
+    readonly underPressure?: false | UnderPressureLimits;
   };
   /** Fastify/pino logger options, or false to log nothing. */
   readonly logger?: FastifyServerOptions['logger'];
+}
+
+/** Limits of `http.underPressure`; a limit of 0 is not checked. */
+export interface UnderPressureLimits {
+  /** Mean event-loop delay over a sample interval, in ms (default 1000; on PGlite 0, since its queries run on the event loop). */
+  readonly maxEventLoopDelayMs?: number;
+  /** V8 heap in use, in bytes (default 90 % of the heap limit). */
+  readonly maxHeapUsedBytes?: number;
+  /** Resident set size, in bytes (default 0: not checked; PGlite's memory counts here). */
+  readonly maxRssBytes?: number;
+  /** Event-loop utilisation, 0–1 (default 0: not checked). */
+  readonly maxEventLoopUtilization?: number;
+  /** `Retry-After` of its 503s, in seconds (default 5). */
+  readonly retryAfterSeconds?: number;
+  /** The measurements are means over this interval, in ms (default 5000); a longer one forgives short stalls. */
+  readonly sampleIntervalMs?: number;
 }
 
 const LEVEL = /^[a-z][a-z0-9-]*$/;
@@ -58,5 +86,28 @@ export function checkDeployment(d: Deployment): void {
   if (d.auth?.jwksUrl !== undefined && !/^https?:\/\//.test(d.auth.jwksUrl)) fail('auth.jwksUrl', 'must be an http(s) URL');
   if (d.database?.url !== undefined && d.database.url !== '' && !/^postgres(ql)?:\/\//.test(d.database.url)) {
     fail('database.url', 'must be a postgres:// connection string');
+  }
+  const integer = (path: string, value: unknown, min: number, max: number) => {
+    if (value === undefined) return;
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) fail(path, `must be an integer from ${min} to ${max}`);
+  };
+  integer('database.maxConnections', d.database?.maxConnections, 1, 1000);
+  integer('database.statementTimeoutMs', d.database?.statementTimeoutMs, 0, 86_400_000);
+  integer('database.connectTimeoutMs', d.database?.connectTimeoutMs, 100, 60_000);
+  integer('http.bodyLimit', d.http?.bodyLimit, 1, 1024 ** 3);
+  integer('http.requestTimeoutMs', d.http?.requestTimeoutMs, 0, 3_600_000);
+  integer('http.connectionTimeoutMs', d.http?.connectionTimeoutMs, 0, 3_600_000);
+  const pressure = d.http?.underPressure;
+  if (pressure !== undefined && pressure !== false) {
+    if (!pressure || typeof pressure !== 'object') fail('http.underPressure', 'must be false or an object of limits');
+    const known = ['maxEventLoopDelayMs', 'maxHeapUsedBytes', 'maxRssBytes', 'maxEventLoopUtilization', 'retryAfterSeconds', 'sampleIntervalMs'];
+    for (const key of Object.keys(pressure)) if (!known.includes(key)) fail(`http.underPressure.${key}`, 'is not a known limit');
+    integer('http.underPressure.maxEventLoopDelayMs', pressure.maxEventLoopDelayMs, 0, 60_000);
+    integer('http.underPressure.maxHeapUsedBytes', pressure.maxHeapUsedBytes, 0, Number.MAX_SAFE_INTEGER);
+    integer('http.underPressure.maxRssBytes', pressure.maxRssBytes, 0, Number.MAX_SAFE_INTEGER);
+    integer('http.underPressure.retryAfterSeconds', pressure.retryAfterSeconds, 1, 3600);
+    integer('http.underPressure.sampleIntervalMs', pressure.sampleIntervalMs, 10, 60_000);
+    const elu = pressure.maxEventLoopUtilization;
+    if (elu !== undefined && (typeof elu !== 'number' || !(elu >= 0 && elu <= 1))) fail('http.underPressure.maxEventLoopUtilization', 'must be a number from 0 to 1');
   }
 }

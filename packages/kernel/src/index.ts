@@ -75,13 +75,18 @@ export {
   pgErrorCode,
   redact,
   OuterHandleInTransactionError,
+  POSTGRES_DEFAULTS,
 } from './db/database.js';
+export { isDatabaseUnavailable, DatabaseUnavailableError, databaseErrorCode } from './db/availability.js';
 export type { Database, DatabaseConfig, DatabaseConnection, Executor, Transaction } from './db/database.js';
 export { migrate, MIGRATIONS_SCHEMA } from './db/migrate.js';
 export type { MigrationReport, MigrationSource } from './db/migrate.js';
 
 export { openApiDocument } from './http/openapi.js';
-export { ProblemSchema, problemResponses, sendProblem, PROBLEM_CONTENT_TYPE } from './http/problem.js';
+export { ProblemSchema, problemResponses, sendProblem, PROBLEM_CONTENT_TYPE, sendDatabaseUnavailable, DATABASE_RETRY_AFTER_SECONDS } from './http/problem.js';
+export { scrubText, serializeError, safeLoggerOptions, LOG_LINE_LIMIT } from './http/logging.js';
+export { postgresRateLimitStore } from './http/rate-limit-store.js';
+export { HTTP_DEFAULTS } from './http/limits.js';
 export type { Problem } from './http/problem.js';
 export { Page, PageQuery, pageRequest, encodeCursor, decodeCursor, toPage, MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE } from './http/pagination.js';
 export type { CursorKeyKind, PageOf, PageRequest } from './http/pagination.js';
@@ -160,7 +165,7 @@ export type { FeedbackEvent } from './feedback/hooks.js';
 export type { StateMachine } from './workflow/state-machine.js';
 
 export { defineDeployment, checkDeployment } from './deployment.js';
-export type { Deployment } from './deployment.js';
+export type { Deployment, UnderPressureLimits } from './deployment.js';
 export { startKernel } from './kernel.js';
 export type { Kernel, StartedPlugin } from './kernel.js';
 export { createServer } from './server.js';

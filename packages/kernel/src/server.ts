@@ -4,8 +4,10 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import type { Deployment } from './deployment.js';
 import { registerApiReference, registerOpenApi, KERNEL_TAGS } from './http/openapi.js';
-import { problemResponses, registerProblemHandlers, sendProblem } from './http/problem.js';
+import { DATABASE_RETRY_AFTER_SECONDS, problemResponses, registerProblemHandlers, sendProblem } from './http/problem.js';
 import { closeObjects } from './http/schemas.js';
+import { safeLoggerOptions } from './http/logging.js';
+import { HTTP_DEFAULTS, registerLoadShedding, timeoutOptions } from './http/limits.js';
 import { registerAuthentication } from './auth/http.js';
 import { createTokenVerifier } from './auth/tokens.js';
 import { startKernel, type Kernel } from './kernel.js';
@@ -34,13 +36,15 @@ export interface ServerOptions {
  */
 export async function createServer(deployment: Deployment, options: ServerOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: options.logger ?? deployment.logger ?? { level: 'info' },
+    // Serializers, formatter and line hook that keep personal data and SQL parameters out (http/logging.ts).
+    logger: safeLoggerOptions(options.logger ?? deployment.logger ?? { level: 'info' }),
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && /^[\w.-]{1,128}$/.test(given) ? given : randomUUID();
     },
-    bodyLimit: deployment.http?.bodyLimit ?? 1024 * 1024,
+    bodyLimit: deployment.http?.bodyLimit ?? HTTP_DEFAULTS.bodyLimit,
     trustProxy: deployment.http?.trustProxy ?? false,
+    ...timeoutOptions(deployment.http),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true } },
     // Errors Fastify raises before routing (an undecodable URL) are problems too.
     frameworkErrors: (error, _request, reply) => {
@@ -76,6 +80,7 @@ export async function createServer(deployment: Deployment, options: ServerOption
 
   try {
     registerProblemHandlers(app);
+    await registerLoadShedding(app, deployment.http?.underPressure, kernel.database.driver);
     app.addHook('preValidation', refuseNulCharacters);
     const plugins = kernel.plugins.map((p) => p.definition);
     await registerOpenApi(app, {
@@ -112,6 +117,9 @@ export async function createServer(deployment: Deployment, options: ServerOption
   return app;
 }
 
+/** How long `/ready` waits for the database's answer before it says 503. */
+const READY_TIMEOUT_MS = 800;
+
 const HealthSchema = Type.Object({ status: Type.Literal('ok'), uptimeSeconds: Type.Number() }, { title: 'Health' });
 const ReadySchema = Type.Object({ status: Type.Literal('ready'), database: Type.String() }, { title: 'Readiness' });
 
@@ -120,6 +128,7 @@ function registerSystemRoutes(app: FastifyInstance, kernel: Kernel): void {
   typed.get(
     '/health',
     {
+      config: { underPressure: false },
       schema: {
         tags: ['system'],
         operationId: 'getHealth',
@@ -142,11 +151,14 @@ function registerSystemRoutes(app: FastifyInstance, kernel: Kernel): void {
       },
     },
     async (request, reply) => {
+      // Answers within a second whatever the database does: at once while it is known
+      // to be down, else after one `select 1` bounded by the timeout.
       try {
-        await kernel.database.ping();
+        await kernel.database.ping({ timeoutMs: READY_TIMEOUT_MS });
         return { status: 'ready' as const, database: kernel.database.driver };
       } catch (err) {
         request.log.warn({ err }, 'database not reachable');
+        reply.header('retry-after', String(DATABASE_RETRY_AFTER_SECONDS));
         return sendProblem(reply, 503, 'DATABASE_UNAVAILABLE', 'The database does not answer');
       }
     },

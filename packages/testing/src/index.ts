@@ -13,3 +13,16 @@ export { addSupplier, addUnit, addVenue, productContent, draftProduct, reviewPro
 export type { OrderSpec } from './api.js';
 export { seedOrderingLoop } from './fixture.js';
 export type { LoopFixture, WithUser } from './fixture.js';
+export { startTemporaryPostgres, postgresBinDir, freePort } from './postgres-server.js';
+export type { TemporaryPostgres } from './postgres-server.js';
+export {
+  captureLogger,
+  scanLogText,
+  scanLogDirectory,
+  logScanGlobalSetup,
+  validIdNumber,
+  DEFAULT_LOG_PATTERNS,
+  LOG_CAPTURE_ENV,
+  MAX_LOG_LINE,
+} from './log-capture.js';
+export type { LogPattern, LogScanOptions, LogViolation } from './log-capture.js';

@@ -2,6 +2,7 @@ import { createServer, type Deployment } from '@diandan/kernel';
 import type { FastifyInstance } from 'fastify';
 import { TEST_AUTH_SECRET } from './auth.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
+import { captureLogger } from './log-capture.js';
 
 /** A deployment for tests; everything but `plugins` has a default. */
 export type TestDeployment = Partial<Deployment>;
@@ -11,7 +12,8 @@ export const TEST_LEVELS = ['city', 'district', 'street', 'community'] as const;
 
 /**
  * Boots a server with the given plugins on a fresh database (see
- * `createTestDatabase`). Closing the server drops the database, unless one was passed
+ * `createTestDatabase`). It logs nothing, unless log capture is on
+ * (`DIANDAN_TEST_LOG_DIR`, see `logScanGlobalSetup`). Closing the server drops the database, unless one was passed
  * in `deployment.database` — then the caller owns it.
  *
  * ```ts
@@ -23,9 +25,12 @@ export const TEST_LEVELS = ['city', 'district', 'street', 'community'] as const;
 export async function createTestServer(deployment: TestDeployment = {}): Promise<FastifyInstance> {
   let owned: TestDatabase | undefined;
   const database = deployment.database ?? (owned = await createTestDatabase()).config;
+  // With DIANDAN_TEST_LOG_DIR set (see logScanGlobalSetup), a server that would log
+  // nothing logs everything, to a file that the end of the run scans for personal data.
+  const logger = deployment.logger === undefined || deployment.logger === false ? (captureLogger() ?? false) : deployment.logger;
   try {
     return await createServer(
-      { city: 'Test City', levels: TEST_LEVELS, logger: false, auth: { secret: TEST_AUTH_SECRET }, ...deployment, database },
+      { city: 'Test City', levels: TEST_LEVELS, auth: { secret: TEST_AUTH_SECRET }, ...deployment, logger, database },
       { beforeReady: (app) => void (owned && app.addHook('onClose', () => owned!.drop())) },
     );
   } catch (error) {

@@ -6,6 +6,8 @@ import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import { DiandanStartupError, StartupErrorCodes } from '../errors.js';
+import { DatabaseUnavailableError } from './availability.js';
+import { DatabaseHealth, withTimeout } from './health.js';
 
 /**
  * The one drizzle handle type services use, whichever driver is underneath.
@@ -28,6 +30,16 @@ export interface DatabaseConfig {
   /** Pool size for postgres.js (default 10). */
   maxConnections?: number | undefined;
   /**
+   * PostgreSQL only: `statement_timeout` of every pooled connection, in ms (default
+   * 30000; 0 turns it off). A statement running longer is cancelled by the server.
+   */
+  statementTimeoutMs?: number | undefined;
+  /**
+   * PostgreSQL only: how long opening one connection may take, in ms (default 2000).
+   * While the database is down, requests fail within about this long.
+   */
+  connectTimeoutMs?: number | undefined;
+  /**
    * PGlite only: start from this dump of a data folder (made by PGlite's
    * `dumpDataDir()`) instead of running initdb, which takes seconds. Used by
    * `@diandan/testing` to make each throw-away database quick to create.
@@ -39,8 +51,13 @@ export interface DatabaseConfig {
 export interface DatabaseConnection {
   readonly db: Database;
   readonly driver: 'pglite' | 'postgres';
-  /** Resolves when a trivial query succeeds; rejects otherwise. */
-  ping(): Promise<void>;
+  /**
+   * Resolves when a trivial query succeeds; rejects otherwise — at once while the
+   * database is known to be down, and after `timeoutMs` (default 1000) at the latest.
+   */
+  ping(options?: { timeoutMs?: number }): Promise<void>;
+  /** False while the database is known to be unreachable (PostgreSQL; PGlite is always true). */
+  readonly available: boolean;
   /**
    * Subscribes to a Postgres NOTIFY channel (on its own connection with postgres.js);
    * resolves to a function that unsubscribes. Notifications sent inside a transaction
@@ -58,7 +75,7 @@ export interface DatabaseConnection {
  */
 export async function openDatabase(config: DatabaseConfig = {}): Promise<DatabaseConnection> {
   const connection = config.url
-    ? await openPostgres(config.url, config.maxConnections ?? 10)
+    ? await openPostgres(config.url, config)
     : await openPglite(config.dataDir ?? 'memory://', config.initialData);
   guardOuterHandle(connection.db);
   return connection;
@@ -127,8 +144,10 @@ async function openPglite(dataDir: string, initialData: Blob | undefined): Promi
   return {
     db,
     driver: 'pglite',
-    ping: async () => {
-      await client.query('select 1');
+    available: true,
+    ping: async ({ timeoutMs = 1000 } = {}) => {
+      if (client.closed) throw new DatabaseUnavailableError('The database is closed');
+      await withTimeout(client.query('select 1'), timeoutMs);
     },
     listen: async (channel, onNotify) => {
       const unlisten = await client.listen(channel, onNotify);
@@ -142,16 +161,37 @@ async function openPglite(dataDir: string, initialData: Blob | undefined): Promi
   };
 }
 
-async function openPostgres(url: string, max: number): Promise<DatabaseConnection> {
+/** Defaults of the PostgreSQL connection settings (see `DatabaseConfig`). */
+export const POSTGRES_DEFAULTS = Object.freeze({ maxConnections: 10, statementTimeoutMs: 30_000, connectTimeoutMs: 2_000 });
+
+/** Longest wait before reconnecting a closed connection (postgres.js's own grows to 20 s). */
+const MAX_RECONNECT_DELAY_S = 0.5;
+/** How often a down database is probed. */
+const PROBE_INTERVAL_MS = 250;
+
+async function openPostgres(url: string, config: DatabaseConfig): Promise<DatabaseConnection> {
+  const connectTimeoutMs = config.connectTimeoutMs ?? POSTGRES_DEFAULTS.connectTimeoutMs;
+  const statementTimeoutMs = config.statementTimeoutMs ?? POSTGRES_DEFAULTS.statementTimeoutMs;
   const client = postgres(url, {
-    max,
+    max: config.maxConnections ?? POSTGRES_DEFAULTS.maxConnections,
     onnotice: () => {},
-    connect_timeout: 10,
+    connect_timeout: connectTimeoutMs / 1000,
+    // postgres.js waits `backoff(failures)` seconds before reconnecting a connection
+    // that closed after an error, growing to 20 s: a query arriving after an outage
+    // would wait that long. Start small and stay under half a second.
+    backoff: (failures: number) => Math.min(0.02 * 2 ** failures, MAX_RECONNECT_DELAY_S) * (0.5 + Math.random() / 2),
+    ...(statementTimeoutMs > 0 ? { connection: { statement_timeout: statementTimeoutMs } } : {}),
   });
+  const probe = async () => {
+    await client`select 1`;
+  };
+  const health = new DatabaseHealth(probe, { probeIntervalMs: PROBE_INTERVAL_MS, probeTimeoutMs: connectTimeoutMs });
+  guard(client, health);
   const db = drizzlePostgres({ client }) as unknown as Database;
   try {
-    await client`select 1`;
+    await probe();
   } catch (cause) {
+    health.close();
     await client.end({ timeout: 1 }).catch(() => {});
     throw new DiandanStartupError(
       StartupErrorCodes.DATABASE_UNREACHABLE,
@@ -162,15 +202,60 @@ async function openPostgres(url: string, max: number): Promise<DatabaseConnectio
   return {
     db,
     driver: 'postgres',
-    ping: async () => {
-      await client`select 1`;
+    get available() {
+      return health.available;
+    },
+    ping: async ({ timeoutMs = 1000 } = {}) => {
+      health.check();
+      try {
+        await withTimeout(probe(), timeoutMs);
+      } catch (error) {
+        health.observe(error);
+        throw error;
+      }
     },
     listen: async (channel, onNotify, onListen) => {
       const subscription = await client.listen(channel, onNotify, onListen);
       return () => subscription.unlisten();
     },
-    close: () => client.end({ timeout: 5 }),
+    close: async () => {
+      health.close();
+      await client.end({ timeout: 5 });
+    },
   };
+}
+
+/**
+ * Puts `health` in front of the client's entry points that drizzle uses (`unsafe`,
+ * `begin`): while the database is known to be down they fail at once, and every
+ * failure they see tells `health`.
+ */
+function guard(client: postgres.Sql, health: DatabaseHealth): void {
+  const unsafe = client.unsafe.bind(client);
+  const begin = client.begin.bind(client) as (...args: unknown[]) => Promise<unknown>;
+  Object.assign(client, {
+    unsafe: (...args: Parameters<typeof unsafe>) => {
+      health.check();
+      const query = unsafe(...args) as ReturnType<typeof unsafe> & { reject?: (error: unknown) => void };
+      // The driver settles a query through its `reject`; watching it there (rather than
+      // with `.then`) leaves the query unstarted until drizzle awaits it.
+      const reject = query.reject;
+      if (typeof reject === 'function') {
+        query.reject = (error: unknown) => {
+          health.observe(error);
+          reject(error);
+        };
+      }
+      return query;
+    },
+    begin: (...args: unknown[]) => {
+      health.check();
+      return begin(...args).catch((error: unknown) => {
+        health.observe(error);
+        throw error;
+      });
+    },
+  });
 }
 
 /** Hides the password of a connection string for messages and logs. */

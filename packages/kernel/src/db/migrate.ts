@@ -37,6 +37,9 @@ export interface MigrationReport {
 export async function migrate(db: Database, sources: readonly MigrationSource[]): Promise<MigrationReport[]> {
   const plans = sources.map((source) => ({ source, migrations: read(source) }));
   return db.transaction(async (tx) => {
+    // Migrations (an index on a big table) may take longer than the pool's
+    // statement_timeout allows a request; waiting for another process's lock too.
+    await tx.execute(sql`set local statement_timeout = 0`);
     await tx.execute(sql`select pg_advisory_xact_lock(${MIGRATION_LOCK_KEY})`);
     await tx.execute(sql.raw(`create schema if not exists ${MIGRATIONS_SCHEMA}`));
     const reports: MigrationReport[] = [];

@@ -5,6 +5,7 @@ import type { Database } from '../db/database.js';
 import { IdempotencyKeyHeader, idempotentWrite } from '../safe-writes/idempotency.js';
 import type { FeedbackService } from './feedback.js';
 import { problemResponses } from '../http/problem.js';
+import { postgresRateLimitStore } from '../http/rate-limit-store.js';
 import { model, ref } from '../http/schemas.js';
 import type { DiandanApp } from '../plugin/define.js';
 
@@ -32,7 +33,8 @@ export async function feedbackRoutes(
   db: Database,
   options: { perMinute: number },
 ): Promise<void> {
-  await app.register(rateLimit, { global: false });
+  // Counted in the database, so the limit holds across every process of the deployment.
+  await app.register(rateLimit, { global: false, store: postgresRateLimitStore(db) });
 
   app.post(
     '/v1/orders/:id/feedback-tokens',

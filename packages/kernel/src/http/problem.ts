@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import Type, { type Static } from 'typebox';
 import { DomainError, type DomainErrorKind } from '../errors.js';
+import { databaseErrorCode, isDatabaseUnavailable } from '../db/availability.js';
 import { model } from './schemas.js';
 
 /** RFC 9457 problem details, as every error response of the API is shaped. */
@@ -42,6 +43,7 @@ const STATUS_TEXT: Record<number, string> = {
   404: 'Not found',
   405: 'Method not allowed',
   406: 'Not acceptable',
+  408: 'Request timeout',
   409: 'Conflict',
   412: 'Precondition failed',
   413: 'Payload too large',
@@ -67,6 +69,25 @@ export function problemResponses(...statuses: number[]) {
   ) as Record<number, { description: string; content: { [PROBLEM_CONTENT_TYPE]: { schema: ReturnType<typeof Type.Unsafe<Problem>> } } }>;
 }
 
+/** The problem details of a response (for hooks that must return a payload rather than send it). */
+export function problemBody(
+  url: string,
+  status: number,
+  code: string,
+  detail: string,
+  extra: Partial<Pick<Problem, 'errors' | 'requestId' | 'details'>> = {},
+): Problem {
+  return {
+    type: `urn:diandan:problem:${code.toLowerCase().replaceAll('_', '-')}`,
+    title: STATUS_TEXT[status] ?? 'Error',
+    status,
+    code,
+    detail,
+    instance: url.split('?')[0]!,
+    ...extra,
+  };
+}
+
 /** Sends a problem+json response. */
 export function sendProblem(
   reply: FastifyReply,
@@ -75,17 +96,28 @@ export function sendProblem(
   detail: string,
   extra: Partial<Pick<Problem, 'errors' | 'requestId' | 'details'>> = {},
 ): FastifyReply {
-  const problem: Problem = {
-    type: `urn:diandan:problem:${code.toLowerCase().replaceAll('_', '-')}`,
-    title: STATUS_TEXT[status] ?? 'Error',
-    status,
-    code,
-    detail,
-    instance: reply.request.url.split('?')[0]!,
-    ...extra,
-  };
+  const problem = problemBody(reply.request.url, status, code, detail, extra);
   if (status === 401) reply.header('www-authenticate', 'Bearer');
   return reply.code(status).type(PROBLEM_CONTENT_TYPE).send(problem);
+}
+
+/** Seconds a client is told to wait (`Retry-After`) when the database is unavailable. */
+export const DATABASE_RETRY_AFTER_SECONDS = 1;
+
+/**
+ * `503 DATABASE_UNAVAILABLE` with `Retry-After`: the database cannot be reached (down,
+ * restarting, its connection lost). Nothing may be assumed about a write that got it:
+ * retry it with the same `Idempotency-Key` (or re-read before an `If-Match` update).
+ */
+export function sendDatabaseUnavailable(reply: FastifyReply): FastifyReply {
+  reply.header('retry-after', String(DATABASE_RETRY_AFTER_SECONDS));
+  return sendProblem(
+    reply,
+    503,
+    'DATABASE_UNAVAILABLE',
+    'The database is unavailable. Retry after the Retry-After delay; retry a write with the same Idempotency-Key.',
+    { requestId: String(reply.request.id) },
+  );
 }
 
 const KIND_STATUS: Record<DomainErrorKind, number> = {
@@ -140,6 +172,10 @@ export function registerProblemHandlers(app: FastifyInstance): void {
     }
     if (error instanceof DomainError) {
       return sendProblem(reply, KIND_STATUS[error.kind], error.code, error.message, error.details ? { details: error.details } : {});
+    }
+    if (isDatabaseUnavailable(error)) {
+      request.log.warn({ err: error, code: databaseErrorCode(error) }, 'database unavailable');
+      return sendDatabaseUnavailable(reply);
     }
     const status = error.statusCode ?? 500;
     if (status >= 400 && status < 500) {
