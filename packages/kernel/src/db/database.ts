@@ -5,6 +5,7 @@ import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import { DiandanStartupError, StartupErrorCodes } from '../errors.js';
+import { prepareEmbeddedStart, type DatabaseLog, type EmbeddedStart } from './pglite-image.js';
 
 /**
  * The one drizzle handle type services use, whichever driver is underneath.
@@ -32,6 +33,18 @@ export interface DatabaseConfig {
    * `@diandan/testing` to make each throw-away database quick to create.
    */
   initialData?: Blob | undefined;
+  /**
+   * PGlite only: the prepared image (`.tar.gz`) an empty or missing data folder starts
+   * from instead of running initdb. Default: the one the kernel's build ships in
+   * `dist/pglite-image.tar.gz`, when the installed PGlite version made it; `false`
+   * always runs initdb. A folder that holds a database is never touched.
+   */
+  pgliteImage?: string | false | undefined;
+}
+
+/** How `openDatabase` reports what it did (PGlite: image or initdb, and why). */
+export interface OpenDatabaseOptions {
+  readonly log?: DatabaseLog | undefined;
 }
 
 /** An open database connection with its lifecycle. */
@@ -55,15 +68,26 @@ export interface DatabaseConnection {
  * every query and transaction through one internal queue, so concurrent requests
  * are serialised rather than interleaved (see `docs/architecture.md`).
  */
-export async function openDatabase(config: DatabaseConfig = {}): Promise<DatabaseConnection> {
+export async function openDatabase(config: DatabaseConfig = {}, options: OpenDatabaseOptions = {}): Promise<DatabaseConnection> {
   if (config.url) return openPostgres(config.url, config.maxConnections ?? 10);
-  return openPglite(config.dataDir ?? 'memory://', config.initialData);
+  return openPglite(config, options.log ?? silent);
 }
 
-async function openPglite(dataDir: string, initialData: Blob | undefined): Promise<DatabaseConnection> {
+const silent: DatabaseLog = { info: () => {}, warn: () => {} };
+
+async function openPglite(config: DatabaseConfig, log: DatabaseLog): Promise<DatabaseConnection> {
+  const dataDir = config.dataDir ?? 'memory://';
   let client: PGlite;
   try {
-    client = await PGlite.create(dataDir, initialData ? { loadDataDir: initialData } : {});
+    // An empty folder starts from the prepared image rather than initdb (pglite-image.ts).
+    const start: EmbeddedStart = config.initialData
+      ? { options: { loadDataDir: config.initialData } }
+      : await prepareEmbeddedStart(dataDir, config.pgliteImage, log);
+    client = await PGlite.create(dataDir, start.options);
+    await start.afterOpen?.(client).catch(async (error: unknown) => {
+      await client.close();
+      throw error;
+    });
   } catch (cause) {
     throw new DiandanStartupError(
       StartupErrorCodes.DATABASE_UNREACHABLE,
