@@ -16,7 +16,7 @@
  * and release, and migrating a blank cluster is quick. The one thing it carries
  * beyond initdb's output is `EMBEDDED_SETTINGS` (in `postgresql.auto.conf`).
  */
-import { createReadStream, mkdirSync, writeFileSync } from 'node:fs';
+import { closeSync, createReadStream, ftruncateSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
@@ -26,7 +26,7 @@ import { promisify } from 'node:util';
 import { createGunzip, gunzip, gzip, type Gunzip } from 'node:zlib';
 import { PGlite, type PGliteOptions } from '@electric-sql/pglite';
 import type { FastifyBaseLogger } from 'fastify';
-import { readTar, TAR_END, tarFile, tarMembers, TarFormatError } from './tar.js';
+import { TAR_END, tarFile, tarMembers, TarFormatError, TarParser, type TarHeader } from './tar.js';
 
 /** Bumped when the image's layout or recipe changes; older images are then rebuilt or skipped. */
 export const IMAGE_FORMAT = 1;
@@ -75,11 +75,15 @@ export function installedPgliteVersion(): string {
   }
 }
 
+/** Chunk size of decompression; also the size of the zero runs left as holes. */
+const CHUNK = 1 << 20;
+const ZEROS = Buffer.alloc(CHUNK);
+
 function gunzipped(file: string): Gunzip {
   // Large chunks: the archive is 40 MB, mostly a few big files.
-  const out = createGunzip({ chunkSize: 1 << 20 });
+  const out = createGunzip({ chunkSize: CHUNK });
   // A read error destroys `out` with that error, so whoever iterates it sees it.
-  pipeline(createReadStream(file, { highWaterMark: 1 << 20 }), out, () => {});
+  pipeline(createReadStream(file, { highWaterMark: CHUNK }), out, () => {});
   return out;
 }
 
@@ -100,15 +104,45 @@ export type ImageCheck =
   | { readonly usable: true; readonly manifest: PgliteImageManifest }
   | { readonly usable: false; readonly missing: boolean; readonly reason: string };
 
+/**
+ * Pushes the image's decompressed bytes through `parser` until `stop()` is true or the
+ * stream ends — then the gzip checksum has been verified and the archive's end seen.
+ */
+async function feed(file: string, parser: TarParser, stop: () => boolean = () => false): Promise<void> {
+  for await (const chunk of gunzipped(file)) {
+    parser.write(chunk as Buffer);
+    if (stop()) return;
+  }
+  parser.finish();
+}
+
+/** A parser that keeps the first member (the manifest) and stops there. */
+function manifestReader() {
+  let header: TarHeader | undefined;
+  let done = false;
+  const pieces: Buffer[] = [];
+  const parser = new TarParser({
+    member: (h) => (header ??= h),
+    data: (piece) => {
+      if (!done) pieces.push(Buffer.from(piece));
+    },
+    end: () => (done = true),
+  });
+  return {
+    parser,
+    done: () => done || parser.ended,
+    manifest: () => parseManifest(header && done ? { name: header.name, data: Buffer.concat(pieces) } : undefined),
+  };
+}
+
 /** Reads an image's manifest (only its first member is decompressed) and checks it against the running PGlite. */
 export async function checkPgliteImage(file: string): Promise<ImageCheck> {
   try {
-    for await (const entry of readTar(gunzipped(file))) {
-      const manifest = parseManifest(entry);
-      const reason = mismatch(manifest);
-      return reason ? { usable: false, missing: false, reason } : { usable: true, manifest };
-    }
-    return { usable: false, missing: false, reason: 'the image is empty' };
+    const reader = manifestReader();
+    await feed(file, reader.parser, reader.done);
+    const manifest = reader.manifest();
+    const reason = mismatch(manifest);
+    return reason ? { usable: false, missing: false, reason } : { usable: true, manifest };
   } catch (error) {
     const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
     return { usable: false, missing, reason: missing ? 'there is no such file' : `it cannot be read: ${(error as Error).message}` };
@@ -186,14 +220,15 @@ export async function inspectDataDir(dir: string): Promise<DataDirState> {
 }
 
 /**
- * Copies an image's files into `dataDir` (created when missing), streaming, without
- * holding the archive in memory. The manifest is checked before anything is written
- * and written first; `PG_VERSION`, which is what makes the folder a database for
- * PGlite, is written last, once the whole archive has been read and its gzip checksum
- * verified — so an interrupted copy never looks like a database. If the copy fails,
- * the files and folders it made are removed again. Files are written synchronously:
- * this runs before the server listens, with nothing else to do, and a thousand small
- * writes cost less without a thread-pool round trip each.
+ * Copies an image's files into `dataDir` (created when missing), streaming: no more
+ * than a chunk of the archive is held in memory, and runs of zeros in large files (the
+ * WAL segment is 16 MB, mostly zeros) are left as holes. The manifest is checked
+ * before anything is written and written first; `PG_VERSION`, which is what makes the
+ * folder a database for PGlite, is written last, once the whole archive has been read
+ * and its gzip checksum verified — so an interrupted copy never looks like a
+ * database. If the copy fails, the files and folders it made are removed again.
+ * Files are written synchronously: this runs before the server listens, with nothing
+ * else to do, and a thousand small writes cost less without a thread-pool round trip each.
  */
 export async function extractPgliteImage(file: string, dataDir: string): Promise<PgliteImageManifest> {
   const root = resolve(dataDir);
@@ -212,34 +247,60 @@ export async function extractPgliteImage(file: string, dataDir: string): Promise
     }
     known.add(dir);
   };
+  let members = 0;
   let manifest: PgliteImageManifest | undefined;
   let pgVersion: { data: Buffer; mode: number } | undefined;
-  try {
-    if (madeRoot) {
-      await mkdir(root, { recursive: true, mode: 0o700 });
-      made.push(root);
-    }
-    for await (const entry of readTar(gunzipped(file))) {
-      if (!manifest) {
-        manifest = parseManifest(entry);
+  let held: Buffer[] | undefined; // contents kept in memory: the manifest and PG_VERSION
+  let fd: number | undefined;
+  let position = 0;
+  const parser = new TarParser({
+    member(header) {
+      if (++members === 1 || header.name === 'PG_VERSION') {
+        held = [];
+        return;
+      }
+      if (!manifest) throw new TarFormatError(`not a Diandan PGlite image (no ${MANIFEST_NAME} first)`);
+      const target = join(root, ...header.name.split('/'));
+      if (header.type === 'directory') return ensureDir(target, header.mode | 0o700);
+      ensureDir(dirname(target));
+      fd = openSync(target, 'w', header.mode | 0o600);
+      written.push(target);
+      position = 0;
+    },
+    data(piece) {
+      if (held) held.push(Buffer.from(piece));
+      else if (piece.length === ZEROS.length && piece.equals(ZEROS)) position += piece.length;
+      else position += writeSync(fd!, piece, 0, piece.length, position);
+    },
+    end(header) {
+      if (members === 1) {
+        const data = Buffer.concat(held!);
+        manifest = parseManifest({ name: header.name, data });
         const reason = mismatch(manifest);
         if (reason) throw new TarFormatError(reason);
+        writeFileSync(join(root, MANIFEST_NAME), data, { mode: 0o600 });
+        written.push(join(root, MANIFEST_NAME));
+      } else if (header.name === 'PG_VERSION') {
+        pgVersion = { data: Buffer.concat(held!), mode: header.mode };
+      } else if (fd !== undefined) {
+        if (position < header.size) ftruncateSync(fd, header.size); // a trailing hole
+        closeSync(fd);
+        fd = undefined;
       }
-      const target = join(root, ...entry.name.split('/'));
-      if (entry.type === 'directory') {
-        ensureDir(target, entry.mode | 0o700);
-      } else if (entry.name === 'PG_VERSION') {
-        pgVersion = entry;
-      } else {
-        ensureDir(dirname(target));
-        writeFileSync(target, entry.data, { mode: entry.mode | 0o600 });
-        written.push(target);
-      }
+      held = undefined;
+    },
+  });
+  try {
+    if (madeRoot) {
+      mkdirSync(root, { recursive: true, mode: 0o700 });
+      made.push(root);
     }
+    await feed(file, parser);
     if (!manifest || !pgVersion) throw new TarFormatError('the image holds no database (no PG_VERSION)');
     writeFileSync(join(root, 'PG_VERSION'), pgVersion.data, { mode: pgVersion.mode | 0o600 });
     return manifest;
   } catch (error) {
+    if (fd !== undefined) closeSync(fd);
     for (const path of written.reverse()) await rm(path, { force: true });
     for (const dir of made.reverse()) await rmdir(dir).catch(() => {});
     throw error;

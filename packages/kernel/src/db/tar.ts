@@ -1,7 +1,7 @@
 /**
  * The little of the tar format the PGlite image needs: the ustar archives PGlite's
- * `dumpDataDir()` writes (regular files and directories, short names), read as a
- * stream and written entry by entry. Anything else (links, long names, base-256
+ * `dumpDataDir()` writes (regular files and directories, short names), parsed as a
+ * stream or in memory, and written member by member. Anything else (links, long names, base-256
  * sizes) is refused rather than guessed at.
  */
 
@@ -48,14 +48,15 @@ function safeName(raw: string): string {
   return parts.join('/');
 }
 
-interface Header {
+/** A member's header, as `TarParser` reports it. */
+export interface TarHeader {
   readonly name: string;
   readonly type: 'file' | 'directory';
   readonly mode: number;
   readonly size: number;
 }
 
-function parseHeader(header: Buffer): Header | undefined {
+function parseHeader(header: Buffer): TarHeader | undefined {
   if (header.every((b) => b === 0)) return undefined;
   if (octal(header, 148, 8, 'checksum') !== checksum(header)) throw new TarFormatError('header checksum mismatch');
   const flag = String.fromCharCode(header[156]!);
@@ -71,49 +72,75 @@ function parseHeader(header: Buffer): Header | undefined {
 }
 
 /**
- * Reads archive members from a byte stream (e.g. a gunzip stream) as they arrive; a
- * member's contents are held in memory only until it is yielded. The stream is read
- * to its end, so an error the source reports there (a gzip checksum) is thrown before
- * the generator finishes. Throws `TarFormatError` on anything it does not understand,
- * and when the stream ends before the end-of-archive block.
+ * Parses an archive pushed to it chunk by chunk (e.g. from a gunzip stream) and
+ * reports each member as it goes: its header, its contents in pieces, its end. It
+ * holds no more than one chunk, whatever the members' sizes. Throws `TarFormatError`
+ * on anything it does not understand; `finish()` throws when the end-of-archive
+ * block never came.
  */
-export async function* readTar(source: AsyncIterable<Buffer | Uint8Array>): AsyncGenerator<TarEntry> {
-  let pending: Buffer[] = [];
-  let buffered = 0;
-  const take = (n: number): Buffer => {
-    const all = pending.length === 1 ? pending[0]! : Buffer.concat(pending, buffered);
-    const out = all.subarray(0, n);
-    const rest = all.subarray(n);
-    pending = rest.length ? [rest] : [];
-    buffered = rest.length;
-    return out;
-  };
-  let header: Header | undefined;
-  let ended = false;
-  for await (const chunk of source) {
-    // After the end-of-archive block only padding follows; it is read to the end so
-    // that the source can verify what it delivered (gunzip checks its CRC there).
-    if (ended) continue;
-    pending.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
-    buffered += chunk.length;
-    for (;;) {
-      if (!header) {
-        if (buffered < BLOCK) break;
-        header = parseHeader(take(BLOCK));
+export class TarParser {
+  #partial: Buffer = Buffer.alloc(0);
+  #member: TarHeader | undefined;
+  #left = 0; // bytes of the member's contents still to come
+  #padding = 0; // bytes of padding after them
+  #ended = false;
+
+  constructor(
+    private readonly on: {
+      member(header: TarHeader): void;
+      data(piece: Buffer): void;
+      end(header: TarHeader): void;
+    },
+  ) {}
+
+  /** Whether the end-of-archive block was read (what follows it is ignored). */
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  write(chunk: Buffer): void {
+    let at = 0;
+    while (at < chunk.length && !this.#ended) {
+      if (this.#member && this.#left > 0) {
+        const piece = chunk.subarray(at, at + this.#left);
+        this.#left -= piece.length;
+        at += piece.length;
+        this.on.data(piece);
+        if (this.#left === 0) this.#close();
+      } else if (this.#padding > 0) {
+        const skip = Math.min(this.#padding, chunk.length - at);
+        this.#padding -= skip;
+        at += skip;
+      } else {
+        const need = BLOCK - this.#partial.length;
+        const piece = chunk.subarray(at, at + need);
+        at += piece.length;
+        this.#partial = this.#partial.length ? Buffer.concat([this.#partial, piece]) : piece;
+        if (this.#partial.length < BLOCK) break;
+        const header = parseHeader(this.#partial);
+        this.#partial = Buffer.alloc(0);
         if (!header) {
-          ended = true;
-          pending = [];
+          this.#ended = true;
           break;
         }
+        this.#member = header;
+        this.#left = header.size;
+        this.#padding = (BLOCK - (header.size % BLOCK)) % BLOCK;
+        this.on.member(header);
+        if (this.#left === 0) this.#close();
       }
-      const padded = Math.ceil(header.size / BLOCK) * BLOCK;
-      if (buffered < padded) break;
-      const data = take(padded).subarray(0, header.size);
-      yield { name: header.name, type: header.type, mode: header.mode, data };
-      header = undefined;
     }
   }
-  if (!ended) throw new TarFormatError('the archive ends before its end-of-archive block');
+
+  finish(): void {
+    if (!this.#ended) throw new TarFormatError('the archive ends before its end-of-archive block');
+  }
+
+  #close(): void {
+    const member = this.#member!;
+    this.#member = undefined;
+    this.on.end(member);
+  }
 }
 
 /** The members of an archive held in memory, with each member's raw blocks (for copying it unchanged). */
