@@ -26,6 +26,15 @@ export async function peakRssMiB(pid) {
   return Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? NaN) / 1024;
 }
 
+/** CPU time (user + system, all threads) a live process has used so far, in ms. */
+export async function cpuMs(pid) {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  // Fields after the command name (which may contain spaces): utime is the 12th, stime the 13th.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+}
+const CLOCK_TICKS = 100; // USER_HZ, 100 on Linux
+
 const children = new Set();
 process.once('exit', () => {
   for (const child of children) child.kill('SIGKILL');
