@@ -1,8 +1,9 @@
 // HTTP throughput on PostgreSQL. Every server runs in its own process — a bare
 // Fastify hello-world (the baseline, bench/hello.mjs) and the demo deployment
 // (bench/server.mjs, on a throw-away database with a library of 2,000 products) —
-// and autocannon drives them from this process. Each scenario's req/s is printed
-// next to the hello-world baseline measured in the same run.
+// and autocannon drives them from this process. Each scenario's req/s, and the CPU
+// time its server spent per request, are printed next to the hello-world baseline
+// measured in the same run.
 //
 //   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres pnpm --filter @diandan/server bench:http
 //
@@ -17,7 +18,7 @@
 import autocannon from 'autocannon';
 import { kernelTables, openDatabase, signDevelopmentToken } from '@diandan/kernel';
 import { createTestDatabase } from '@diandan/testing';
-import { printTable, startServer } from './lib.mjs';
+import { cpuMs, printTable, startServer } from './lib.mjs';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 8);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 20);
@@ -183,8 +184,11 @@ try {
     const { server, fixture } = await serverFor(scenario);
     const { path, ...options } = scenario.request(fixture);
     await probe(scenario.name, server.url, path, options);
+    const cpuBefore = await cpuMs(server.pid);
     const r = await run(`${server.url}${path}`, options);
-    results.push({ name: scenario.name, rps: r.requests.average, p99: r.latency.p99, bad: r.non2xx + r.errors + r.timeouts });
+    // The server's CPU per request moves less with the machine's other load than req/s.
+    const cpuUs = ((await cpuMs(server.pid)) - cpuBefore) * 1000 / Math.max(1, r.requests.total);
+    results.push({ name: scenario.name, rps: r.requests.average, p99: r.latency.p99, cpuUs, bad: r.non2xx + r.errors + r.timeouts });
   }
 } finally {
   // Stop every server and drop its database, also when a scenario failed.
@@ -198,8 +202,16 @@ try {
 const [baseline] = results;
 console.log(`HTTP on PostgreSQL — ${connections} connections, ${seconds} s per scenario; autocannon in this process, each server in its own`);
 printTable(
-  ['scenario', 'req/s', 'p99', '× hello world', 'failed'],
-  results.map((r) => [r.name, r.rps.toFixed(0), `${r.p99} ms`, (r.rps / baseline.rps).toFixed(3), r.bad || '']),
+  ['scenario', 'req/s', 'p99', '× hello world', 'server CPU/req', '× hello world', 'failed'],
+  results.map((r) => [
+    r.name,
+    r.rps.toFixed(0),
+    `${r.p99} ms`,
+    (r.rps / baseline.rps).toFixed(3),
+    `${r.cpuUs.toFixed(0)} µs`,
+    (r.cpuUs / baseline.cpuUs).toFixed(1),
+    r.bad || '',
+  ]),
 );
 const find = (name) => results.find((r) => r.name === name);
 const pct = (a, b) => (a && b ? `${((a.rps / b.rps) * 100).toFixed(1)}%` : 'n/a');
