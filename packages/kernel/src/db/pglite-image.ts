@@ -3,7 +3,7 @@
  * time, so that a new embedded database does not run initdb. initdb in WebAssembly
  * takes seconds and, since PGlite 0.5 runs it in a second PGlite instance beside the
  * first, peaks at ~870 MiB; copying the image's files into an empty folder takes a
- * fraction of a second and no more memory than a restart.
+ * fraction of a second, and the start then costs about the memory of a restart.
  *
  * The image is `dist/pglite-image.tar.gz` of `@diandan/kernel`, written by
  * `scripts/build-pglite-image.mjs` during `pnpm build`: the ustar archive of PGlite's
@@ -77,7 +77,7 @@ export function installedPgliteVersion(): string {
 
 /** Chunk size of decompression; also the size of the zero runs left as holes. */
 const CHUNK = 1 << 20;
-const ZEROS = Buffer.alloc(CHUNK);
+let zeros: Buffer | undefined;
 
 function gunzipped(file: string): Gunzip {
   // Large chunks: the archive is 40 MB, mostly a few big files.
@@ -269,7 +269,7 @@ export async function extractPgliteImage(file: string, dataDir: string): Promise
     },
     data(piece) {
       if (held) held.push(Buffer.from(piece));
-      else if (piece.length === ZEROS.length && piece.equals(ZEROS)) position += piece.length;
+      else if (piece.length === CHUNK && piece.equals((zeros ??= Buffer.alloc(CHUNK)))) position += piece.length;
       else position += writeSync(fd!, piece, 0, piece.length, position);
     },
     end(header) {
