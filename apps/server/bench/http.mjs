@@ -1,138 +1,225 @@
-// HTTP throughput on PostgreSQL, in one run: a bare Fastify hello-world (the
-// baseline), the product list (50 items, filtered) and order placement, each driven
-// by autocannon against a server listening on loopback. Prints req/s and p99 and the
-// ratios the ordering-loop issue sets as targets. Run after a build:
+// HTTP throughput on PostgreSQL. Every server runs in its own process — a bare
+// Fastify hello-world (the baseline, bench/hello.mjs) and the demo deployment
+// (bench/server.mjs, on a throw-away database with a library of 2,000 products) —
+// and autocannon drives them from this process. Each scenario's req/s, and the CPU
+// time its server spent per request, are printed next to the hello-world baseline
+// measured in the same run.
+//
 //   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres pnpm --filter @diandan/server bench:http
+//
+// DATABASE_URL (default the local server above) must allow creating databases;
+// BENCH_SECONDS (8) and BENCH_CONNECTIONS (20) change each run; BENCH_ONLY=<text>
+// runs only the scenarios whose name contains it (plus the baseline).
+//
+// Adding a scenario: append to `scenarios` below. `with: ['name']` runs it against a
+// server started with those bench-only plugins (bench/plugins.mjs) — its own process
+// and database, with the same library — so "order placement with a guard registered"
+// is the order placement scenario with `with: ['guard']`.
 import autocannon from 'autocannon';
-import Fastify from 'fastify';
-import { createServer, signDevelopmentToken } from '@diandan/kernel';
-import { createTestDatabase, seedRegions, TEST_REGIONS } from '@diandan/testing';
+import { kernelTables, openDatabase, signDevelopmentToken } from '@diandan/kernel';
+import { createTestDatabase } from '@diandan/testing';
+import { cpuMs, printTable, startServer } from './lib.mjs';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 8);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 20);
+const only = process.env.BENCH_ONLY ?? '';
 process.env.DATABASE_URL ||= 'postgres://postgres@127.0.0.1:5432/postgres';
 const secret = 'bench-secret-0123456789abcdefghijklmnop';
+const year = new Date().getFullYear() + 1; // clear of the demo data's budgets
 
-function run(title, url, options = {}) {
+/**
+ * The scenarios, in the order they run. `server` is 'hello' (the baseline) or
+ * 'diandan'; `with` lists bench-only plugins for the Diandan server; `request(f)`
+ * returns autocannon options (path, method, headers, body, setupRequest…) for the
+ * fixture `f` (see `seedLibrary`).
+ */
+const scenarios = [
+  { name: 'hello world (baseline)', server: 'hello', request: () => ({ path: '/' }) },
+  {
+    name: 'product list (50), cached',
+    server: 'diandan',
+    // The same search every time: after the first request it comes from the library cache.
+    request: (f) => ({ path: '/v1/products?category=performance&group=elderly&limit=50', headers: { authorization: f.unitAuth } }),
+  },
+  {
+    name: 'product list (50), uncached',
+    server: 'diandan',
+    // A different cost ceiling each time: every request misses the cache.
+    request: (f) => {
+      let ceiling = 0;
+      return {
+        path: '/v1/products',
+        headers: { authorization: f.unitAuth },
+        setupRequest: (req) => ({ ...req, path: `/v1/products?category=performance&group=elderly&limit=50&costMax=${1_000_000 + (ceiling++ % 1_000_000)}` }),
+      };
+    },
+  },
+  {
+    name: 'order placement',
+    server: 'diandan',
+    // Round all listed products: each product's first order reads its facts from the
+    // database, later ones find them remembered (src/orders/placement.ts).
+    request: (f) => {
+      let n = 0;
+      return {
+        method: 'POST',
+        path: '/v1/orders',
+        headers: { authorization: f.unitAuth, 'content-type': 'application/json' },
+        setupRequest: (req) => ({
+          ...req,
+          headers: { ...req.headers, 'idempotency-key': `bench-${process.pid}-${n++}` },
+          body: JSON.stringify({
+            unitId: f.unit,
+            productId: f.listed[n % f.listed.length],
+            venueId: f.venue,
+            windowStart: `${year}-05-01`,
+            windowEnd: `${year}-05-31`,
+            expectedAudience: 100,
+          }),
+        }),
+      };
+    },
+  },
+  // e.g. { name: 'order placement, guard registered', server: 'diandan', with: ['guard'], request: … }
+];
+
+/** Inserts the bench library into a server's database and returns what requests need. */
+async function seedLibrary(url, base) {
+  const { db, close } = await openDatabase({ url, maxConnections: 1 });
+  try {
+    const [supplier] = await db.insert(kernelTables.suppliers).values({ name: '基准供应商', kind: 'troupe' }).returning();
+    const [unit] = await db.insert(kernelTables.units).values({ regionCode: '440103001001', name: '基准单位', kind: 'cultural-station' }).returning();
+    const [venue] = await db
+      .insert(kernelTables.venues)
+      .values({ regionCode: '440103001001', name: '基准场馆', kind: 'community-room', capacity: 500, address: '基准路' })
+      .returning();
+    const categories = ['performance', 'lecture', 'exhibition', 'training'];
+    await db.insert(kernelTables.products).values(
+      Array.from({ length: 2000 }, (_, i) => ({
+        supplierId: supplier.id,
+        status: i % 10 === 9 ? 'draft' : 'listed',
+        title: `示范产品 ${i} 粤剧折子戏`,
+        summary: `第 ${i} 个示范产品的简介，适合长者与青少年`,
+        description: '长文本'.repeat(500),
+        category: categories[i % categories.length],
+        form: '现场演出',
+        targetGroups: i % 2 ? ['elderly', 'general-public'] : ['youth'],
+        audienceMin: 20,
+        audienceMax: 300,
+        durationMinutes: 90,
+        costPerSession: 1000 + (i % 50) * 10,
+        serviceableRegions: ['440100'],
+        tags: ['示范'],
+      })),
+    );
+    await db.insert(kernelTables.budgets).values(
+      ['440100', '440103', '440103001', '440103001001'].map((regionCode) => ({ regionCode, year, allocated: 1_000_000_000 })),
+    );
+    // Written behind the server's back: tell it to drop its library cache, as a listing does.
+    await db.execute("select pg_notify('diandan_library', '')");
+    const unitAuth = `Bearer ${await signDevelopmentToken(secret, { sub: 'bench-unit', roles: ['unit-operator'], region: '440103001001', unit: unit.id })}`;
+    const listed = [];
+    for (let cursor = ''; cursor !== null; ) {
+      const res = await fetch(`${base}/v1/products?limit=100${cursor && `&cursor=${cursor}`}`, { headers: { authorization: unitAuth } });
+      const page = await res.json();
+      listed.push(...page.items.map((p) => p.id));
+      cursor = page.nextCursor;
+    }
+    return { unit: unit.id, venue: venue.id, listed, unitAuth };
+  } finally {
+    await close();
+  }
+}
+
+/** Starts (once) the server a scenario needs: the baseline, or a Diandan server with its bench plugins. */
+const servers = new Map();
+async function serverFor(scenario) {
+  const key = scenario.server === 'hello' ? 'hello' : `diandan:${(scenario.with ?? []).join(',')}`;
+  if (!servers.has(key)) {
+    servers.set(
+      key,
+      (async () => {
+        if (scenario.server === 'hello') return { server: await startServer('bench/hello.mjs'), fixture: {} };
+        const database = await createTestDatabase();
+        let server;
+        try {
+          server = await startServer('bench/server.mjs', {
+            args: [`--with=${(scenario.with ?? []).join(',')}`, '--pool=20'],
+            env: { DATABASE_URL: database.config.url, DIANDAN_JWT_SECRET: secret },
+          });
+          return { server, database, fixture: await seedLibrary(database.config.url, server.url) };
+        } catch (error) {
+          await server?.stop().catch(() => {});
+          await database.drop();
+          throw error;
+        }
+      })(),
+    );
+  }
+  return servers.get(key);
+}
+
+/** autocannon options from a scenario's: a `setupRequest` goes in a one-request sequence. */
+function cannonOptions({ setupRequest, ...options }) {
+  return setupRequest ? { ...options, requests: [{ setupRequest }] } : options;
+}
+
+/** Sends a scenario's request once and stops the bench, with the answer, unless it is 2xx. */
+async function probe(name, base, path, options) {
+  const req = options.setupRequest ? options.setupRequest({ path, method: options.method, headers: options.headers }) : { path, ...options };
+  const res = await fetch(`${base}${req.path}`, { method: req.method ?? 'GET', headers: req.headers, body: req.body });
+  if (!res.ok) throw new Error(`scenario "${name}": ${req.method ?? 'GET'} ${req.path} answered ${res.status}: ${await res.text()}`);
+}
+
+function run(url, options) {
   return new Promise((resolve, reject) => {
-    autocannon({ url, connections, duration: seconds, ...options }, (err, result) => (err ? reject(err) : resolve(result)));
-  }).then((r) => {
-    const bad = r.non2xx + r.errors + r.timeouts;
-    const line = { title, rps: r.requests.average, p99: r.latency.p99, bad };
-    console.log(`  ${title.padEnd(22)} ${line.rps.toFixed(0).padStart(7)} req/s   p99 ${String(line.p99).padStart(4)} ms${bad ? `   (${bad} failed)` : ''}`);
-    return line;
+    autocannon({ url, connections, duration: seconds, ...cannonOptions(options) }, (err, result) => (err ? reject(err) : resolve(result)));
   });
 }
 
-// Baseline: Fastify answering a constant, in this process.
-const hello = Fastify();
-hello.get('/', async () => ({ hello: 'world' }));
-await hello.listen({ port: 0, host: '127.0.0.1' });
-
-// The kernel on a fresh Postgres database with a realistic library.
-const database = await createTestDatabase();
-const app = await createServer({
-  city: 'Bench City',
-  levels: ['city', 'district', 'street', 'community'],
-  database: database.config,
-  auth: { secret },
-  logger: false,
-});
-await seedRegions(app, TEST_REGIONS);
-const { db } = app.diandan.database;
-const t = app.diandan.services;
-const { kernelTables } = await import('@diandan/kernel');
-const [supplier] = await db.insert(kernelTables.suppliers).values({ name: '基准供应商', kind: 'troupe' }).returning();
-const [unit] = await db.insert(kernelTables.units).values({ regionCode: '440103001001', name: '基准单位', kind: 'cultural-station' }).returning();
-const [venue] = await db
-  .insert(kernelTables.venues)
-  .values({ regionCode: '440103001001', name: '基准场馆', kind: 'community-room', capacity: 500, address: '基准路' })
-  .returning();
-const categories = ['performance', 'lecture', 'exhibition', 'training'];
-await db.insert(kernelTables.products).values(
-  Array.from({ length: 2000 }, (_, i) => ({
-    supplierId: supplier.id,
-    status: i % 10 === 9 ? 'draft' : 'listed',
-    title: `示范产品 ${i} 粤剧折子戏`,
-    summary: `第 ${i} 个示范产品的简介，适合长者与青少年`,
-    description: '长文本'.repeat(500),
-    category: categories[i % categories.length],
-    form: '现场演出',
-    targetGroups: i % 2 ? ['elderly', 'general-public'] : ['youth'],
-    audienceMin: 20,
-    audienceMax: 300,
-    durationMinutes: 90,
-    costPerSession: 1000 + (i % 50) * 10,
-    serviceableRegions: ['440100'],
-    tags: ['示范'],
-  })),
-);
-await db.insert(kernelTables.budgets).values(
-  ['440100', '440103', '440103001', '440103001001'].map((regionCode) => ({ regionCode, year: 2027, allocated: 1_000_000_000 })),
-);
-void t;
-await app.listen({ port: 0, host: '127.0.0.1' });
-const base = `http://127.0.0.1:${app.server.address().port}`;
-const token = (claims) => signDevelopmentToken(secret, claims);
-const unitAuth = `Bearer ${await token({ sub: 'bench-unit', roles: ['unit-operator'], region: '440103001001', unit: unit.id })}`;
-// Orders go round all 1,800 listed products, so each product's first order reads its
-// facts from the database and later ones find them remembered (src/orders/placement.ts).
-const listed = [];
-for (let cursor = ''; cursor !== null; ) {
-  const page = (await app.inject({ url: `/v1/products?limit=100${cursor && `&cursor=${cursor}`}`, headers: { authorization: unitAuth } })).json();
-  listed.push(...page.items.map((p) => p.id));
-  cursor = page.nextCursor;
+const selected = scenarios.filter((s, i) => i === 0 || s.name.includes(only));
+const results = [];
+try {
+  for (const scenario of selected) {
+    const { server, fixture } = await serverFor(scenario);
+    const { path, ...options } = scenario.request(fixture);
+    await probe(scenario.name, server.url, path, options);
+    const cpuBefore = await cpuMs(server.pid);
+    const r = await run(`${server.url}${path}`, options);
+    // The server's CPU per request moves less with the machine's other load than req/s.
+    const cpuUs = ((await cpuMs(server.pid)) - cpuBefore) * 1000 / Math.max(1, r.requests.total);
+    results.push({ name: scenario.name, rps: r.requests.average, p99: r.latency.p99, cpuUs, bad: r.non2xx + r.errors + r.timeouts });
+  }
+} finally {
+  // Stop every server and drop its database, also when a scenario failed.
+  for (const started of await Promise.allSettled(servers.values())) {
+    if (started.status !== 'fulfilled') continue;
+    await started.value.server.stop().catch((error) => console.error(error.message));
+    await started.value.database?.drop();
+  }
 }
 
-console.log(`HTTP on PostgreSQL — ${connections} connections, ${seconds} s each, autocannon in the same process`);
-const baseline = await run('hello world', `http://127.0.0.1:${hello.server.address().port}/`);
-const list = await run('product list (50)', `${base}/v1/products?category=performance&group=elderly&limit=50`, {
-  headers: { authorization: unitAuth },
-});
-// The same search with a different cost ceiling each time: every request misses the
-// cache, so this is what the database and the lean projection alone deliver.
-let ceiling = 0;
-const uncached = await run('product list, uncached', `${base}/v1/products`, {
-  headers: { authorization: unitAuth },
-  requests: [
-    {
-      setupRequest: (req) => ({
-        ...req,
-        path: `/v1/products?category=performance&group=elderly&limit=50&costMax=${1_000_000 + (ceiling++ % 1_000_000)}`,
-      }),
-    },
-  ],
-});
-let n = 0;
-const place = await run('order placement', `${base}/v1/orders`, {
-  method: 'POST',
-  headers: { authorization: unitAuth, 'content-type': 'application/json' },
-  requests: [
-    {
-      setupRequest: (req) => ({
-        ...req,
-        headers: { ...req.headers, 'idempotency-key': `bench-${process.pid}-${n++}` },
-        body: JSON.stringify({
-          unitId: unit.id,
-          productId: listed[n % listed.length],
-          venueId: venue.id,
-          windowStart: '2027-05-01',
-          windowEnd: '2027-05-31',
-          expectedAudience: 100,
-        }),
-      }),
-    },
-  ],
-});
-
-const pct = (a, b) => `${((a.rps / b.rps) * 100).toFixed(1)}%`;
-console.log(`product list / hello world:   ${pct(list, baseline)}   (target ≥ 15%)`);
-console.log(`uncached list / hello world:  ${pct(uncached, baseline)}`);
-console.log(`order placement / list:       ${pct(place, list)}   (target ≥ 20%)`);
-console.log(`order placement / uncached:   ${pct(place, uncached)}`);
-await app.close();
-await hello.close();
-if (list.bad || uncached.bad || place.bad) {
+const [baseline] = results;
+console.log(`HTTP on PostgreSQL — ${connections} connections, ${seconds} s per scenario; autocannon in this process, each server in its own`);
+printTable(
+  ['scenario', 'req/s', 'p99', '× hello world', 'server CPU/req', '× hello world', 'failed'],
+  results.map((r) => [
+    r.name,
+    r.rps.toFixed(0),
+    `${r.p99} ms`,
+    (r.rps / baseline.rps).toFixed(3),
+    `${r.cpuUs.toFixed(0)} µs`,
+    (r.cpuUs / baseline.cpuUs).toFixed(1),
+    r.bad || '',
+  ]),
+);
+const find = (name) => results.find((r) => r.name === name);
+const pct = (a, b) => (a && b ? `${((a.rps / b.rps) * 100).toFixed(1)}%` : 'n/a');
+const list = find('product list (50), cached');
+const place = find('order placement');
+console.log(`  product list (cached) / hello world: ${pct(list, baseline)}   (target ≥ 15%)`);
+console.log(`  order placement / product list:      ${pct(place, list)}   (target ≥ 20%)`);
+if (results.some((r) => r.bad)) {
   console.error('some requests failed');
   process.exitCode = 1;
 }

@@ -78,7 +78,7 @@ export async function startKernel(deployment: Deployment, log: FastifyBaseLogger
     plugins: Object.freeze(resolved.map((r) => Object.freeze({ name: r.definition.name, version: r.definition.version }))),
   });
 
-  const database = await openDatabase(deployment.database);
+  const database = await openDatabase(deployment.database, { log });
   const hooks = new HookBus(log);
   const extensions = new ExtensionRegistry();
   const started: StartedPlugin[] = [];

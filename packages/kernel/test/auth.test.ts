@@ -1,8 +1,8 @@
-import { ROLES, signDevelopmentToken, type Role } from '@diandan/kernel';
+import { createTokenVerifier, ROLES, signDevelopmentToken, type Role } from '@diandan/kernel';
 import { authHeader, client, createTestServer, seedRegions, TEST_AUTH_SECRET, type Call, type Who } from '@diandan/testing';
 import type { FastifyInstance } from 'fastify';
-import { SignJWT } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jwtVerify, SignJWT } from 'jose';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 let app: FastifyInstance;
 let call: Call;
@@ -372,5 +372,57 @@ describe('the level rule: each staff role is signed at its own region level', ()
       ['reviewer', null],
     ]);
     expect(new Set(roles.map((r) => r.source))).toEqual(new Set(['kernel']));
+  });
+});
+
+describe('the HS256 verifier', () => {
+  const claims = { sub: 'v', roles: ['city-admin'] as Role[], region: '440100' };
+
+  it('imports the secret once, not once per verification', async () => {
+    const tokens = await Promise.all(Array.from({ length: 5 }, (_, i) => signDevelopmentToken(TEST_AUTH_SECRET, { ...claims, sub: `v${i}` })));
+    const importKey = vi.spyOn(globalThis.crypto.subtle, 'importKey');
+    try {
+      const verify = createTokenVerifier({ secret: TEST_AUTH_SECRET });
+      for (const token of tokens) expect((await verify(token)).sub).toMatch(/^v\d$/);
+      expect(importKey).toHaveBeenCalledTimes(1);
+    } finally {
+      importKey.mockRestore();
+    }
+  });
+
+  it('refuses with the same messages as verifying with the raw secret did', async () => {
+    const options = { issuer: 'https://idp.example', audience: 'diandan' };
+    const verify = createTokenVerifier({ secret: TEST_AUTH_SECRET, ...options });
+    const secret = new TextEncoder().encode(TEST_AUTH_SECRET);
+    const signed = (o: { secret?: string; alg?: string; exp?: string | number; iss?: string; aud?: string }) => {
+      const jwt = new SignJWT({ ...claims }).setProtectedHeader({ alg: o.alg ?? 'HS256' }).setExpirationTime(o.exp ?? '1h');
+      if (o.iss !== undefined) jwt.setIssuer(o.iss);
+      if (o.aud !== undefined) jwt.setAudience(o.aud);
+      return jwt.sign(new TextEncoder().encode(o.secret ?? TEST_AUTH_SECRET));
+    };
+    const good = { iss: options.issuer, aud: options.audience };
+    const cases = [
+      await signed({ ...good, secret: 'another-secret-0123456789abcdef-xyz' }),
+      await signed({ ...good, exp: '-1s' }),
+      await signed({ ...good, alg: 'HS384' }),
+      await signed({ aud: options.audience }),
+      await signed({ iss: options.issuer }),
+      await signed({ ...good, iss: 'https://other.example' }),
+      await new SignJWT({ ...claims }).setProtectedHeader({ alg: 'HS256' }).setIssuer(good.iss).setAudience(good.aud).sign(secret),
+      'not-a-jwt',
+    ];
+    for (const token of cases) {
+      const before = await jwtVerify(token, secret, { requiredClaims: ['exp'], ...options, algorithms: ['HS256'] }).then(
+        () => 'accepted',
+        (error: Error) => `The bearer token was refused: ${error.message}`,
+      );
+      const now = await verify(token).then(
+        () => 'accepted',
+        (error: Error) => error.message,
+      );
+      expect(before).not.toBe('accepted');
+      expect(now, token).toBe(before);
+    }
+    expect((await verify(await signed(good))).sub).toBe('v');
   });
 });

@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import type { DatabaseConfig } from '@diandan/kernel';
+import { loadPgliteImage } from '@diandan/kernel/pglite-image';
 import postgres from 'postgres';
 
 /** A database made for one test (or test file) and thrown away afterwards. */
@@ -69,11 +70,15 @@ let template: Promise<Blob> | undefined;
 
 /**
  * A dump of a freshly initialised, empty PGlite data folder. initdb takes seconds
- * in WASM; loading a dump takes a fraction of that. The dump is made once per
- * machine and PGlite version (kept in the temp folder) and once per process in memory.
+ * in WASM; loading a dump takes a fraction of that. It is the image the kernel's
+ * build ships (`dist/pglite-image.tar.gz`, decompressed once per process) when it is
+ * there and made by the PGlite version installed; otherwise a dump made once per
+ * machine and PGlite version (kept in the temp folder), also kept per process.
  */
 function blankPglite(): Promise<Blob> {
   template ??= (async () => {
+    const shipped = await loadPgliteImage();
+    if (shipped) return shipped;
     const entry = createRequire(import.meta.url).resolve('@electric-sql/pglite');
     const { version } = JSON.parse(await readFile(join(dirname(entry), '..', 'package.json'), 'utf8')) as { version: string };
     const file = join(tmpdir(), `diandan-pglite-template-${version}.tar`);

@@ -8,6 +8,7 @@ import postgres from 'postgres';
 import { DiandanStartupError, StartupErrorCodes } from '../errors.js';
 import { DatabaseUnavailableError } from './availability.js';
 import { DatabaseHealth, withTimeout } from './health.js';
+import { prepareEmbeddedStart, type DatabaseLog, type EmbeddedStart } from './pglite-image.js';
 
 /**
  * The one drizzle handle type services use, whichever driver is underneath.
@@ -45,6 +46,18 @@ export interface DatabaseConfig {
    * `@diandan/testing` to make each throw-away database quick to create.
    */
   initialData?: Blob | undefined;
+  /**
+   * PGlite only: the prepared image (`.tar.gz`) an empty or missing data folder starts
+   * from instead of running initdb. Default: the one the kernel's build ships in
+   * `dist/pglite-image.tar.gz`, when the installed PGlite version made it; `false`
+   * always runs initdb. A folder that holds a database is never touched.
+   */
+  pgliteImage?: string | false | undefined;
+}
+
+/** How `openDatabase` reports what it did (PGlite: image or initdb, and why). */
+export interface OpenDatabaseOptions {
+  readonly log?: DatabaseLog | undefined;
 }
 
 /** An open database connection with its lifecycle. */
@@ -73,10 +86,8 @@ export interface DatabaseConnection {
  * every query and transaction through one internal queue, so concurrent requests
  * are serialised rather than interleaved (see `docs/architecture.md`).
  */
-export async function openDatabase(config: DatabaseConfig = {}): Promise<DatabaseConnection> {
-  const connection = config.url
-    ? await openPostgres(config.url, config)
-    : await openPglite(config.dataDir ?? 'memory://', config.initialData);
+export async function openDatabase(config: DatabaseConfig = {}, options: OpenDatabaseOptions = {}): Promise<DatabaseConnection> {
+  const connection = config.url ? await openPostgres(config.url, config) : await openPglite(config, options.log ?? silent);
   guardOuterHandle(connection.db);
   return connection;
 }
@@ -129,10 +140,21 @@ function guardOuterHandle(db: Database): void {
   }
 }
 
-async function openPglite(dataDir: string, initialData: Blob | undefined): Promise<DatabaseConnection> {
+const silent: DatabaseLog = { info: () => {}, warn: () => {} };
+
+async function openPglite(config: DatabaseConfig, log: DatabaseLog): Promise<DatabaseConnection> {
+  const dataDir = config.dataDir ?? 'memory://';
   let client: PGlite;
   try {
-    client = await PGlite.create(dataDir, initialData ? { loadDataDir: initialData } : {});
+    // An empty folder starts from the prepared image rather than initdb (pglite-image.ts).
+    const start: EmbeddedStart = config.initialData
+      ? { options: { loadDataDir: config.initialData } }
+      : await prepareEmbeddedStart(dataDir, config.pgliteImage, log);
+    client = await PGlite.create(dataDir, start.options);
+    await start.afterOpen?.(client).catch(async (error: unknown) => {
+      await client.close();
+      throw error;
+    });
   } catch (cause) {
     throw new DiandanStartupError(
       StartupErrorCodes.DATABASE_UNREACHABLE,

@@ -1,0 +1,95 @@
+// Helpers shared by the benchmarks: free ports, spawning a server script in its own
+// process and waiting for it, peak memory, medians and tables.
+import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+
+/** apps/server, the folder the benchmarks run in. */
+export const appRoot = fileURLToPath(new URL('..', import.meta.url));
+
+/** A TCP port nobody listens on right now (other benchmarks may run on the same machine). */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** Peak resident memory (VmHWM) of a live process, in MiB. */
+export async function peakRssMiB(pid) {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+  return Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? NaN) / 1024;
+}
+
+/** CPU time (user + system, all threads) a live process has used so far, in ms. */
+export async function cpuMs(pid) {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  // Fields after the command name (which may contain spaces): utime is the 12th, stime the 13th.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+}
+const CLOCK_TICKS = 100; // USER_HZ, 100 on Linux
+
+const children = new Set();
+process.once('exit', () => {
+  for (const child of children) child.kill('SIGKILL');
+});
+
+/**
+ * Spawns `node <script> ...args` in apps/server on a free port (env PORT) and resolves
+ * when `GET /health` answers 200, with the time from spawn to then. The child's
+ * output is dropped unless `BENCH_VERBOSE` is set.
+ */
+export async function startServer(script, { args = [], env = {}, timeoutMs = 120_000 } = {}) {
+  const port = await freePort();
+  const started = performance.now();
+  const child = spawn(process.execPath, [script, ...args], {
+    cwd: appRoot,
+    env: { ...process.env, HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env, PORT: String(port) },
+    stdio: ['ignore', process.env.BENCH_VERBOSE ? 'inherit' : 'ignore', 'inherit'],
+  });
+  children.add(child);
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)));
+  const url = `http://127.0.0.1:${port}`;
+  let readyMs;
+  while (readyMs === undefined) {
+    if (performance.now() - started > timeoutMs) throw new Error(`${script} did not answer /health within ${timeoutMs} ms`);
+    const early = await Promise.race([exited, new Promise((r) => setTimeout(r, 20, undefined))]);
+    if (early !== undefined) throw new Error(`${script} ${args.join(' ')} exited (${early}) before answering /health`);
+    try {
+      if ((await fetch(`${url}/health`)).ok) readyMs = performance.now() - started;
+    } catch {
+      // not listening yet
+    }
+  }
+  return {
+    url,
+    pid: child.pid,
+    readyMs,
+    /** Stops it with SIGTERM and checks it shut down cleanly (exit code 0). */
+    async stop() {
+      child.kill('SIGTERM');
+      const result = await exited;
+      children.delete(child);
+      if (result !== 0) throw new Error(`${script} exited with ${result} on SIGTERM`);
+    },
+  };
+}
+
+export const median = (xs) => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+
+/** Prints rows (arrays of cells) under a header row: the first column left-aligned, the others right-aligned. */
+export function printTable(header, rows) {
+  const all = [header, ...rows].map((r) => r.map(String));
+  const widths = header.map((_, i) => Math.max(...all.map((r) => r[i].length)));
+  for (const r of all) console.log(`  ${r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('   ')}`.trimEnd());
+}
