@@ -1,19 +1,47 @@
-// Bench-only plugins: extra Diandan plugins a benchmark scenario can add to the
-// deployment, to measure what registering something costs (e.g. "order placement
-// with a guard registered", "product list with an extension registered").
+// Bench-only plugins: extra Diandan plugins a benchmark scenario adds to the
+// deployment, to measure what registering something costs. Start a server with them
+// with `node bench/server.mjs --with=guard,extension`, or give a scenario in
+// bench/http.mjs `with: ['guard']`.
 //
-// ── Add one here ────────────────────────────────────────────────────────────────
-// Each entry maps a name to a function returning a configured plugin, exactly as a
-// deployment lists it in diandan.config.ts:
-//
-//   import { definePlugin } from '@diandan/kernel';
-//   const guardBench = definePlugin({ name: 'bench-guard', version: '0.0.0', kernel: '^0.1.0', … });
-//   export const benchPlugins = { guard: () => guardBench.configure({}) };
-//
-// then start the server with it: `node bench/server.mjs --with=guard`, or in
-// bench/http.mjs give a scenario `with: ['guard']` (see the scenarios there).
-// The map is empty until such a plugin is needed: nothing here is loaded otherwise.
-// ─────────────────────────────────────────────────────────────────────────────────
+// Each does what a real package's would, no more: the guard reads one row through the
+// placement transaction for every order (as the supplier registry's standing check
+// does); the extension loads one page's data with one query.
+import { DomainError, definePlugin, extension, guard, kernelTables, orderPlacementGuard, Type } from '@diandan/kernel';
+import { eq, inArray } from 'drizzle-orm';
+
+/** Refuses orders of suppliers it does not know to be active, reading the supplier's row in the transaction. */
+const guardBench = definePlugin({
+  name: 'bench-guard',
+  version: '0.0.0',
+  kernel: '^0.1.0',
+  hooks: () => [
+    guard(orderPlacementGuard, async ({ order }, { tx }) => {
+      const [row] = await tx.select({ status: kernelTables.suppliers.status }).from(kernelTables.suppliers).where(eq(kernelTables.suppliers.id, order.supplierId));
+      if (row?.status !== 'active') throw new DomainError('conflict', 'BENCH_SUPPLIER_NOT_ACTIVE', 'The supplier is not active');
+    }),
+  ],
+});
+
+/** Shows each product's supplier name on product reads: one query per page. */
+const extensionBench = definePlugin({
+  name: 'bench-extension',
+  version: '0.0.0',
+  kernel: '^0.1.0',
+  extensions: () => [
+    extension('product', {
+      schema: Type.Object({ supplierName: Type.String() }),
+      async load(products, { db }) {
+        const ids = [...new Set(products.map((p) => p.supplierId))];
+        const rows = await db.select({ id: kernelTables.suppliers.id, name: kernelTables.suppliers.name }).from(kernelTables.suppliers).where(inArray(kernelTables.suppliers.id, ids));
+        const names = new Map(rows.map((r) => [r.id, r.name]));
+        return new Map(products.map((p) => [p.id, { supplierName: names.get(p.supplierId) ?? '' }]));
+      },
+    }),
+  ],
+});
 
 /** @type {Record<string, () => import('@diandan/kernel').PluginInstance>} */
-export const benchPlugins = {};
+export const benchPlugins = {
+  guard: () => guardBench.configure({}),
+  extension: () => extensionBench.configure({}),
+};
