@@ -8,7 +8,8 @@
 //   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres pnpm --filter @diandan/server bench:http
 //
 // DATABASE_URL (default the local server above) must allow creating databases;
-// BENCH_SECONDS (8) and BENCH_CONNECTIONS (20) change each run; BENCH_ONLY=<text>
+// BENCH_SECONDS (8) and BENCH_CONNECTIONS (20) change each run, BENCH_ROUNDS (3) how
+// many times every scenario runs (figures are medians); BENCH_ONLY=<text>
 // runs only the scenarios whose name contains it (plus the baseline).
 //
 // Adding a scenario: append to `scenarios` below. `with: ['name']` runs it against a
@@ -27,17 +28,48 @@ process.env.DATABASE_URL ||= 'postgres://postgres@127.0.0.1:5432/postgres';
 const secret = 'bench-secret-0123456789abcdefghijklmnop';
 const year = new Date().getFullYear() + 1; // clear of the demo data's budgets
 
-/**
- * The scenarios, in the order they run. `server` is 'hello' (the baseline) or
- * 'diandan'; `with` lists bench-only plugins for the Diandan server; `request(f)`
- * returns autocannon options (path, method, headers, body, setupRequest…) for the
- * fixture `f` (see `seedLibrary`).
- */
+/** The cached product list: the same search every time. */
 function productList(name) {
   // The same search every time: after the first request it comes from the library cache.
   return { name, server: 'diandan', request: (f) => ({ path: '/v1/products?category=performance&group=elderly&limit=50', headers: { authorization: f.unitAuth } }) };
 }
 
+/** Order placement round all listed products. */
+function orderPlacement(name) {
+  return {
+    name,
+    server: 'diandan',
+    // Round all listed products: each product's first order reads its facts from the
+    // database, later ones find them remembered (src/orders/placement.ts).
+    request: (f) => {
+      let n = 0;
+      return {
+        method: 'POST',
+        path: '/v1/orders',
+        headers: { authorization: f.unitAuth, 'content-type': 'application/json' },
+        setupRequest: (req) => ({
+          ...req,
+          headers: { ...req.headers, 'idempotency-key': `bench-${process.pid}-${n++}` },
+          body: JSON.stringify({
+            unitId: f.unit,
+            productId: f.listed[n % f.listed.length],
+            venueId: f.venue,
+            windowStart: `${year}-05-01`,
+            windowEnd: `${year}-05-31`,
+            expectedAudience: 100,
+          }),
+        }),
+      };
+    },
+  };
+}
+
+/**
+ * The scenarios, in the order they run. `server` is 'hello' (the baseline) or
+ * 'diandan'; `with` lists bench-only plugins for the Diandan server, `args` more
+ * bench/server.mjs options; `request(f)` returns autocannon options (path, method,
+ * headers, body, setupRequest…) for the fixture `f` (see `seedLibrary`).
+ */
 const scenarios = [
   { name: 'hello world (baseline)', server: 'hello', request: () => ({ path: '/' }) },
   productList('product list (50), cached'),
@@ -54,60 +86,11 @@ const scenarios = [
       };
     },
   },
-  {
-    name: 'order placement',
-    server: 'diandan',
-    // Round all listed products: each product's first order reads its facts from the
-    // database, later ones find them remembered (src/orders/placement.ts).
-    request: (f) => {
-      let n = 0;
-      return {
-        method: 'POST',
-        path: '/v1/orders',
-        headers: { authorization: f.unitAuth, 'content-type': 'application/json' },
-        setupRequest: (req) => ({
-          ...req,
-          headers: { ...req.headers, 'idempotency-key': `bench-${process.pid}-${n++}` },
-          body: JSON.stringify({
-            unitId: f.unit,
-            productId: f.listed[n % f.listed.length],
-            venueId: f.venue,
-            windowStart: `${year}-05-01`,
-            windowEnd: `${year}-05-31`,
-            expectedAudience: 100,
-          }),
-        }),
-      };
-    },
-  },
+  orderPlacement('order placement'),
   { ...productList('product list (50), cached, extension registered'), with: ['extension'] },
-  {
-    name: 'order placement, guard registered',
-    with: ['guard'],
-    server: 'diandan',
-    // Round all listed products: each product's first order reads its facts from the
-    // database, later ones find them remembered (src/orders/placement.ts).
-    request: (f) => {
-      let n = 0;
-      return {
-        method: 'POST',
-        path: '/v1/orders',
-        headers: { authorization: f.unitAuth, 'content-type': 'application/json' },
-        setupRequest: (req) => ({
-          ...req,
-          headers: { ...req.headers, 'idempotency-key': `bench-${process.pid}-${n++}` },
-          body: JSON.stringify({
-            unitId: f.unit,
-            productId: f.listed[n % f.listed.length],
-            venueId: f.venue,
-            windowStart: `${year}-05-01`,
-            windowEnd: `${year}-05-31`,
-            expectedAudience: 100,
-          }),
-        }),
-      };
-    },
-  },
+  { ...productList('product list (50), cached, limits off'), args: '--limits=off' },
+  { ...orderPlacement('order placement, guard registered'), with: ['guard'] },
+  { ...orderPlacement('order placement, limits off'), args: '--limits=off' },
 ];
 
 /** Inserts the bench library into a server's database and returns what requests need. */
@@ -161,7 +144,7 @@ async function seedLibrary(url, base) {
 /** Starts (once) the server a scenario needs: the baseline, or a Diandan server with its bench plugins. */
 const servers = new Map();
 async function serverFor(scenario) {
-  const key = scenario.server === 'hello' ? 'hello' : `diandan:${(scenario.with ?? []).join(',')}`;
+  const key = scenario.server === 'hello' ? 'hello' : `diandan:${(scenario.with ?? []).join(',')}:${scenario.args ?? ''}`;
   if (!servers.has(key)) {
     servers.set(
       key,
@@ -171,7 +154,7 @@ async function serverFor(scenario) {
         let server;
         try {
           server = await startServer('bench/server.mjs', {
-            args: [`--with=${(scenario.with ?? []).join(',')}`, '--pool=20'],
+            args: [`--with=${(scenario.with ?? []).join(',')}`, '--pool=20', ...(scenario.args ? [scenario.args] : [])],
             env: { DATABASE_URL: database.config.url, DIANDAN_JWT_SECRET: secret },
           });
           return { server, database, fixture: await seedLibrary(database.config.url, server.url) };
@@ -205,17 +188,23 @@ function run(url, options) {
 }
 
 const selected = scenarios.filter((s, i) => i === 0 || s.name.includes(only));
-const results = [];
+// Every round runs every scenario once, so a burst of load elsewhere on the machine
+// hits one round, not one scenario; each figure is the median over the rounds.
+const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+const samples = new Map(selected.map((s) => [s.name, []]));
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 try {
-  for (const scenario of selected) {
-    const { server, fixture } = await serverFor(scenario);
-    const { path, ...options } = scenario.request(fixture);
-    await probe(scenario.name, server.url, path, options);
-    const cpuBefore = await cpuMs(server.pid);
-    const r = await run(`${server.url}${path}`, options);
-    // The server's CPU per request moves less with the machine's other load than req/s.
-    const cpuUs = ((await cpuMs(server.pid)) - cpuBefore) * 1000 / Math.max(1, r.requests.total);
-    results.push({ name: scenario.name, rps: r.requests.average, p99: r.latency.p99, cpuUs, bad: r.non2xx + r.errors + r.timeouts });
+  for (let round = 0; round < rounds; round++) {
+    for (const scenario of selected) {
+      const { server, fixture } = await serverFor(scenario);
+      const { path, ...options } = scenario.request(fixture);
+      await probe(scenario.name, server.url, path, options);
+      const cpuBefore = await cpuMs(server.pid);
+      const r = await run(`${server.url}${path}`, options);
+      // The server's CPU per request moves less with the machine's other load than req/s.
+      const cpuUs = ((await cpuMs(server.pid)) - cpuBefore) * 1000 / Math.max(1, r.requests.total);
+      samples.get(scenario.name).push({ rps: r.requests.average, p99: r.latency.p99, cpuUs, bad: r.non2xx + r.errors + r.timeouts });
+    }
   }
 } finally {
   // Stop every server and drop its database, also when a scenario failed.
@@ -226,8 +215,14 @@ try {
   }
 }
 
+const results = selected.map(({ name }) => {
+  const runs = samples.get(name);
+  return { name, rps: median(runs.map((r) => r.rps)), p99: median(runs.map((r) => r.p99)), cpuUs: median(runs.map((r) => r.cpuUs)), bad: runs.reduce((n, r) => n + r.bad, 0) };
+});
 const [baseline] = results;
-console.log(`HTTP on PostgreSQL — ${connections} connections, ${seconds} s per scenario; autocannon in this process, each server in its own`);
+console.log(
+  `HTTP on PostgreSQL — ${connections} connections, ${seconds} s per scenario, median of ${rounds} rounds; autocannon in this process, each server in its own`,
+);
 printTable(
   ['scenario', 'req/s', 'p99', '× hello world', 'server CPU/req', '× hello world', 'failed'],
   results.map((r) => [
@@ -250,6 +245,7 @@ const guarded = find('order placement, guard registered');
 const extended = find('product list (50), cached, extension registered');
 console.log(`  placement with a guard / without:    ${pct(guarded, place)}   (target ≥ 90%)`);
 console.log(`  cached list with an extension / without: ${pct(extended, list)}`);
+console.log(`  with the limits on / off: cached list ${pct(list, find('product list (50), cached, limits off'))}, placement ${pct(place, find('order placement, limits off'))}   (target 90–110%)`);
 if (results.some((r) => r.bad)) {
   console.error('some requests failed');
   process.exitCode = 1;

@@ -2,12 +2,14 @@
 // (built: dist/diandan.config.js), served like `pnpm start` does, with bench-only
 // changes chosen on the command line:
 //
-//   node bench/server.mjs [--with=<name>[,<name>…]] [--pglite-image=off] [--pool=<n>]
+//   node bench/server.mjs [--with=<name>[,<name>…]] [--pglite-image=off] [--pool=<n>] [--limits=off]
 //
 //   --with           adds the bench-only plugins of that name from bench/plugins.mjs
 //   --pglite-image   off: an empty PGlite folder runs initdb instead of starting from
 //                    the prepared image (the start-up benchmark's baseline)
 //   --pool           postgres.js pool size (default: the deployment's)
+//   --limits         off: no load shedding (`http.underPressure: false`) — the baseline of
+//                    "the limits cost nothing measurable"
 //
 // The environment is read as by the demo server (PORT, HOST, DATABASE_URL,
 // DIANDAN_DATA_DIR, DIANDAN_JWT_SECRET, LOG_LEVEL…). SIGTERM shuts it down (exit 0).
@@ -21,6 +23,7 @@ const { values } = parseArgs({
     with: { type: 'string', default: '' },
     'pglite-image': { type: 'string' },
     pool: { type: 'string' },
+    limits: { type: 'string' },
   },
 });
 
@@ -40,7 +43,9 @@ const database = { ...deployment.database };
 if (values['pglite-image'] === 'off') database.pgliteImage = false;
 if (values.pool) database.maxConnections = Number(values.pool);
 
+const http = values.limits === 'off' ? { ...deployment.http, underPressure: false } : deployment.http;
+
 await serve(
-  { ...deployment, database, plugins: [...(deployment.plugins ?? []), ...names.map((n) => benchPlugins[n]())] },
+  { ...deployment, database, http, plugins: [...(deployment.plugins ?? []), ...names.map((n) => benchPlugins[n]())] },
   { port: Number(process.env.PORT ?? 3000), host: process.env.HOST ?? '127.0.0.1' },
 );
