@@ -6,6 +6,7 @@ import type { Deployment } from './deployment.js';
 import { registerApiReference, registerOpenApi, KERNEL_TAGS } from './http/openapi.js';
 import { DATABASE_RETRY_AFTER_SECONDS, problemResponses, registerProblemHandlers, sendProblem } from './http/problem.js';
 import { closeObjects } from './http/schemas.js';
+import { responseSerializers } from './http/serializers.js';
 import { safeLoggerOptions } from './http/logging.js';
 import { HTTP_DEFAULTS, registerLoadShedding, timeoutOptions } from './http/limits.js';
 import { registerAuthentication } from './auth/http.js';
@@ -46,6 +47,7 @@ export async function createServer(deployment: Deployment, options: ServerOption
     trustProxy: deployment.http?.trustProxy ?? false,
     ...timeoutOptions(deployment.http),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true } },
+    schemaController: { compilersFactory: { buildSerializer: responseSerializers() as never } },
     // Errors Fastify raises before routing (an undecodable URL) are problems too.
     frameworkErrors: (error, _request, reply) => {
       void sendProblem(reply, 400, 'MALFORMED_URL', error.message);
