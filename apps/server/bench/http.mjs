@@ -90,6 +90,7 @@ const scenarios = [
   { ...productList('product list (50), cached, extension registered'), with: ['extension'] },
   { ...productList('product list (50), cached, limits off'), args: '--limits=off' },
   { ...orderPlacement('order placement, guard registered'), with: ['guard'] },
+  { ...orderPlacement('order placement, per-order guard registered'), with: ['guard-each'] },
   { ...orderPlacement('order placement, limits off'), args: '--limits=off' },
 ];
 
@@ -243,7 +244,8 @@ console.log(`  product list (cached) / hello world: ${pct(list, baseline)}   (ta
 console.log(`  order placement / product list:      ${pct(place, list)}   (target ≥ 20%)`);
 const guarded = find('order placement, guard registered');
 const extended = find('product list (50), cached, extension registered');
-console.log(`  placement with a guard / without:    ${pct(guarded, place)}   (target ≥ 90%)`);
+console.log(`  placement with a guard / without:    ${pct(guarded, place)}   (target ≥ 90%; batch guard, one query per batch)`);
+console.log(`  placement with a per-order guard / without: ${pct(find('order placement, per-order guard registered'), place)}   (one query per order)`);
 console.log(`  cached list with an extension / without: ${pct(extended, list)}`);
 console.log(`  with the limits on / off: cached list ${pct(list, find('product list (50), cached, limits off'))}, placement ${pct(place, find('order placement, limits off'))}   (target 90–110%)`);
 if (results.some((r) => r.bad)) {

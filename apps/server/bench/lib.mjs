@@ -43,12 +43,15 @@ process.once('exit', () => {
 /**
  * Spawns `node <script> ...args` in apps/server on a free port (env PORT) and resolves
  * when `GET /health` answers 200, with the time from spawn to then. The child's
- * output is dropped unless `BENCH_VERBOSE` is set.
+ * output is dropped unless `BENCH_VERBOSE` is set; `BENCH_NODE_ARGS` are put before the
+ * script (to profile a scenario's server: `BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof'`).
  */
 export async function startServer(script, { args = [], env = {}, timeoutMs = 120_000 } = {}) {
   const port = await freePort();
   const started = performance.now();
-  const child = spawn(process.execPath, [script, ...args], {
+  // BENCH_NODE_ARGS passes options to the server's node, e.g. '--cpu-prof --cpu-prof-dir=/tmp/prof'.
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, script, ...args], {
     cwd: appRoot,
     env: { ...process.env, HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env, PORT: String(port) },
     stdio: ['ignore', process.env.BENCH_VERBOSE ? 'inherit' : 'ignore', 'inherit'],

@@ -3,21 +3,39 @@
 // with `node bench/server.mjs --with=guard,extension`, or give a scenario in
 // bench/http.mjs `with: ['guard']`.
 //
-// Each does what a real package's would, no more: the guard reads one row through the
-// placement transaction for every order (as the supplier registry's standing check
-// does); the extension loads one page's data with one query.
-import { DomainError, definePlugin, extension, guard, kernelTables, orderPlacementGuard, Type } from '@diandan/kernel';
+// Each does what a real package's would, no more: the guard reads its suppliers' rows
+// through the placement transaction with one query per batch of orders (`guardBatch`),
+// the per-order guard one query per order (`guard`); the extension loads one page's
+// data with one query.
+import { DomainError, definePlugin, extension, guard, guardBatch, kernelTables, orderPlacementGuard, Type } from '@diandan/kernel';
 import { eq, inArray } from 'drizzle-orm';
 
-/** Refuses orders of suppliers it does not know to be active, reading the supplier's row in the transaction. */
+const notActive = () => new DomainError('conflict', 'BENCH_SUPPLIER_NOT_ACTIVE', 'The supplier is not active');
+
+/** Refuses orders of suppliers it does not know to be active, reading a batch's supplier rows in the transaction. */
 const guardBench = definePlugin({
   name: 'bench-guard',
   version: '0.0.0',
   kernel: '^0.1.0',
   hooks: () => [
+    guardBatch(orderPlacementGuard, async (items, { tx }) => {
+      const ids = [...new Set(items.map((i) => i.subject.order.supplierId))];
+      const rows = await tx.select({ id: kernelTables.suppliers.id, status: kernelTables.suppliers.status }).from(kernelTables.suppliers).where(inArray(kernelTables.suppliers.id, ids));
+      const active = new Set(rows.filter((r) => r.status === 'active').map((r) => r.id));
+      return items.map((i) => (active.has(i.subject.order.supplierId) ? undefined : notActive()));
+    }),
+  ],
+});
+
+/** The same check, one query per order. */
+const guardEachBench = definePlugin({
+  name: 'bench-guard-each',
+  version: '0.0.0',
+  kernel: '^0.1.0',
+  hooks: () => [
     guard(orderPlacementGuard, async ({ order }, { tx }) => {
       const [row] = await tx.select({ status: kernelTables.suppliers.status }).from(kernelTables.suppliers).where(eq(kernelTables.suppliers.id, order.supplierId));
-      if (row?.status !== 'active') throw new DomainError('conflict', 'BENCH_SUPPLIER_NOT_ACTIVE', 'The supplier is not active');
+      if (row?.status !== 'active') throw notActive();
     }),
   ],
 });
@@ -43,5 +61,6 @@ const extensionBench = definePlugin({
 /** @type {Record<string, () => import('@diandan/kernel').PluginInstance>} */
 export const benchPlugins = {
   guard: () => guardBench.configure({}),
+  'guard-each': () => guardEachBench.configure({}),
   extension: () => extensionBench.configure({}),
 };

@@ -76,6 +76,22 @@ export type EventHandler<T> = (payload: Readonly<T>, meta: HookMeta) => void | P
 export type FilterHandler<V, C> = (value: V, context: C) => V | Promise<V>;
 export type GuardHandler<S> = (subject: Readonly<S>, context: GuardContext) => void | Promise<void>;
 
+/** One subject of a batch guard check, with who fires its transition. */
+export interface GuardItem<S> {
+  readonly subject: Readonly<S>;
+  readonly actor: Actor;
+}
+
+/**
+ * A guard handler that checks many transitions at once (e.g. one query for a whole
+ * batch of order placements). It returns, for each item in order, `undefined` to let
+ * it pass or the `DomainError` refusing it; throwing fails every item of the batch.
+ */
+export type BatchGuardHandler<S> = (
+  items: readonly GuardItem<S>[],
+  context: { readonly tx: Transaction },
+) => readonly (unknown | undefined)[] | Promise<readonly (unknown | undefined)[]>;
+
 const HOOK_ID = /^[a-z][a-z0-9-]*(\.[a-z][a-zA-Z0-9-]*)+$/;
 
 function checkId(id: string): void {
@@ -120,7 +136,8 @@ export interface SubscriptionOptions {
 export type HookRegistration =
   | { readonly hook: EventHook<any>; readonly handler: EventHandler<any>; readonly options?: SubscriptionOptions }
   | { readonly hook: FilterHook<any, any>; readonly handler: FilterHandler<any, any> }
-  | { readonly hook: GuardHook<any>; readonly handler: GuardHandler<any> };
+  | { readonly hook: GuardHook<any>; readonly handler: GuardHandler<any> }
+  | { readonly hook: GuardHook<any>; readonly handler: BatchGuardHandler<any>; readonly batch: true };
 
 /** Subscribes to an event hook; `{ durable: true }` for at-least-once delivery. */
 export function on<T>(hook: EventHook<T>, handler: NoInfer<EventHandler<T>>, options?: SubscriptionOptions): HookRegistration {
@@ -135,6 +152,16 @@ export function filter<V, C>(hook: FilterHook<V, C>, handler: NoInfer<FilterHand
 /** Adds a check to a guard: throw a `DomainError` (your own `code`) to refuse the transition. */
 export function guard<S>(hook: GuardHook<S>, handler: NoInfer<GuardHandler<S>>): HookRegistration {
   return { hook, handler };
+}
+
+/**
+ * Adds a check that sees many transitions at once: where the kernel checks several
+ * together (order placements written in one batch), the handler runs once for all of
+ * them, so it can read what it needs with one query instead of one per order. Elsewhere
+ * it runs with a single item. Return one refusal or `undefined` per item.
+ */
+export function guardBatch<S>(hook: GuardHook<S>, handler: NoInfer<BatchGuardHandler<S>>): HookRegistration {
+  return { hook, handler, batch: true };
 }
 
 /** Thrown when a filter or guard handler fails with anything but a `DomainError`; names the plugin. */
@@ -161,6 +188,8 @@ export interface HookFailure {
 interface BoundHandler {
   readonly plugin: string;
   readonly handler: (...args: any[]) => unknown;
+  /** A guard handler registered with `guardBatch`. */
+  readonly batch?: boolean;
 }
 
 /** A durable subscription: the queue its deliveries wait in, and the handler that takes them. */
@@ -232,7 +261,7 @@ export class HookBus {
         continue;
       }
       const list = this.#handlers.get(hook.id) ?? [];
-      list.push({ plugin, handler });
+      list.push('batch' in registration ? { plugin, handler, batch: true } : { plugin, handler });
       this.#handlers.set(hook.id, list);
     }
   }
@@ -310,16 +339,60 @@ export class HookBus {
    * problem code. Call it inside the transition's transaction, before writing.
    */
   async check<S>(hook: GuardHook<S>, subject: S, context: GuardContext): Promise<void> {
+    if (!this.#handlers.has(hook.id)) return;
+    const [refusal] = await this.checkMany(hook, [{ subject, actor: context.actor }], context.tx);
+    if (refusal !== undefined) throw refusal;
+  }
+
+  /**
+   * Checks many transitions made in one transaction: each handler in order, batch
+   * handlers once for the items still passing, the others once per item (concurrently
+   * when `concurrent`, e.g. on PostgreSQL where queries share the connection's
+   * pipeline). Returns each item's refusal, or `undefined` where every handler let it pass.
+   */
+  async checkMany<S>(
+    hook: GuardHook<S>,
+    items: readonly { subject: S; actor: Actor }[],
+    tx: Transaction,
+    options: { concurrent?: boolean } = {},
+  ): Promise<unknown[]> {
+    const refusals: unknown[] = items.map(() => undefined);
     const handlers = this.#handlers.get(hook.id);
-    if (!handlers) return;
-    const frozen = frozenCopy(subject);
-    for (const { plugin, handler } of handlers) {
-      try {
-        await handler(frozen, context);
-      } catch (error) {
-        throw handlerError(hook.id, plugin, error);
+    if (!handlers) return refusals;
+    const frozen: GuardItem<S>[] = items.map(({ subject, actor }) => ({ subject: frozenCopy(subject), actor }));
+    for (const { plugin, handler, batch } of handlers) {
+      const open = frozen.flatMap((_, i) => (refusals[i] === undefined ? [i] : []));
+      if (open.length === 0) break;
+      if (batch) {
+        let answers: readonly unknown[];
+        try {
+          answers = await (handler as BatchGuardHandler<S>)(open.map((i) => frozen[i]!), { tx });
+        } catch (error) {
+          const failure = handlerError(hook.id, plugin, error);
+          for (const i of open) refusals[i] = failure;
+          continue;
+        }
+        if (!Array.isArray(answers) || answers.length !== open.length) {
+          const failure = handlerError(hook.id, plugin, new TypeError(`a batch guard must return one answer per item (${open.length}), got ${Array.isArray(answers) ? answers.length : typeof answers}`));
+          for (const i of open) refusals[i] = failure;
+          continue;
+        }
+        open.forEach((i, k) => {
+          if (answers[k] !== undefined) refusals[i] = handlerError(hook.id, plugin, answers[k]);
+        });
+        continue;
       }
+      const one = async (i: number) => {
+        try {
+          await handler(frozen[i]!.subject, { tx, actor: frozen[i]!.actor });
+        } catch (error) {
+          refusals[i] = handlerError(hook.id, plugin, error ?? new Error('the guard refused without saying why'));
+        }
+      };
+      if (options.concurrent) await Promise.all(open.map(one));
+      else for (const i of open) await one(i);
     }
+    return refusals;
   }
 
   async #writeDurable(hook: EventHook<any>, eventId: string, payload: unknown, tx?: Transaction): Promise<void> {

@@ -32,7 +32,7 @@ export type { CallContext, ReadOptions } from './call.js';
 export { resolvePlugins, KERNEL_PLUGIN_NAME } from './plugin/resolve.js';
 export type { ResolvedPlugin } from './plugin/resolve.js';
 
-export { createHook, createFilter, createGuard, on, filter, guard, frozenCopy, HookBus, HookHandlerError } from './hooks.js';
+export { createHook, createFilter, createGuard, on, filter, guard, guardBatch, frozenCopy, HookBus, HookHandlerError } from './hooks.js';
 export type {
   EventHook,
   FilterHook,
@@ -40,6 +40,8 @@ export type {
   EventHandler,
   FilterHandler,
   GuardHandler,
+  BatchGuardHandler,
+  GuardItem,
   GuardContext,
   HookFailure,
   HookMeta,

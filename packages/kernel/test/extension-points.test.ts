@@ -111,6 +111,9 @@ beforeAll(async () => {
 });
 afterAll(() => app?.close());
 
+/** The community stage's services, as the tests read them. */
+const stage = () => app.diandan.plugins.find((p) => p.definition.name === 'community-stage')!.services as { placementBatches: number[] };
+
 const waitFor = async <T>(check: () => Promise<T | undefined>, what: string, ms = 15_000): Promise<T> => {
   const until = Date.now() + ms;
   for (;;) {
@@ -170,6 +173,25 @@ describe('guards', () => {
       [422, 'VENUE_TOO_SMALL'], // the kernel's own rules come first
       [201, undefined],
     ]);
+  });
+
+  it('run a batch guard once for the orders placed together, each refused or passed on its own', async () => {
+    const { placementBatches } = stage();
+    placementBatches.length = 0;
+    const audiences = [13, 40, 60, 13, 90, 260];
+    const replies = await Promise.all(
+      audiences.map((expectedAudience) => call(unit.operator, 'POST', '/v1/orders', orderBody({ unitId: unit.id, productId: product.id, venueId: venue, expectedAudience }))),
+    );
+    expect(replies.map((r) => [r.status, r.body.code])).toEqual([
+      [422, 'STAGE_UNLUCKY_AUDIENCE'],
+      [201, undefined],
+      [201, undefined],
+      [422, 'STAGE_UNLUCKY_AUDIENCE'],
+      [201, undefined],
+      [422, 'STAGE_AUDIENCE_TOO_LARGE'], // the per-order guard registered first refused it
+    ]);
+    // Every order that passed the per-order guard was checked exactly once, in batches.
+    expect(placementBatches.reduce((a, b) => a + b, 0)).toBe(5);
   });
 
   it('refuse a product transition inside its transaction, leaving the product as it was', async () => {

@@ -10,6 +10,7 @@ import {
   definePlugin,
   filter,
   guard,
+  guardBatch,
   on,
   regionsImported,
   systemActor,
@@ -261,6 +262,43 @@ describe('refusals', () => {
     const error = await bus.check(mutating, { title: 'x' }, context).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(HookHandlerError);
     expect(error).toMatchObject({ plugin: 'meddler', hookId: 'notice.edit' });
+  });
+});
+
+describe('batch guards', () => {
+  const admin = systemActor('test', { roles: ['city-admin'] });
+  const items = (...titles: string[]) => titles.map((title) => ({ subject: { title }, actor: admin }));
+
+  it('see every item still passing in one call, after the per-item guards registered before them', async () => {
+    const { bus } = quietBus();
+    const publishing = createGuard<{ title: string }>('notice.publish');
+    const seen: string[][] = [];
+    bus.register('first', [guard(publishing, ({ title }) => { if (title === 'b') throw new DomainError('invalid', 'NO_B', 'no b'); })]);
+    bus.register('batch', [
+      guardBatch(publishing, (batch) => {
+        seen.push(batch.map((i) => i.subject.title));
+        return batch.map((i) => (i.subject.title === 'c' ? new DomainError('conflict', 'NO_C', 'no c') : undefined));
+      }),
+    ]);
+    const refusals = await bus.checkMany(publishing, items('a', 'b', 'c', 'd'), {} as never);
+    expect(refusals.map((r) => (r as DomainError | undefined)?.code)).toEqual([undefined, 'NO_B', 'NO_C', undefined]);
+    expect(seen).toEqual([['a', 'c', 'd']]);
+    // A single check runs the batch handler with one item and throws its refusal.
+    await expect(bus.check(publishing, { title: 'c' }, { tx: {} as never, actor: admin })).rejects.toMatchObject({ code: 'NO_C' });
+  });
+
+  it('fail every item, naming the plugin, when the handler throws or answers for the wrong number of items', async () => {
+    const { bus } = quietBus();
+    const throwing = createGuard<{ title: string }>('notice.throwing');
+    bus.register('broken', [guardBatch(throwing, () => { throw new Error('database on fire'); })]);
+    const thrown = await bus.checkMany(throwing, items('a', 'b'), {} as never);
+    expect(thrown).toHaveLength(2);
+    for (const refusal of thrown) expect(refusal).toMatchObject({ name: 'HookHandlerError', plugin: 'broken' });
+
+    const short = createGuard<{ title: string }>('notice.short');
+    bus.register('sloppy', [guardBatch(short, () => [undefined])]);
+    const answered = await bus.checkMany(short, items('a', 'b'), {} as never);
+    for (const refusal of answered) expect(refusal).toBeInstanceOf(HookHandlerError);
   });
 });
 
