@@ -5,6 +5,9 @@ import { DiandanStartupError, StartupErrorCodes } from './errors.js';
 import type { KernelConfigSchema } from './core/plugin.js';
 import type { PluginInstance } from './plugin/define.js';
 import type { AuthConfig } from './auth/tokens.js';
+import { checkPersonalDataConfig } from './personal-data/config.js';
+import type { PersonalDataConfig } from './personal-data/personal-data.js';
+import type { FilesConfig } from './files/config.js';
 
 /** One city's deployment: what `diandan.config.ts` exports. */
 export interface Deployment {
@@ -24,6 +27,18 @@ export interface Deployment {
    * Without it, every route that needs a token answers 401.
    */
   readonly auth?: AuthConfig;
+  /**
+   * The key personal data is hashed and encrypted with (`ctx.deps.kernel.personalData`):
+   * at least 32 bytes as base64/base64url, or 64 hex characters; `previousKeys` still
+   * open values sealed before a rotation. Required when `NODE_ENV=production`; elsewhere
+   * a public development key stands in, with a warning.
+   */
+  readonly personalData?: PersonalDataConfig;
+  /**
+   * Uploaded files (`ctx.deps.kernel.files`): `store` (an object store; default a local
+   * folder, `dir`, else `<database.dataDir>/files`) and `maxBytes` (default 10 MiB).
+   */
+  readonly files?: FilesConfig;
   /** HTTP settings passed on to Fastify. */
   readonly http?: {
     /** Largest accepted request body in bytes (default 1 MiB). */
@@ -84,6 +99,7 @@ export function checkDeployment(d: Deployment): void {
   if (d.plugins !== undefined && !Array.isArray(d.plugins)) fail('plugins', 'must be an array of plugin instances');
   if (d.auth?.secret !== undefined && d.auth.secret.length < 32) fail('auth.secret', 'must be at least 32 characters');
   if (d.auth?.jwksUrl !== undefined && !/^https?:\/\//.test(d.auth.jwksUrl)) fail('auth.jwksUrl', 'must be an http(s) URL');
+  checkPersonalDataConfig(d.personalData);
   if (d.database?.url !== undefined && d.database.url !== '' && !/^postgres(ql)?:\/\//.test(d.database.url)) {
     fail('database.url', 'must be a postgres:// connection string');
   }
@@ -95,6 +111,14 @@ export function checkDeployment(d: Deployment): void {
   integer('database.statementTimeoutMs', d.database?.statementTimeoutMs, 0, 86_400_000);
   integer('database.connectTimeoutMs', d.database?.connectTimeoutMs, 100, 60_000);
   integer('http.bodyLimit', d.http?.bodyLimit, 1, 1024 ** 3);
+  integer('files.maxBytes', d.files?.maxBytes, 1, 1024 ** 4);
+  if (d.files?.dir !== undefined && (typeof d.files.dir !== 'string' || d.files.dir.trim() === '')) fail('files.dir', 'must be a folder path');
+  const store = d.files?.store as unknown as Record<string, unknown> | undefined;
+  if (store !== undefined) {
+    for (const method of ['put', 'get', 'delete']) {
+      if (typeof store?.[method] !== 'function') fail('files.store', `must implement FileStore (no ${method}() method)`);
+    }
+  }
   integer('http.requestTimeoutMs', d.http?.requestTimeoutMs, 0, 3_600_000);
   integer('http.connectionTimeoutMs', d.http?.connectionTimeoutMs, 0, 3_600_000);
   const pressure = d.http?.underPressure;
