@@ -16,7 +16,7 @@ import { SUSPENSION_CODES } from './lifecycle.js';
 import { devPersonalData } from './dev-personal-data.js';
 import type { PersonalDataKeys } from './personal-data.js';
 import { SupplierQualityService } from './ratings.js';
-import { SupplierRegistry, isoDay } from './registry.js';
+import { SupplierRegistry } from './registry.js';
 import { ApplicationSchema, QualificationSchema, applicationRoutes } from './routes/applications.js';
 import { DirectoryEntrySchema, RatingSchema, SupplierQualitySchema, qualityRoutes } from './routes/quality.js';
 
@@ -87,7 +87,7 @@ export const supplierRegistryPlugin = definePlugin({
       if (application.status === 'blacklisted') {
         throw new DomainError('conflict', SUSPENSION_CODES.blacklisted, 'This supplier is blacklisted: the supplier registry lifts it (POST /v1/supplier-applications/{id}/lift-blacklist)');
       }
-      const expired = await registry.expiredMandatory(tx, application.id, isoDay());
+      const expired = await registry.expiredMandatory(tx, application.id, registry.today());
       if (expired.length) {
         throw new DomainError('conflict', SUSPENSION_CODES.expired, `A mandatory qualification is expired (${expired.join(', ')}): a valid document must be reviewed first`, { types: expired });
       }

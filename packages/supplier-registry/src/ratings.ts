@@ -2,6 +2,7 @@ import { and, asc, desc, eq, gt, ilike, inArray, lt, sql } from 'drizzle-orm';
 import {
   DomainError,
   decodeCursor,
+  kernelTables,
   forbidden,
   hasRole,
   toPage,
@@ -179,14 +180,9 @@ export class SupplierQualityService {
       const approvedIds = new Set(approved.map((a) => a.id));
       const ids = new Set([...unit.map((u) => u.supplierId), ...citizens.map((x) => x.supplierId), ...approved.flatMap((a) => (a.id ? [a.id] : []))]);
       if (ids.size === 0) return { suppliers: 0, quality: 0 };
-      // Only suppliers the kernel knows (citizen feedback names kernel suppliers).
-      const known = await this.kernel.suppliers.list({ ids: [...ids], page: { limit: 200 } });
-      const knownIds = new Set<string>();
-      for (let page = known; ; ) {
-        for (const s of page.items) knownIds.add(s.id);
-        if (!page.nextCursor) break;
-        page = await this.kernel.suppliers.list({ ids: [...ids], page: { limit: 200, cursor: page.nextCursor } });
-      }
+      // Only suppliers the kernel knows (citizen feedback names kernel suppliers); reading a kernel table is fine, writing never.
+      const known = await tx.select({ id: kernelTables.suppliers.id }).from(kernelTables.suppliers).where(inArray(kernelTables.suppliers.id, [...ids]));
+      const knownIds = new Set(known.map((k) => k.id));
       const rows = [...knownIds].map((supplierId) => {
         const u = unit.find((x) => x.supplierId === supplierId);
         const z = citizens.find((x) => x.supplierId === supplierId);

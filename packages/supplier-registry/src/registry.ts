@@ -181,6 +181,14 @@ export const isoDay = (d: Date = new Date()): string => d.toISOString().slice(0,
  * refuses new orders with the registry's code and hides the supplier's products.
  */
 export class SupplierRegistry {
+  /** The registry's clock: what "today" is for expiry (tests and simulations may set it). */
+  now: () => Date = () => new Date();
+
+  /** Today (UTC) by the registry's clock, `YYYY-MM-DD`. */
+  today(): string {
+    return isoDay(this.now());
+  }
+
   constructor(
     private readonly db: Database,
     private readonly kernel: KernelServices,
@@ -308,7 +316,7 @@ export class SupplierRegistry {
       if (input.name !== undefined && row.supplierId) {
         // The kernel supplier carries the name too.
         const supplier = await this.kernel.suppliers.get(row.supplierId, { tx });
-        await this.kernel.suppliers.update({ id: supplier.id, expectedVersion: supplier.version, name: input.name }, { actor: await this.city(), tx });
+        await this.kernel.suppliers.update({ id: supplier.id, expectedVersion: supplier.version, name: input.name }, { actor: await this.city(tx), tx });
       }
       const after = await this.load(tx, updated!);
       await this.audit(tx, ctx, after, path, 'supplier-application.update', before, after);
@@ -366,7 +374,7 @@ export class SupplierRegistry {
         .for('update');
       if (!q) throw notFound(RegistryProblems.QUALIFICATION_NOT_FOUND, `Qualification ${input.qualificationId} does not exist`);
       if (q.status !== 'pending') throw new DomainError('conflict', RegistryProblems.QUALIFICATION_REVIEWED, `Qualification ${q.id} is already ${q.status}`, { state: q.status });
-      const today = input.today ?? isoDay();
+      const today = input.today ?? this.today();
       if (input.decision === 'accept' && q.validUntil !== null && q.validUntil < today) {
         throw new DomainError('invalid', RegistryProblems.QUALIFICATION_EXPIRED, `Qualification ${q.id} expired on ${q.validUntil}`);
       }
@@ -405,7 +413,7 @@ export class SupplierRegistry {
    * qualification expired, and lifts blacklistings whose end has come.
    */
   async checkQualifications(input: { today?: string | undefined; warningDays: number }, publishExpiring: (tx: Transaction, event: { applicationId: string; supplierId: string | null; qualification: Qualification; daysLeft: number }) => Promise<void>): Promise<{ warned: number; suspended: number; lifted: number }> {
-    const today = input.today ?? isoDay();
+    const today = input.today ?? this.today();
     const system = await this.city();
     const ctx: CallContext = { actor: system };
     // 1. Warnings, once per document: warned_at is set in the same statement that picks it.
@@ -482,7 +490,7 @@ export class SupplierRegistry {
     input: ApplicationActionInput,
     ctx: CallContext,
     cause: 'manual' | 'expired',
-    today: string = isoDay(),
+    today: string = this.today(),
   ): Promise<Application> {
     const to = nextState(applicationLifecycle, row.status as ApplicationState, input.action);
     const reasons = (input.reasons ?? []).map((r) => r.trim()).filter(Boolean);
@@ -503,7 +511,7 @@ export class SupplierRegistry {
       }
     }
     const before = await this.load(tx, row);
-    const city = await this.city();
+    const city = await this.city(tx);
     let supplierId = row.supplierId;
     if (input.action === 'approve') {
       // The kernel supplier gets the application's id: the supplier's users' tokens name it.
@@ -646,8 +654,8 @@ export class SupplierRegistry {
   }
 
   /** The registry's own system actor: a city administrator (what the kernel's supplier service requires). */
-  private async city(): Promise<Actor> {
-    const root = await this.kernel.regions.root();
+  private async city(tx?: Executor): Promise<Actor> {
+    const root = await this.kernel.regions.root({ tx });
     return this.options.systemActor({ roles: ['city-admin'], region: root?.code });
   }
 
