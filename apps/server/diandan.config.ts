@@ -21,6 +21,14 @@ export default defineDeployment({
   auth: process.env.DIANDAN_JWKS_URL
     ? { jwksUrl: process.env.DIANDAN_JWKS_URL }
     : { secret: process.env.DIANDAN_JWT_SECRET ?? DEVELOPMENT_SECRET },
+  // The key personal data (phones, identity numbers) is hashed and encrypted with;
+  // required in production, the kernel's development key (with a warning) elsewhere.
+  personalData: process.env.DIANDAN_PERSONAL_DATA_KEY
+    ? {
+        key: process.env.DIANDAN_PERSONAL_DATA_KEY,
+        previousKeys: (process.env.DIANDAN_PERSONAL_DATA_PREVIOUS_KEYS ?? '').split(',').map((k) => k.trim()).filter(Boolean),
+      }
+    : undefined,
   kernel: {
     // Deployments can add their own population groups and categories:
     populationGroups: [{ key: 'cantonese-opera-fans', name: '粤剧爱好者', nameEn: 'Cantonese opera lovers' }],

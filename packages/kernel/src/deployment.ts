@@ -5,6 +5,8 @@ import { DiandanStartupError, StartupErrorCodes } from './errors.js';
 import type { KernelConfigSchema } from './core/plugin.js';
 import type { PluginInstance } from './plugin/define.js';
 import type { AuthConfig } from './auth/tokens.js';
+import { checkPersonalDataConfig } from './personal-data/config.js';
+import type { PersonalDataConfig } from './personal-data/personal-data.js';
 
 /** One city's deployment: what `diandan.config.ts` exports. */
 export interface Deployment {
@@ -24,6 +26,13 @@ export interface Deployment {
    * Without it, every route that needs a token answers 401.
    */
   readonly auth?: AuthConfig;
+  /**
+   * The key personal data is hashed and encrypted with (`ctx.deps.kernel.personalData`):
+   * at least 32 bytes as base64/base64url, or 64 hex characters; `previousKeys` still
+   * open values sealed before a rotation. Required when `NODE_ENV=production`; elsewhere
+   * a public development key stands in, with a warning.
+   */
+  readonly personalData?: PersonalDataConfig;
   /** HTTP settings passed on to Fastify. */
   readonly http?: {
     /** Largest accepted request body in bytes (default 1 MiB). */
@@ -84,6 +93,7 @@ export function checkDeployment(d: Deployment): void {
   if (d.plugins !== undefined && !Array.isArray(d.plugins)) fail('plugins', 'must be an array of plugin instances');
   if (d.auth?.secret !== undefined && d.auth.secret.length < 32) fail('auth.secret', 'must be at least 32 characters');
   if (d.auth?.jwksUrl !== undefined && !/^https?:\/\//.test(d.auth.jwksUrl)) fail('auth.jwksUrl', 'must be an http(s) URL');
+  checkPersonalDataConfig(d.personalData);
   if (d.database?.url !== undefined && d.database.url !== '' && !/^postgres(ql)?:\/\//.test(d.database.url)) {
     fail('database.url', 'must be a postgres:// connection string');
   }

@@ -164,6 +164,9 @@ export { feedbackReceived } from './feedback/hooks.js';
 export type { FeedbackEvent } from './feedback/hooks.js';
 export type { StateMachine } from './workflow/state-machine.js';
 
+export { PersonalData, PersonalDataError } from './personal-data/personal-data.js';
+export type { PersonalDataConfig } from './personal-data/personal-data.js';
+export { maskPhone, maskIdNumber, maskEmail, maskName, lastFour } from './personal-data/masks.js';
 export { defineDeployment, checkDeployment } from './deployment.js';
 export type { Deployment, UnderPressureLimits } from './deployment.js';
 export { startKernel } from './kernel.js';

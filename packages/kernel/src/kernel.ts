@@ -14,6 +14,8 @@ import type { DeploymentInfo, PluginContext, PluginDefinition } from './plugin/d
 import { validateConfig } from './plugin/config.js';
 import { buildLists, type DeploymentLists } from './plugin/deployment-lists.js';
 import { resolvePlugins, type ResolvedPlugin } from './plugin/resolve.js';
+import { openPersonalData } from './personal-data/config.js';
+import type { PersonalData } from './personal-data/personal-data.js';
 
 /** A started plugin: its definition, context and the services its `init` returned. */
 export interface StartedPlugin {
@@ -43,6 +45,7 @@ export interface KernelRuntime {
   readonly lists: DeploymentLists;
   readonly extensions: ExtensionRegistry;
   readonly jobs: JobRunner;
+  readonly personalData: PersonalData;
 }
 
 const runtimes = new WeakMap<object, KernelRuntime>();
@@ -70,6 +73,7 @@ export async function startKernel(deployment: Deployment, log: FastifyBaseLogger
   checkDeployment(deployment);
   const kernelConfig = validateConfig('kernel', kernelPlugin.config, { ...(deployment.kernel ?? {}) }) as Static<typeof KernelConfigSchema>;
   checkKernelConfig(kernelConfig, deployment.levels);
+  const personalData = openPersonalData(deployment.personalData, log);
   const resolved: ResolvedPlugin[] = [{ definition: kernelPlugin, config: kernelConfig }, ...resolvePlugins(deployment.plugins ?? [])];
   const lists = buildLists(kernelConfig, deployment.levels, resolved.map((r) => r.definition));
   const info: DeploymentInfo = Object.freeze({
@@ -121,7 +125,7 @@ export async function startKernel(deployment: Deployment, log: FastifyBaseLogger
         log: log.child({ plugin: definition.name }),
         systemActor: (grant) => grantSystemActor(definition.name, grant, servicesByName.get(kernelPlugin.name) as KernelServices),
       } satisfies PluginContext<any, any>);
-      if (definition === kernelPlugin) runtimes.set(context, { lists, extensions, jobs });
+      if (definition === kernelPlugin) runtimes.set(context, { lists, extensions, jobs, personalData });
       let services: unknown;
       try {
         services = await definition.init?.(context);

@@ -5,6 +5,7 @@ export { createTestServer, TEST_LEVELS } from './server.js';
 export type { TestDeployment } from './server.js';
 export { seedRegions, TEST_REGIONS } from './regions.js';
 export { authHeader, testToken, TEST_AUTH_SECRET } from './auth.js';
+export { TEST_PERSONAL_DATA_KEY } from './personal-data.js';
 export type { Who } from './auth.js';
 export { actors, testActors } from './actors.js';
 export { client, ifMatch, problem, expectStatus } from './client.js';

@@ -1,10 +1,11 @@
 import { createServer, type Deployment } from '@diandan/kernel';
 import type { FastifyInstance } from 'fastify';
 import { TEST_AUTH_SECRET } from './auth.js';
+import { TEST_PERSONAL_DATA_KEY } from './personal-data.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 import { captureLogger } from './log-capture.js';
 
-/** A deployment for tests; everything but `plugins` has a default. */
+/** A deployment for tests; everything but `plugins` has a default (`personalData` uses `TEST_PERSONAL_DATA_KEY`). */
 export type TestDeployment = Partial<Deployment>;
 
 /** Levels of the default test deployment (Guangzhou's four). */
@@ -30,7 +31,15 @@ export async function createTestServer(deployment: TestDeployment = {}): Promise
   const logger = deployment.logger === undefined || deployment.logger === false ? (captureLogger() ?? false) : deployment.logger;
   try {
     return await createServer(
-      { city: 'Test City', levels: TEST_LEVELS, auth: { secret: TEST_AUTH_SECRET }, ...deployment, logger, database },
+      {
+        city: 'Test City',
+        levels: TEST_LEVELS,
+        auth: { secret: TEST_AUTH_SECRET },
+        personalData: { key: TEST_PERSONAL_DATA_KEY },
+        ...deployment,
+        logger,
+        database,
+      },
       { beforeReady: (app) => void (owned && app.addHook('onClose', () => owned!.drop())) },
     );
   } catch (error) {

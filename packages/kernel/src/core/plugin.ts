@@ -33,6 +33,7 @@ import { OrderService } from '../orders/orders.js';
 import { orderRoutes, OrderSchema } from '../orders/routes.js';
 import { FeedbackService } from '../feedback/feedback.js';
 import { feedbackRoutes, FeedbackSummarySchema } from '../feedback/routes.js';
+import type { PersonalData } from '../personal-data/personal-data.js';
 
 const Entry = Type.Object({
   key: Type.String({ pattern: '^[a-z][a-z0-9-]*$' }),
@@ -126,6 +127,8 @@ export interface KernelServices {
   readonly budgets: BudgetService;
   readonly orders: OrderService;
   readonly feedback: FeedbackService;
+  /** Keyed hashes and encryption of personal data with the deployment's key (see docs/plugin-authors.md, "Personal data"). */
+  readonly personalData: PersonalData;
   /** The read cache of library searches (see list-cache.ts). */
   readonly libraryCache: LibraryCache<ProductSummary>;
   /** Forgets responses stored under idempotency keys after `idempotencyKeyHours` (a scheduled job). */
@@ -195,7 +198,7 @@ export const kernel: PluginDefinition<typeof KernelConfigSchema, KernelServices>
     { name: 'jobs', description: 'Background jobs: status, progress and results' },
   ],
   async init(ctx) {
-    const { lists, extensions } = kernelRuntime(ctx);
+    const { lists, extensions, personalData } = kernelRuntime(ctx);
     const groups = new ReferenceData(ctx.db, populationGroups);
     const cats = new ReferenceData(ctx.db, categories);
     await transaction(ctx.db, async (tx) => {
@@ -227,6 +230,7 @@ export const kernel: PluginDefinition<typeof KernelConfigSchema, KernelServices>
       budgets,
       orders,
       feedback: new FeedbackService(ctx.db, orders, regions, groups, audit, ctx.hooks),
+      personalData,
       libraryCache,
       idempotencyKeys,
       jobRecords,
