@@ -1,17 +1,12 @@
 /**
- * The personal-data facility this package needs from the kernel: a keyed hash (to match
- * without reading) and authenticated encryption (to read back where the law allows).
+ * Personal data, the registry's rules: identity numbers are kept only as a keyed hash
+ * (`hash`) and their last four characters; contacts' names and phones are sealed
+ * (`encrypt`, bound to the application) with a keyed hash of the phone to match it; every
+ * response and audit record shows the masked forms only. The keys are the kernel's
+ * (`ctx.deps.kernel.personalData`, configured by the deployment's `personalData.key`).
  */
-export interface PersonalDataKeys {
-  hash(purpose: string, value: string): string | Promise<string>;
-  encrypt(plaintext: string, context?: string): string | Promise<string>;
-  decrypt(sealed: string, context?: string): string | Promise<string>;
-}
+export { lastFour, maskName, maskPhone } from '@diandan/kernel';
+import type { PersonalData } from '@diandan/kernel';
 
-/** Masks until the kernel's arrive (replaced by the kernel's exports). */
-export const maskPhone = (phone: string): string => {
-  const digits = phone.replace(/\D/g, '');
-  return digits.length >= 7 ? `${digits.slice(0, 3)}****${digits.slice(-4)}` : '*'.repeat(digits.length);
-};
-export const maskName = (name: string): string => (name.length <= 1 ? '*' : `${Array.from(name)[0]}${'*'.repeat(Array.from(name).length - 1)}`);
-export const lastFour = (value: string): string => value.slice(-4);
+/** What the registry uses of the kernel's personal-data facility. */
+export type PersonalDataKeys = Pick<PersonalData, 'hash' | 'encrypt' | 'decrypt'>;

@@ -13,8 +13,6 @@ import {
 } from '@diandan/kernel';
 import { qualificationExpiring } from './hooks.js';
 import { SUSPENSION_CODES } from './lifecycle.js';
-import { devPersonalData } from './dev-personal-data.js';
-import type { PersonalDataKeys } from './personal-data.js';
 import { SupplierQualityService } from './ratings.js';
 import { SupplierRegistry } from './registry.js';
 import { ApplicationSchema, QualificationSchema, applicationRoutes } from './routes/applications.js';
@@ -65,8 +63,7 @@ export const supplierRegistryPlugin = definePlugin({
 
   init(ctx) {
     const kernelServices = ctx.deps.kernel;
-    const personalData: PersonalDataKeys = (kernelServices as { personalData?: PersonalDataKeys }).personalData ?? devPersonalData;
-    const registry = new SupplierRegistry(ctx.db, kernelServices, ctx.hooks, personalData, {
+    const registry = new SupplierRegistry(ctx.db, kernelServices, ctx.hooks, kernelServices.personalData, {
       individualKinds: ctx.config.individualKinds,
       systemActor: (grant) => ctx.systemActor(grant),
     });
