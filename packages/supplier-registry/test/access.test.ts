@@ -5,6 +5,7 @@
  * log-scan.setup.ts) in a log line.
  */
 import { sql } from 'drizzle-orm';
+import { queryRows } from '@diandan/kernel';
 import { actors, client, createTestServer, expectStatus, ifMatch, problem, seedRegions, testActors, type Call, type Reply, type Who } from '@diandan/testing';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -147,14 +148,14 @@ describe('no personal data unmasked anywhere', () => {
 
   it('not in any column of the registry’s tables, nor in the audit log the API serves', async () => {
     const db = app.diandan.database.db;
-    const dump = async (table: string) => JSON.stringify((await db.execute(sql.raw(`select * from ${table}`))).rows ?? (await db.execute(sql.raw(`select * from ${table}`))));
+    const dump = async (table: string) => JSON.stringify(await queryRows(db, sql.raw(`select * from ${table}`)));
     const tables = ['supplier_registry.applications', 'supplier_registry.contacts', 'supplier_registry.qualifications', 'kernel.audit_log'];
     for (const table of tables) {
       const text = await dump(table);
       for (const secret of [...PHONES, ...PHONES.map((p) => p.replace('-', '')), ...ID_NUMBERS, ...NAMES]) expect(text, `${secret} in ${table}`).not.toContain(secret);
     }
     // What is stored can be opened with the key (sealed, not lost), and only for its application.
-    const [row] = (await db.execute(sql.raw(`select application_id, phone_sealed from supplier_registry.contacts where phone_masked = '139****5678'`))).rows as { application_id: string; phone_sealed: string }[];
+    const [row] = await queryRows<{ application_id: string; phone_sealed: string }>(db, sql.raw(`select application_id, phone_sealed from supplier_registry.contacts where phone_masked = '139****5678'`));
     const pd = app.diandan.services.personalData;
     expect(pd.decrypt(row!.phone_sealed, `supplier-registry.contact:${row!.application_id}`)).toBe(PHONES[1]);
     expect(() => pd.decrypt(row!.phone_sealed, 'supplier-registry.contact:another')).toThrow();
