@@ -123,6 +123,8 @@ export interface QualificationInput {
 }
 
 export interface ApplicationInput {
+  /** Chosen by an import or a seed (never over HTTP); new applications get a random one. */
+  id?: string | undefined;
   name: string;
   kind: string;
   regionCode: string;
@@ -237,6 +239,7 @@ export class SupplierRegistry {
       const [row] = await tx
         .insert(applications)
         .values({
+          ...(input.id ? { id: input.id } : {}),
           name: input.name,
           kind: input.kind,
           status: 'applied',
