@@ -213,7 +213,7 @@ export class SupplierRegistry {
       const problem = idNumberProblem(id);
       // The number itself never goes into the message.
       if (problem) throw new DomainError('invalid', RegistryProblems.INVALID_ID_NUMBER, `The identity number is not valid (${problem})`, { problem });
-      idNumberHash = await this.personalData.hash('supplier-registry.id-number', id);
+      idNumberHash = this.personalData.hash('supplier-registry.id-number', id);
       idNumberLast4 = lastFour(id);
     } else {
       if (input.idNumber !== undefined) throw new DomainError('invalid', RegistryProblems.INVALID_ID_NUMBER, 'An organisation gives its credit code, not an identity number');
@@ -612,9 +612,9 @@ export class SupplierRegistry {
       // Sealed with the application's id as context: a value copied to another row does not open.
       rows.push({
         applicationId,
-        nameSealed: await pd.encrypt(c.name, `supplier-registry.contact:${applicationId}`),
-        phoneSealed: await pd.encrypt(phone, `supplier-registry.contact:${applicationId}`),
-        phoneHash: await pd.hash('supplier-registry.phone', phone),
+        nameSealed: pd.encrypt(c.name, `supplier-registry.contact:${applicationId}`),
+        phoneSealed: pd.encrypt(phone, `supplier-registry.contact:${applicationId}`),
+        phoneHash: pd.hash('supplier-registry.phone', phone),
         nameMasked: maskName(c.name),
         phoneMasked: maskPhone(phone),
         title: c.title ?? '',

@@ -6,7 +6,7 @@
  */
 import { sql } from 'drizzle-orm';
 import { queryRows } from '@diandan/kernel';
-import { actors, client, createTestServer, expectStatus, ifMatch, problem, seedRegions, testActors, type Call, type Reply, type Who } from '@diandan/testing';
+import { actors, client, createTestServer, expectStatus, ifMatch, problem, seedRegions, testActors, type Call, type Reply } from '@diandan/testing';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { supplierRegistry } from '../src/index.js';
