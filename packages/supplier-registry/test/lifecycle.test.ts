@@ -291,6 +291,8 @@ describe('suspension and blacklisting by administrators', () => {
     }
     expect((await call(cityAdmin, 'GET', `/v1/suppliers/${application.id}`)).body).toMatchObject({ status: 'active' });
     expect((await call(null, 'GET', `/v1/supplier-directory/${application.id}`)).status).toBe(200);
+    await app.diandan.hooks.settled();
+    expect(events.filter((e) => e.id === application.id).map((e) => e.hook)).toEqual(['supplier.applied', 'supplier.approved', 'supplier.suspended', 'supplier.blacklisted', 'supplier.reinstated']);
   });
 
   it('rejects with reasons, refuses transitions the workflow does not allow, and stale versions', async () => {
