@@ -1,5 +1,11 @@
 CREATE SCHEMA "supplier_registry";
 --> statement-breakpoint
+CREATE TABLE "supplier_registry"."application_files" (
+	"file_id" uuid PRIMARY KEY NOT NULL,
+	"application_id" uuid NOT NULL,
+	"created_at" timestamp with time zone DEFAULT now() NOT NULL
+);
+--> statement-breakpoint
 CREATE TABLE "supplier_registry"."applications" (
 	"id" uuid PRIMARY KEY DEFAULT gen_random_uuid() NOT NULL,
 	"name" text NOT NULL,
@@ -83,6 +89,7 @@ CREATE TABLE "supplier_registry"."scores" (
 	"computed_at" timestamp with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint
+ALTER TABLE "supplier_registry"."application_files" ADD CONSTRAINT "application_files_application_id_applications_id_fk" FOREIGN KEY ("application_id") REFERENCES "supplier_registry"."applications"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "supplier_registry"."applications" ADD CONSTRAINT "applications_region_code_regions_code_fk" FOREIGN KEY ("region_code") REFERENCES "kernel"."regions"("code") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "supplier_registry"."applications" ADD CONSTRAINT "applications_supplier_id_suppliers_id_fk" FOREIGN KEY ("supplier_id") REFERENCES "kernel"."suppliers"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "supplier_registry"."contacts" ADD CONSTRAINT "contacts_application_id_applications_id_fk" FOREIGN KEY ("application_id") REFERENCES "supplier_registry"."applications"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
@@ -91,6 +98,7 @@ ALTER TABLE "supplier_registry"."ratings" ADD CONSTRAINT "ratings_order_id_order
 ALTER TABLE "supplier_registry"."ratings" ADD CONSTRAINT "ratings_supplier_id_suppliers_id_fk" FOREIGN KEY ("supplier_id") REFERENCES "kernel"."suppliers"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "supplier_registry"."ratings" ADD CONSTRAINT "ratings_unit_id_units_id_fk" FOREIGN KEY ("unit_id") REFERENCES "kernel"."units"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "supplier_registry"."scores" ADD CONSTRAINT "scores_supplier_id_suppliers_id_fk" FOREIGN KEY ("supplier_id") REFERENCES "kernel"."suppliers"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
+CREATE INDEX "application_files_application_idx" ON "supplier_registry"."application_files" USING btree ("application_id");--> statement-breakpoint
 CREATE INDEX "applications_status_idx" ON "supplier_registry"."applications" USING btree ("status","id");--> statement-breakpoint
 CREATE INDEX "applications_created_by_idx" ON "supplier_registry"."applications" USING btree ("created_by");--> statement-breakpoint
 CREATE INDEX "applications_credit_code_idx" ON "supplier_registry"."applications" USING btree ("credit_code");--> statement-breakpoint

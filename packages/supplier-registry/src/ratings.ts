@@ -183,9 +183,11 @@ export class SupplierQualityService {
       // Only suppliers the kernel knows (citizen feedback names kernel suppliers); reading a kernel table is fine, writing never.
       const known = await tx.select({ id: kernelTables.suppliers.id }).from(kernelTables.suppliers).where(inArray(kernelTables.suppliers.id, [...ids]));
       const knownIds = new Set(known.map((k) => k.id));
+      const unitBy = new Map(unit.map((x) => [x.supplierId, x]));
+      const citizensBy = new Map(citizens.map((x) => [x.supplierId, x]));
       const rows = [...knownIds].map((supplierId) => {
-        const u = unit.find((x) => x.supplierId === supplierId);
-        const z = citizens.find((x) => x.supplierId === supplierId);
+        const u = unitBy.get(supplierId);
+        const z = citizensBy.get(supplierId);
         const unitMean = u && u.w > 0 ? u.s / u.w : null;
         const citizenMean = z && z.w > 0 ? z.s / z.w : null;
         let score: number | null = null;

@@ -99,6 +99,18 @@ export const qualifications = supplierRegistrySchema.table(
   (t) => [index('qualifications_application_idx').on(t.applicationId), index('qualifications_until_idx').on(t.validUntil)],
 );
 
+/** Files (kernel file storage) uploaded for an application: who may download them follows the application. */
+export const applicationFiles = supplierRegistrySchema.table(
+  'application_files',
+  {
+    /** The kernel's stored-file id. */
+    fileId: uuid('file_id').primaryKey(),
+    applicationId: uuid('application_id').notNull().references(() => applications.id, { onDelete: 'cascade' }),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('application_files_application_idx').on(t.applicationId)],
+);
+
 /** An ordering unit's evaluation of a delivered order (履约评价): one per order. */
 export const ratings = supplierRegistrySchema.table(
   'ratings',
