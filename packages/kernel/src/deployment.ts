@@ -7,6 +7,7 @@ import type { PluginInstance } from './plugin/define.js';
 import type { AuthConfig } from './auth/tokens.js';
 import { checkPersonalDataConfig } from './personal-data/config.js';
 import type { PersonalDataConfig } from './personal-data/personal-data.js';
+import type { FilesConfig } from './files/config.js';
 
 /** One city's deployment: what `diandan.config.ts` exports. */
 export interface Deployment {
@@ -33,6 +34,11 @@ export interface Deployment {
    * a public development key stands in, with a warning.
    */
   readonly personalData?: PersonalDataConfig;
+  /**
+   * Uploaded files (`ctx.deps.kernel.files`): `store` (an object store; default a local
+   * folder, `dir`, else `<database.dataDir>/files`) and `maxBytes` (default 10 MiB).
+   */
+  readonly files?: FilesConfig;
   /** HTTP settings passed on to Fastify. */
   readonly http?: {
     /** Largest accepted request body in bytes (default 1 MiB). */
@@ -105,6 +111,14 @@ export function checkDeployment(d: Deployment): void {
   integer('database.statementTimeoutMs', d.database?.statementTimeoutMs, 0, 86_400_000);
   integer('database.connectTimeoutMs', d.database?.connectTimeoutMs, 100, 60_000);
   integer('http.bodyLimit', d.http?.bodyLimit, 1, 1024 ** 3);
+  integer('files.maxBytes', d.files?.maxBytes, 1, 1024 ** 4);
+  if (d.files?.dir !== undefined && (typeof d.files.dir !== 'string' || d.files.dir.trim() === '')) fail('files.dir', 'must be a folder path');
+  const store = d.files?.store as unknown as Record<string, unknown> | undefined;
+  if (store !== undefined) {
+    for (const method of ['put', 'get', 'delete']) {
+      if (typeof store?.[method] !== 'function') fail('files.store', `must implement FileStore (no ${method}() method)`);
+    }
+  }
   integer('http.requestTimeoutMs', d.http?.requestTimeoutMs, 0, 3_600_000);
   integer('http.connectionTimeoutMs', d.http?.connectionTimeoutMs, 0, 3_600_000);
   const pressure = d.http?.underPressure;

@@ -41,7 +41,7 @@ export class DiandanStartupError extends Error {
 /**
  * What went wrong in domain logic, without HTTP: the HTTP layer maps each kind to a
  * status (`bad_request` → 400, `not_found` → 404, `conflict` → 409, `invalid` → 422, `forbidden` → 403, `unauthenticated` → 401,
- * `precondition_failed` → 412, `precondition_required` → 428).
+ * `precondition_failed` → 412, `precondition_required` → 428, `too_large` → 413, `unsupported_media_type` → 415).
  */
 export type DomainErrorKind =
   | 'bad_request'
@@ -51,7 +51,9 @@ export type DomainErrorKind =
   | 'forbidden'
   | 'unauthenticated'
   | 'precondition_failed'
-  | 'precondition_required';
+  | 'precondition_required'
+  | 'too_large'
+  | 'unsupported_media_type';
 
 /** A failure a client can act on; `code` is stable and documented (e.g. `REGION_NOT_FOUND`). */
 export class DomainError extends Error {
@@ -105,6 +107,12 @@ export const ProblemCodes = {
   BUDGET_NOT_FOUND: 'BUDGET_NOT_FOUND',
   BUDGET_NOT_ALLOCATED: 'BUDGET_NOT_ALLOCATED',
   JOB_NOT_FOUND: 'JOB_NOT_FOUND',
+  // Files
+  FILE_NOT_FOUND: 'FILE_NOT_FOUND',
+  FILE_TOO_LARGE: 'FILE_TOO_LARGE',
+  FILE_TYPE_NOT_ALLOWED: 'FILE_TYPE_NOT_ALLOWED',
+  FILE_MISSING: 'FILE_MISSING',
+  UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
 } as const;
 
 /** Shorthand for the commonest domain error. */

@@ -70,6 +70,7 @@ export {
   transaction,
   withTransaction,
   afterCommit,
+  afterRollback,
   queryRows,
   prepareRows,
   pgErrorCode,
@@ -167,6 +168,14 @@ export type { StateMachine } from './workflow/state-machine.js';
 export { PersonalData, PersonalDataError } from './personal-data/personal-data.js';
 export type { PersonalDataConfig } from './personal-data/personal-data.js';
 export { maskPhone, maskIdNumber, maskEmail, maskName, lastFour } from './personal-data/masks.js';
+export { FileService, StoredFileSchema, safeFileName } from './files/files.js';
+export type { StoredFile, SaveFileInput, FileReadOptions } from './files/files.js';
+export { LocalDiskFileStore, FileNotStoredError } from './files/store.js';
+export type { FileStore } from './files/store.js';
+export { DEFAULT_FILE_TYPES } from './files/sniff.js';
+export { DEFAULT_MAX_FILE_BYTES } from './files/config.js';
+export type { FilesConfig } from './files/config.js';
+export { readUpload, sendFile, UploadBodySchema } from './files/http.js';
 export { defineDeployment, checkDeployment } from './deployment.js';
 export type { Deployment, UnderPressureLimits } from './deployment.js';
 export { startKernel } from './kernel.js';

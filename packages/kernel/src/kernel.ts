@@ -46,6 +46,8 @@ export interface KernelRuntime {
   readonly extensions: ExtensionRegistry;
   readonly jobs: JobRunner;
   readonly personalData: PersonalData;
+  /** What the kernel's file service is built from. */
+  readonly files: Pick<Deployment, 'files' | 'database'>;
 }
 
 const runtimes = new WeakMap<object, KernelRuntime>();
@@ -125,7 +127,7 @@ export async function startKernel(deployment: Deployment, log: FastifyBaseLogger
         log: log.child({ plugin: definition.name }),
         systemActor: (grant) => grantSystemActor(definition.name, grant, servicesByName.get(kernelPlugin.name) as KernelServices),
       } satisfies PluginContext<any, any>);
-      if (definition === kernelPlugin) runtimes.set(context, { lists, extensions, jobs, personalData });
+      if (definition === kernelPlugin) runtimes.set(context, { lists, extensions, jobs, personalData, files: { files: deployment.files, database: deployment.database } });
       let services: unknown;
       try {
         services = await definition.init?.(context);

@@ -12,6 +12,7 @@ import { HTTP_DEFAULTS, registerLoadShedding, timeoutOptions } from './http/limi
 import { registerAuthentication } from './auth/http.js';
 import { createTokenVerifier } from './auth/tokens.js';
 import { startKernel, type Kernel } from './kernel.js';
+import { prepareUploadRoute, registerUploads } from './files/http.js';
 import { KERNEL_VERSION } from './version.js';
 
 declare module 'fastify' {
@@ -57,6 +58,8 @@ export async function createServer(deployment: Deployment, options: ServerOption
   // silently accepted: a typo in a field name must not look like success. Schemas
   // that want open objects say `additionalProperties: true` explicitly.
   app.addHook('onRoute', (route) => {
+    // An upload's multipart body is read by `readUpload`, not validated as JSON (files/http.ts).
+    prepareUploadRoute(route);
     if (route.schema?.body) route.schema = { ...route.schema, body: closeObjects(route.schema.body) };
     // What any route can answer, whatever its own schema says: a bad token is a 401 on
     // every route, and a body the server cannot take is a 413 or 415 on every write.
@@ -83,6 +86,7 @@ export async function createServer(deployment: Deployment, options: ServerOption
   try {
     registerProblemHandlers(app);
     await registerLoadShedding(app, deployment.http?.underPressure, kernel.database.driver);
+    await registerUploads(app, kernel.services.files.maxBytes);
     app.addHook('preValidation', refuseNulCharacters);
     const plugins = kernel.plugins.map((p) => p.definition);
     await registerOpenApi(app, {

@@ -9,3 +9,4 @@ export { budgets } from './budgets/schema.js';
 export { orders, deliveries } from './orders/schema.js';
 export { feedback, feedbackTokens } from './feedback/schema.js';
 export { jobs } from './jobs/schema.js';
+export { files } from './files/schema.js';

@@ -222,7 +222,8 @@ describe('masks', () => {
     expect(maskPhone('+86 138-1234-5678')).toBe('+86 138****5678');
     expect(maskPhone('008613812345678')).toBe('+86 138****5678');
     expect(maskPhone('020-12345678')).toBe('020-****5678');
-    expect(maskPhone('(0755) 1234567')).toBe('0755-***4567');
+    expect(maskPhone('(0755) 1234567')).toBe('0755-****567');
+    expect(maskPhone('0755-12345678')).toBe('0755-****5678');
     expect(maskPhone('02012345678')).toBe('020-****5678');
     expect(maskPhone('+86 20 1234 5678')).toBe('+86 20-****5678');
     expect(maskPhone('12345')).toBe('*****');
@@ -239,15 +240,21 @@ describe('masks', () => {
     );
   });
 
-  it('never shows more than 7 digits of any phone-like text, and never the middle of a mobile (property)', () => {
+  it('always hides at least 4 digits of any phone-like text, and all of a short one (property)', () => {
+    const phoneLike = fc.oneof(
+      fc.string({ unit: fc.constantFrom(...'0123456789 -+()'), maxLength: 20 }),
+      fc.tuple(fc.constantFrom('', '+86 ', '0086'), fc.constantFrom('010', '020', '0755', '0571', '20', '755'), digits(7), fc.boolean()).map(
+        ([p, area, sub, eight]) => `${p}${area}-${sub}${eight ? '8' : ''}`,
+      ),
+    );
     fc.assert(
-      fc.property(fc.string({ unit: fc.constantFrom(...'0123456789 -+()'), maxLength: 20 }), (v) => {
-        const masked = maskPhone(v).replace(/^\+86 /, '');
-        const shown = masked.replace(/\D/g, '');
-        expect(shown.length).toBeLessThanOrEqual(7);
-        expect(shown.length).toBeLessThanOrEqual(Math.max(0, v.replace(/\D/g, '').length - 4));
+      fc.property(phoneLike, (v) => {
+        const international = /^\s*(\+86|0086)/.test(v);
+        const given = v.replace(/\D/g, '').replace(international ? /^(0086|86)/ : /^$/, '');
+        const shown = maskPhone(v).replace(/^\+86 /, '').replace(/\D/g, '');
+        expect(shown.length).toBeLessThanOrEqual(given.length < 8 ? 0 : given.length - 4);
       }),
-      { numRuns: 500 },
+      { numRuns: 1000 },
     );
   });
 

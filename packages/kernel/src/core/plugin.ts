@@ -34,6 +34,8 @@ import { orderRoutes, OrderSchema } from '../orders/routes.js';
 import { FeedbackService } from '../feedback/feedback.js';
 import { feedbackRoutes, FeedbackSummarySchema } from '../feedback/routes.js';
 import type { PersonalData } from '../personal-data/personal-data.js';
+import { FileService, StoredFileSchema } from '../files/files.js';
+import { openFileStore } from '../files/config.js';
 
 const Entry = Type.Object({
   key: Type.String({ pattern: '^[a-z][a-z0-9-]*$' }),
@@ -114,6 +116,9 @@ export function checkKernelConfig(config: Static<typeof KernelConfigSchema>, lev
   }
 }
 
+/** What closes each started kernel's file store (removes its temporary folder). */
+const closeFileStores = new WeakMap<object, () => Promise<void>>();
+
 /** What the kernel offers every plugin through `ctx.deps.kernel` (declare `deps: { kernel }`). */
 export interface KernelServices {
   readonly regions: RegionService;
@@ -129,6 +134,8 @@ export interface KernelServices {
   readonly feedback: FeedbackService;
   /** Keyed hashes and encryption of personal data with the deployment's key (see docs/plugin-authors.md, "Personal data"). */
   readonly personalData: PersonalData;
+  /** Files plugins store: uploads, documents, images (see docs/plugin-authors.md, "Files"). */
+  readonly files: FileService;
   /** The read cache of library searches (see list-cache.ts). */
   readonly libraryCache: LibraryCache<ProductSummary>;
   /** Forgets responses stored under idempotency keys after `idempotencyKeyHours` (a scheduled job). */
@@ -185,6 +192,7 @@ export const kernel: PluginDefinition<typeof KernelConfigSchema, KernelServices>
     OrderSchema,
     FeedbackSummarySchema,
     JobSchema,
+    StoredFileSchema,
   ],
   tags: [
     { name: 'units', description: 'Ordering units (点单单位): cultural stations, library branches, schools, barracks, …' },
@@ -198,7 +206,7 @@ export const kernel: PluginDefinition<typeof KernelConfigSchema, KernelServices>
     { name: 'jobs', description: 'Background jobs: status, progress and results' },
   ],
   async init(ctx) {
-    const { lists, extensions, personalData } = kernelRuntime(ctx);
+    const { lists, extensions, personalData, files: filesSetup } = kernelRuntime(ctx);
     const groups = new ReferenceData(ctx.db, populationGroups);
     const cats = new ReferenceData(ctx.db, categories);
     await transaction(ctx.db, async (tx) => {
@@ -219,6 +227,8 @@ export const kernel: PluginDefinition<typeof KernelConfigSchema, KernelServices>
     });
     const idempotencyKeys = new IdempotencyKeyRetention(ctx.db, ctx.config.idempotencyKeyHours, ctx.jobs);
     const jobRecords = new JobRecordRetention(ctx.db, ctx.config.jobRecordDays, ctx.jobs);
+    const fileStore = await openFileStore(filesSetup.files, filesSetup.database, ctx.log);
+    closeFileStores.set(ctx, fileStore.close);
     return {
       regions,
       audit,
@@ -231,6 +241,7 @@ export const kernel: PluginDefinition<typeof KernelConfigSchema, KernelServices>
       orders,
       feedback: new FeedbackService(ctx.db, orders, regions, groups, audit, ctx.hooks),
       personalData,
+      files: new FileService(ctx.db, fileStore.store, audit, fileStore.maxBytes, ctx.log),
       libraryCache,
       idempotencyKeys,
       jobRecords,
@@ -245,8 +256,9 @@ export const kernel: PluginDefinition<typeof KernelConfigSchema, KernelServices>
     await services.idempotencyKeys.schedule();
     await services.jobRecords.schedule();
   },
-  close: async (_ctx, services) => {
+  close: async (ctx, services) => {
     await services.libraryCache.close();
+    await closeFileStores.get(ctx)?.();
   },
   async routes(app, ctx, services) {
     const { extensions } = kernelRuntime(ctx);

@@ -343,6 +343,22 @@ export function afterCommit(tx: Executor, effect: () => void): void {
   callbacks.push(effect);
 }
 
+/** Callbacks to run if a transaction of `transaction()` rolls back, by transaction. */
+const afterRollbackCallbacks = new WeakMap<object, (() => void)[]>();
+
+/**
+ * Runs `effect` if the transaction `tx` rolls back (never if it commits): for undoing
+ * what lives outside the database — an object written to a file store for a row that
+ * is now not there. Returns false (and registers nothing) when `tx` was not opened with
+ * `transaction()`. Errors thrown by `effect` are ignored.
+ */
+export function afterRollback(tx: Executor, effect: () => void): boolean {
+  const callbacks = afterRollbackCallbacks.get(tx);
+  if (!callbacks) return false;
+  callbacks.push(effect);
+  return true;
+}
+
 /**
  * Runs `work` in the caller's transaction when one is given (`tx`), else in a new one
  * from `transaction()`. The calling convention of every service: `(input, { actor, tx })`.
@@ -367,10 +383,12 @@ export async function transaction<T>(
   const retries = options.retries ?? 3;
   for (let attempt = 0; ; attempt++) {
     const callbacks: (() => void)[] = [];
+    const undo: (() => void)[] = [];
     try {
       const result = await db.transaction(
         async (tx) => {
           afterCommitCallbacks.set(tx, callbacks);
+          afterRollbackCallbacks.set(tx, undo);
           return work(tx);
         },
         options.isolation ? { isolationLevel: options.isolation } : undefined,
@@ -384,6 +402,13 @@ export async function transaction<T>(
       }
       return result;
     } catch (error) {
+      for (const effect of undo) {
+        try {
+          effect();
+        } catch {
+          // The transaction is gone either way; an undo's failure is the undo's to report.
+        }
+      }
       const code = pgErrorCode(error);
       if (attempt >= retries || !code || !RETRYABLE.has(code)) throw error;
       await new Promise((r) => setTimeout(r, 5 * 2 ** attempt + Math.random() * 5));

@@ -2,6 +2,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import { ProblemSchema } from './problem.js';
+import { documentUploadRoute } from '../files/http.js';
 
 /** Tags used by the kernel's own routes; plugins add theirs through `definePlugin({ tags })`. */
 export const KERNEL_TAGS = [
@@ -46,6 +47,8 @@ export async function registerOpenApi(app: FastifyInstance, options: OpenApiOpti
         },
       },
     },
+    // Upload routes' bodies are documented as multipart/form-data.
+    transform: (route) => documentUploadRoute(route as never),
     refResolver: {
       // Name components after their `$id` (e.g. `Problem`) instead of `def-0`.
       buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`),

@@ -129,6 +129,8 @@ const KIND_STATUS: Record<DomainErrorKind, number> = {
   unauthenticated: 401,
   precondition_failed: 412,
   precondition_required: 428,
+  too_large: 413,
+  unsupported_media_type: 415,
 };
 
 // Fastify's own client errors, given stable codes of ours.
@@ -138,6 +140,12 @@ const FASTIFY_CODES: Record<string, string> = {
   FST_ERR_CTP_EMPTY_JSON_BODY: 'MALFORMED_BODY',
   FST_ERR_CTP_INVALID_JSON_BODY: 'MALFORMED_BODY',
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'MALFORMED_BODY',
+  // @fastify/multipart's, for uploads (files/http.ts turns most into domain errors first).
+  FST_REQ_FILE_TOO_LARGE: 'FILE_TOO_LARGE',
+  FST_FILES_LIMIT: 'PAYLOAD_TOO_LARGE',
+  FST_PARTS_LIMIT: 'PAYLOAD_TOO_LARGE',
+  FST_FIELDS_LIMIT: 'PAYLOAD_TOO_LARGE',
+  FST_PROTO_VIOLATION: 'MALFORMED_BODY',
 };
 
 type ValidationItem = NonNullable<FastifyError['validation']>[number];

@@ -15,8 +15,9 @@ function maskDigits(digits: string): string {
 /**
  * A phone number with only what identifies its kind: a mainland mobile keeps its
  * first 3 and last 4 digits (`13812345678` → `138****5678`, `+86 138…` → `+86 138****5678`);
- * a landline keeps its area code and last 4 (`020-12345678` → `020-****5678`).
- * Anything else keeps at most its last 4 digits.
+ * a landline keeps its area code and the last 4 of an 8-digit number, 3 of a 7-digit one
+ * (`020-12345678` → `020-****5678`, `0755-1234567` → `0755-****567`).
+ * Anything else keeps at most its last 4 digits. At least 4 digits are always hidden.
  */
 export function maskPhone(value: string): string {
   let rest = String(value ?? '').trim().replace(/[\s\-().]/g, '');
@@ -39,7 +40,9 @@ export function maskPhone(value: string): string {
     const area = national.slice(0, areaLength);
     const subscriber = national.slice(areaLength);
     if (subscriber.length >= 7 && subscriber.length <= 8) {
-      return `${prefix}${prefix ? area.slice(1) : area}-${STARS(subscriber.length - 4)}${subscriber.slice(-4)}`;
+      // At least 4 digits of the subscriber number stay hidden.
+      const tail = subscriber.length - 4;
+      return `${prefix}${prefix ? area.slice(1) : area}-****${subscriber.slice(-tail)}`;
     }
   }
   return prefix + maskDigits(rest);
