@@ -16,6 +16,7 @@ import { SUSPENSION_CODES } from './lifecycle.js';
 import { SupplierQualityService } from './ratings.js';
 import { SupplierRegistry } from './registry.js';
 import { ApplicationSchema, QualificationSchema, applicationRoutes } from './routes/applications.js';
+import { fileRoutes } from './routes/files.js';
 import { DirectoryEntrySchema, RatingSchema, SupplierQualitySchema, qualityRoutes } from './routes/quality.js';
 
 const config = Type.Object({
@@ -27,6 +28,10 @@ const config = Type.Object({
   checkSchedule: Type.String({ default: '30 2 * * *' }),
   /** When the scores and the quality tier are recomputed (cron, Asia/Shanghai). */
   recomputeSchedule: Type.String({ default: '0 3 * * *' }),
+  /** Largest qualification file, in bytes (the deployment's `files.maxBytes` still applies to the upload). */
+  maxFileBytes: Type.Integer({ minimum: 1, default: 10 * 1024 * 1024 }),
+  /** Content types of qualification files, decided from their bytes. */
+  fileTypes: Type.Array(Type.String(), { default: ['application/pdf', 'image/png', 'image/jpeg'] }),
   /** The quality score (see the README). */
   score: Type.Object(
     {
@@ -65,6 +70,9 @@ export const supplierRegistryPlugin = definePlugin({
     const kernelServices = ctx.deps.kernel;
     const registry = new SupplierRegistry(ctx.db, kernelServices, ctx.hooks, kernelServices.personalData, {
       individualKinds: ctx.config.individualKinds,
+      name: ctx.name,
+      maxFileBytes: ctx.config.maxFileBytes,
+      fileTypes: ctx.config.fileTypes,
       systemActor: (grant) => ctx.systemActor(grant),
     });
     const quality = new SupplierQualityService(ctx.db, kernelServices, registry, ctx.config.score);
@@ -116,6 +124,7 @@ export const supplierRegistryPlugin = definePlugin({
   routes: (app, ctx, { registry, quality }) => {
     applicationRoutes(app, registry, ctx.db);
     qualityRoutes(app, quality, ctx.db);
+    fileRoutes(app, registry, ctx.config.maxFileBytes);
   },
 });
 

@@ -20,6 +20,7 @@ import {
   type KernelServices,
   type PageOf,
   type PageRequest,
+  type StoredFile,
   type SystemGrant,
   type Transaction,
 } from '@diandan/kernel';
@@ -27,7 +28,7 @@ import { idNumberProblem, normaliseIdNumber, usccProblem } from './codes.js';
 import { supplierApplied, supplierApproved, supplierBlacklisted, supplierReinstated, supplierSuspended, type SupplierRegistryEvent } from './hooks.js';
 import { APPLICATION_ACTORS, EDITABLE_STATES, SUSPENSION_CODES, applicationLifecycle, type ApplicationAction, type ApplicationState } from './lifecycle.js';
 import { lastFour, maskName, maskPhone, type PersonalDataKeys } from './personal-data.js';
-import { applications, contacts, qualifications } from './schema.js';
+import { applicationFiles, applications, contacts, qualifications } from './schema.js';
 
 /** Problem codes of the registry (besides the kernel's `INVALID_TRANSITION`, `PRECONDITION_FAILED`, `REGION_NOT_FOUND`, …). */
 export const RegistryProblems = {
@@ -46,6 +47,8 @@ export const RegistryProblems = {
   QUALIFICATION_REVIEWED: 'REGISTRY_QUALIFICATION_REVIEWED',
   SUSPENDED: SUSPENSION_CODES.suspended,
   BLACKLISTED: SUSPENSION_CODES.blacklisted,
+  FILE_UNKNOWN: 'REGISTRY_FILE_UNKNOWN',
+  FILE_NOT_FOUND: 'FILE_NOT_FOUND',
   ORDER_NOT_DELIVERED: 'REGISTRY_ORDER_NOT_DELIVERED',
   ALREADY_RATED: 'REGISTRY_ALREADY_RATED',
 } as const;
@@ -163,6 +166,12 @@ export interface ApplicationActionInput {
 export interface RegistryOptions {
   /** Supplier kinds of individuals (identity number instead of credit code). */
   readonly individualKinds: readonly string[];
+  /** The plugin's name: the owner of the files it stores. */
+  readonly name: string;
+  /** Largest qualification file, in bytes. */
+  readonly maxFileBytes: number;
+  /** Content types of qualification files (sniffed from the bytes). */
+  readonly fileTypes: readonly string[];
   /** `ctx.systemActor` of the plugin. */
   readonly systemActor: (grant: SystemGrant) => Promise<Actor>;
 }
@@ -397,6 +406,44 @@ export class SupplierRegistry {
   }
 
   /**
+   * The applicant uploads a file (a scan of a licence, say) for its application, through
+   * the kernel's file storage: size-limited, its type sniffed from the bytes, its name
+   * never a path. A qualification then names it by `fileId`.
+   */
+  async addFile(input: { id: string; data: Buffer | NodeJS.ReadableStream; name: string }, ctx: CallContext): Promise<StoredFile> {
+    // Authorised before the bytes are read, outside the transaction that stores them.
+    const { row, path } = await this.visible(this.db, input.id, ctx.actor);
+    if (!this.isApplicant(ctx.actor, row) || row.status === 'rejected' || row.status === 'blacklisted') {
+      if (typeof (input.data as NodeJS.ReadableStream).resume === 'function') (input.data as NodeJS.ReadableStream).resume();
+      if (!this.isApplicant(ctx.actor, row)) throw forbidden('Only the applicant uploads files for an application');
+      throw new DomainError('conflict', RegistryProblems.NOT_EDITABLE, `An application that is ${row.status} takes no files`, { state: row.status });
+    }
+    return withTransaction(this.db, ctx.tx, async (tx) => {
+      const file = await this.kernel.files.save(
+        { data: input.data as Buffer, name: input.name, owner: this.options.name, accept: this.options.fileTypes, maxBytes: this.options.maxFileBytes },
+        { actor: ctx.actor, tx, requestId: ctx.requestId },
+      );
+      await tx.insert(applicationFiles).values({ fileId: file.id, applicationId: row.id });
+      await this.kernel.audit.record(
+        { actor: ctx.actor, entityType: 'supplier-application', entityId: row.id, action: 'supplier-application.file-upload', region: { code: row.regionCode, path }, after: { file }, requestId: ctx.requestId },
+        { tx },
+      );
+      return file;
+    });
+  }
+
+  /** A file of an application, for whoever may see the application; `FILE_NOT_FOUND` otherwise. */
+  async openFile(input: { id: string; fileId: string }, ctx: { actor: Actor }) {
+    const { row } = await this.visible(this.db, input.id, ctx.actor);
+    const [link] = await this.db
+      .select()
+      .from(applicationFiles)
+      .where(and(eq(applicationFiles.fileId, input.fileId), eq(applicationFiles.applicationId, row.id)));
+    if (!link) throw notFound(RegistryProblems.FILE_NOT_FOUND, `File ${input.fileId} does not exist`);
+    return this.kernel.files.open(input.fileId, { owner: this.options.name });
+  }
+
+  /**
    * Types of mandatory qualification of an application that are expired on `today`:
    * every accepted document of the type ended before it. A pending renewal does not count.
    */
@@ -625,6 +672,13 @@ export class SupplierRegistry {
   }
 
   private async insertQualification(tx: Transaction, applicationId: string, q: QualificationInput): Promise<QualificationRow> {
+    if (q.fileId) {
+      const [link] = await tx
+        .select()
+        .from(applicationFiles)
+        .where(and(eq(applicationFiles.fileId, q.fileId), eq(applicationFiles.applicationId, applicationId)));
+      if (!link) throw new DomainError('invalid', RegistryProblems.FILE_UNKNOWN, `File ${q.fileId} was not uploaded for this application (upload it first: POST …/files)`);
+    }
     const [row] = await tx
       .insert(qualifications)
       .values({
