@@ -270,6 +270,8 @@ describe('suspension and blacklisting by administrators', () => {
     expect((await call(cityAdmin, 'GET', `/v1/suppliers/${application.id}`)).body).toMatchObject({ status: 'suspended', statusCode: 'REGISTRY_SUSPENDED' });
     const order = { unitId: unit.id, productId: product.id, venueId: venue, windowStart: '2027-03-01', windowEnd: '2027-03-31', expectedAudience: 50 };
     expect(problem(await call(unit.operator, 'POST', '/v1/orders', order)).code).toBe('REGISTRY_SUSPENDED');
+    const suspendedInKernel = (await call(cityAdmin, 'GET', `/v1/suppliers/${application.id}`)).body;
+    expect(problem(await call(cityAdmin, 'POST', `/v1/suppliers/${application.id}/reinstate`, { reason: '手工恢复' }, ifMatch(suspendedInKernel)))).toEqual({ status: 409, code: 'REGISTRY_SUSPENDED', problem: true });
     const scheduled = await act(call, supplier, approvedOrder, 'schedule', { scheduledOn: '2027-03-20' });
     expect(scheduled.status, JSON.stringify(scheduled.body)).toBe(200);
 
