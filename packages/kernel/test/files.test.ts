@@ -244,6 +244,33 @@ describe('files', () => {
   });
 });
 
+describe('files over a real connection', () => {
+  it('answers refused uploads at once and keeps the connection usable (the rest of the body is read and dropped)', async () => {
+    const app = await createTestServer({ plugins: [uploads()], files: { maxBytes: 1024 * 1024 } });
+    await seedRegions(app, TEST_REGIONS.slice(0, 1));
+    const admin = await authHeader(testActors.cityAdmin);
+    const address = await app.listen({ port: 0, host: '127.0.0.1' });
+    const post = async (url: string, data: Buffer) => {
+      const body = new FormData();
+      body.append('file', new Blob([data], { type: 'application/pdf' }), 'a.pdf');
+      const res = await fetch(`${address}${url}`, { method: 'POST', body, headers: admin });
+      return { status: res.status, code: ((await res.json()) as { code?: string }).code };
+    };
+    try {
+      const filler = randomBytes(4 * 1024 * 1024);
+      expect(await post('/v1/test-uploads', Buffer.concat([HTML, filler]))).toEqual({ status: 415, code: 'FILE_TYPE_NOT_ALLOWED' });
+      expect(await post('/v1/test-uploads', Buffer.concat([PDF, filler]))).toEqual({ status: 413, code: 'FILE_TOO_LARGE' });
+      expect(await post('/v1/regions', Buffer.concat([PDF, filler]))).toEqual({ status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' });
+      expect((await post('/v1/test-uploads', PDF)).status).toBe(201);
+      expect(await countRows(app, kernelTables.files)).toBe(1);
+    } finally {
+      const started = Date.now();
+      await app.close();
+      expect(Date.now() - started).toBeLessThan(5000);
+    }
+  });
+});
+
 describe('file stores', () => {
   it('removes the temporary folder of an in-memory deployment at shutdown', async () => {
     const app = await createTestServer();

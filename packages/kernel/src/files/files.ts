@@ -205,7 +205,7 @@ export class FileService {
       return toStoredFile(saved);
     } catch (error) {
       if (stored) await this.discard(id);
-      if (!Buffer.isBuffer(source) && !source.destroyed) source.resume(); // drain what the client still sends
+      if (!Buffer.isBuffer(source)) drain(iterator, limit + SNIFF_BYTES);
       throw error;
     }
   }
@@ -256,6 +256,27 @@ export class FileService {
       this.log?.error({ err, file: id }, 'could not delete stored file contents');
     }
   }
+}
+
+/**
+ * Reads and discards what a refused source still holds, up to `budget` bytes, then
+ * lets it go. An upload's stream must be read to its end, or the request it comes
+ * from stalls (and with it the connection); busboy ends it at its size limit.
+ */
+function drain(iterator: AsyncIterator<Buffer | string>, budget: number): void {
+  void (async () => {
+    let left = budget;
+    try {
+      while (left > 0) {
+        const r = await iterator.next();
+        if (r.done) return;
+        left -= r.value.length;
+      }
+      await iterator.return?.();
+    } catch {
+      // The source failed: there is nothing more to read.
+    }
+  })();
 }
 
 const notFound = (id: unknown) =>
