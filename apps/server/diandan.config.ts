@@ -1,10 +1,13 @@
 /**
  * The deployment: one file a city's IT team edits. This one is the Guangzhou demo —
  * four region levels, the embedded PGlite database under ./data (or PostgreSQL when
- * DATABASE_URL is set), and the demo-data plugin that seeds the region tree.
+ * DATABASE_URL is set), the demo-data plugin that seeds the region tree, and the
+ * supplier registry with its demo applications.
  */
 import { defineDeployment } from '@diandan/kernel';
+import { supplierRegistry } from '@diandan/supplier-registry';
 import { demoData } from './src/demo/plugin.js';
+import { registryDemo } from './src/demo/registry.js';
 
 /** Only for trying the demo: set DIANDAN_JWT_SECRET or DIANDAN_JWKS_URL in any real deployment. */
 export const DEVELOPMENT_SECRET = 'diandan-development-secret-not-for-production';
@@ -33,6 +36,11 @@ export default defineDeployment({
     // Deployments can add their own population groups and categories:
     populationGroups: [{ key: 'cantonese-opera-fans', name: '粤剧爱好者', nameEn: 'Cantonese opera lovers' }],
   },
-  plugins: [demoData({ seed: process.env.DIANDAN_DEMO_SEED !== 'off' })],
+  plugins: [
+    demoData({ seed: process.env.DIANDAN_DEMO_SEED !== 'off' }),
+    // Supplier onboarding, review, qualifications, ratings and the public directory (文化供应商库).
+    supplierRegistry({ expiryWarningDays: 30 }),
+    registryDemo({ seed: process.env.DIANDAN_DEMO_SEED !== 'off' }),
+  ],
   logger: { level: process.env.LOG_LEVEL ?? 'info' },
 });

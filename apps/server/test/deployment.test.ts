@@ -52,8 +52,8 @@ describe('the Guangzhou demo deployment', () => {
     expect(res.json()).toMatchObject({
       city: '广州市',
       levels: ['city', 'district', 'street', 'community'],
-      plugins: [{ name: 'kernel' }, { name: 'demo-data' }],
     });
+    expect(res.json().plugins.map((p: { name: string }) => p.name).sort()).toEqual(['demo-data', 'kernel', 'registry-demo', 'supplier-registry']);
   });
 });
 
@@ -73,9 +73,28 @@ describe('demo users', () => {
 
   it('can read the supplier directory and venues', async () => {
     const auth = { authorization: await tokenOf('demo-community-operator') };
-    expect((await app.inject({ url: '/v1/suppliers', headers: auth })).json().items).toHaveLength(3);
+    // The three kernel demo suppliers, and the registry's approved, suspended and blacklisted ones.
+    expect((await app.inject({ url: '/v1/suppliers', headers: auth })).json().items).toHaveLength(6);
     const venues = (await app.inject({ url: '/v1/venues', headers: auth })).json().items;
     expect(venues.map((v: { regionCode: string }) => v.regionCode)).toEqual(['440103001001']);
+  });
+});
+
+describe('the supplier registry demo', () => {
+  it('has one application in each state, and only approved suppliers in the public directory', async () => {
+    const admin = DEMO_USERS.find((u) => u.sub === 'demo-city-admin')!;
+    const auth = { authorization: `Bearer ${await signDevelopmentToken(DEVELOPMENT_SECRET, { ...admin, roles: [...admin.roles] })}` };
+    const list = (await app.inject({ url: '/v1/supplier-applications?limit=50', headers: auth })).json().items;
+    expect(list.map((a: { status: string }) => a.status).sort()).toEqual(['applied', 'approved', 'blacklisted', 'changes_requested', 'in_review', 'suspended']);
+    expect(list.every((a: { contacts: { phone: string }[] }) => a.contacts.every((c) => c.phone.includes('****')))).toBe(true);
+    const directory = (await app.inject('/v1/supplier-directory')).json().items;
+    expect(directory.map((d: { name: string }) => d.name)).toEqual(['示范舞蹈团（虚构）']);
+  });
+
+  it('does not seed twice', async () => {
+    const demo = app.diandan.plugins.find((p) => p.definition.name === 'registry-demo')!;
+    await demo.definition.ready!(demo.context, demo.services);
+    expect((await app.inject('/v1/supplier-directory')).json().items).toHaveLength(1);
   });
 });
 
