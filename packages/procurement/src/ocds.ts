@@ -179,7 +179,6 @@ export class OcdsService {
       title: row.title,
       description: row.description,
       status: tenderStatus,
-      procuringEntity: buyerRef,
       items: row.items.map((i) => ({
         id: i.id,
         description: i.description,
@@ -293,11 +292,12 @@ export function compile(list: Json[]): Json {
   const sorted = [...list].sort((a, b) => String(a.date).localeCompare(String(b.date)));
   let merged: Json = {};
   for (const r of sorted) {
-    const { id: _id, tag: _tag, ...rest } = r;
+    // omitWhenMerged: the release's id, date and tag.
+    const { id: _id, date: _date, tag: _tag, ...rest } = r;
     merged = mergeObject(merged, rest);
   }
   const last = sorted[sorted.length - 1];
-  return { ...merged, id: `${String(last?.ocid)}-compiled-${String(last?.date)}`, tag: ['compiled'] };
+  return { ...merged, id: `${String(last?.ocid)}-${String(last?.date)}`, date: last?.date, tag: ['compiled'] };
 }
 
 function isObject(v: unknown): v is Json {

@@ -6,6 +6,9 @@
  */
 import { on } from '@diandan/kernel';
 import { act } from '@diandan/testing';
+import Ajv04 from 'ajv-draft-04';
+import addFormats from 'ajv-formats';
+import { recordPackageSchema, releasePackageSchema } from './ocds-schema.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tenderAwarded, tenderPublished, contractSigned, bidSubmitted, projectCancelled } from '../src/index.js';
 import { boot, dbNow, expert, ifMatch, ok, projectBody, waitUntil, type World } from './support.js';
@@ -287,6 +290,75 @@ describe('procurement methods', () => {
     expect(row.savings).toBeGreaterThan(0);
     const outside = ok(await w.call(w.otherAdmin, 'GET', `/v1/procurement/indicators?from=2000-01-01T00:00:00Z&to=2100-01-01T00:00:00Z`), 200, 'other district');
     expect(outside.items).toEqual([]);
+  });
+});
+
+describe('OCDS 1.1 export', () => {
+  const ajv = new Ajv04({ allErrors: true, strict: false });
+  addFormats(ajv);
+  const validRelease = ajv.compile(releasePackageSchema);
+  const validRecord = ajv.compile(recordPackageSchema);
+
+  it('serves each project as a release package and a record package that validate against the schema of every emitted field', async () => {
+    for (const key of ['open', 'negotiation', 'consultation', 'inquiry', 'single', 'framework']) {
+      const rp = ok(await w.call(null, 'GET', url(key, '/ocds/releases')), 200, `releases ${key}`);
+      const rec = ok(await w.call(null, 'GET', url(key, '/ocds/record')), 200, `record ${key}`);
+      if (process.env.DUMP_OCDS) {
+        const { writeFileSync } = await import('node:fs');
+        writeFileSync(`${process.env.DUMP_OCDS}/${key}-releases.json`, JSON.stringify(rp, null, 1));
+        writeFileSync(`${process.env.DUMP_OCDS}/${key}-record.json`, JSON.stringify(rec, null, 1));
+      }
+      expect(validRelease(rp), `${key} release package: ${JSON.stringify(validRelease.errors)}`).toBe(true);
+      expect(validRecord(rec), `${key} record package: ${JSON.stringify(validRecord.errors)}`).toBe(true);
+      expect(rp.version).toBe('1.1');
+      const ids = rp.releases.map((r: any) => r.id);
+      expect(new Set(ids).size).toBe(ids.length);
+      expect(rp.releases.every((r: any) => r.ocid === `ocds-213czf-${projects[key].id}`)).toBe(true);
+      const tags = rp.releases.map((r: any) => r.tag[0]);
+      expect(tags.slice(0, 2)).toEqual(['planning', 'tender']);
+      expect(tags).toEqual(expect.arrayContaining(['tenderUpdate', 'award', 'contract']));
+      const compiled = rec.records[0].compiledRelease;
+      expect(compiled.tag).toEqual(['compiled']);
+      expect(rec.records[0].releases.map((r: any) => r.url.split('#')[1])).toEqual(ids);
+      expect(compiled.tender).toMatchObject({ procurementMethod: projects[key].procurementMethod, procurementMethodDetails: projects[key].procurementMethodDetails, hasEnquiries: true });
+      expect(compiled.parties.find((p: any) => p.roles.includes('buyer')).roles).toEqual(['buyer', 'procuringEntity']);
+      expect(compiled.contracts.length).toBeGreaterThan(0);
+    }
+  });
+
+  it('carries the stages: amendments, tenderers, bid statistics, awards, contracts with milestones and transactions', async () => {
+    const rp = ok(await w.call(null, 'GET', url('open', '/ocds/releases')), 200, 'releases');
+    expect(rp.releases.map((r: any) => r.tag[0])).toEqual(['planning', 'tender', 'tenderAmendment', 'tenderUpdate', 'award', 'contract', 'implementation', 'implementation', 'contract', 'implementation', 'implementation']);
+    const tender = rp.releases[1].tender;
+    expect(tender.numberOfTenderers).toBeUndefined(); // unknown until the opening
+    const amendment = rp.releases[2].tender.amendments[0];
+    expect(amendment).toMatchObject({ rationale: '补充采购内容说明', amendsReleaseID: rp.releases[1].id, releaseID: rp.releases[2].id });
+    const compiled = (ok(await w.call(null, 'GET', url('open', '/ocds/record')), 200, 'record') as any).records[0].compiledRelease;
+    expect(compiled.tender.numberOfTenderers).toBe(3);
+    expect(compiled.tender.tenderers).toHaveLength(3);
+    expect(compiled.tender.techniques).toBeUndefined();
+    expect(compiled.bids.statistics).toEqual(expect.arrayContaining([{ id: 'L1-bids', measure: 'bids', value: 3, relatedLot: 'L1' }, { id: 'L2-bids', measure: 'bids', value: 1, relatedLot: 'L2' }]));
+    expect(compiled.awards.map((a: any) => [a.relatedLots[0], a.status])).toEqual([['L1', 'active'], ['L2', 'active']]);
+    expect(compiled.contracts[0].milestones.map((m: any) => m.status)).toEqual(['met', 'met']);
+    expect(compiled.contracts[0].implementation.transactions).toHaveLength(2);
+    expect(compiled.contracts.map((c: any) => c.status)).toEqual(['terminated', 'terminated']);
+    expect(compiled.parties.filter((p: any) => p.roles.includes('supplier'))).toHaveLength(2);
+    const single = (ok(await w.call(null, 'GET', url('single', '/ocds/record')), 200, 'record') as any).records[0].compiledRelease;
+    expect(single.tender).toMatchObject({ procurementMethod: 'direct', procurementMethodRationale: '非遗传承人独家表演，只能从唯一供应商处采购', numberOfTenderers: 1 });
+    const framework = (ok(await w.call(null, 'GET', url('framework', '/ocds/record')), 200, 'record') as any).records[0].compiledRelease;
+    expect(framework.tender.techniques).toEqual({ hasFrameworkAgreement: true });
+    const negotiation = (ok(await w.call(null, 'GET', url('negotiation', '/ocds/releases')), 200, 'releases') as any).releases;
+    expect(negotiation.map((r: any) => r.tag[0])).toContain('awardUpdate');
+  });
+
+  it('is public only after publication', async () => {
+    const now = await dbNow(w.app);
+    const draft = ok(await w.call(w.admin, 'POST', '/v1/procurement/projects', projectBody(w, {}, { enquiryEnd: new Date(now.getTime() + 3_600_000), tenderEnd: new Date(now.getTime() + 7_200_000) })), 201, 'draft');
+    for (const path of ['/ocds/releases', '/ocds/record']) {
+      const res = await w.call(null, 'GET', `/v1/procurement/projects/${draft.id}${path}`);
+      expect([res.status, res.body.code]).toEqual([404, 'PROCUREMENT_PROJECT_NOT_FOUND']);
+      expect((await w.call(w.admin, 'GET', `/v1/procurement/projects/${draft.id}${path}`)).status).toBe(404);
+    }
   });
 });
 
