@@ -338,7 +338,7 @@ describe('OCDS 1.1 export', () => {
     expect(compiled.tender.tenderers).toHaveLength(3);
     expect(compiled.tender.techniques).toBeUndefined();
     expect(compiled.bids.statistics).toEqual(expect.arrayContaining([{ id: 'L1-bids', measure: 'bids', value: 3, relatedLot: 'L1' }, { id: 'L2-bids', measure: 'bids', value: 1, relatedLot: 'L2' }]));
-    expect(compiled.awards.map((a: any) => [a.relatedLots[0], a.status])).toEqual([['L1', 'active'], ['L2', 'active']]);
+    expect(compiled.awards.map((a: any) => [a.relatedLots[0], a.status]).sort()).toEqual([['L1', 'active'], ['L2', 'active']]);
     expect(compiled.contracts[0].milestones.map((m: any) => m.status)).toEqual(['met', 'met']);
     expect(compiled.contracts[0].implementation.transactions).toHaveLength(2);
     expect(compiled.contracts.map((c: any) => c.status)).toEqual(['terminated', 'terminated']);
