@@ -5,6 +5,7 @@
  */
 import { defineDeployment } from '@diandan/kernel';
 import { demoData } from './src/demo/plugin.js';
+import { procurement } from '@diandan/procurement';
 
 /** Only for trying the demo: set DIANDAN_JWT_SECRET or DIANDAN_JWKS_URL in any real deployment. */
 export const DEVELOPMENT_SECRET = 'diandan-development-secret-not-for-production';
@@ -25,6 +26,9 @@ export default defineDeployment({
     // Deployments can add their own population groups and categories:
     populationGroups: [{ key: 'cantonese-opera-fans', name: '粤剧爱好者', nameEn: 'Cantonese opera lovers' }],
   },
-  plugins: [demoData({ seed: process.env.DIANDAN_DEMO_SEED !== 'off' })],
+  plugins: [
+    demoData({ seed: process.env.DIANDAN_DEMO_SEED !== 'off' }),
+    procurement({ demo: process.env.DIANDAN_DEMO_SEED !== 'off', ocds: { publicUrl: process.env.DIANDAN_PUBLIC_URL ?? 'http://localhost:3000' } }),
+  ],
   logger: { level: process.env.LOG_LEVEL ?? 'info' },
 });

@@ -52,7 +52,7 @@ describe('the Guangzhou demo deployment', () => {
     expect(res.json()).toMatchObject({
       city: '广州市',
       levels: ['city', 'district', 'street', 'community'],
-      plugins: [{ name: 'kernel' }, { name: 'demo-data' }],
+      plugins: [{ name: 'kernel' }, { name: 'demo-data' }, { name: 'procurement' }],
     });
   });
 });

@@ -6,8 +6,8 @@
  */
 import { on } from '@diandan/kernel';
 import { act } from '@diandan/testing';
-import Ajv04 from 'ajv-draft-04';
-import addFormats from 'ajv-formats';
+import Ajv04Module from 'ajv-draft-04';
+import addFormatsModule from 'ajv-formats';
 import { recordPackageSchema, releasePackageSchema } from './ocds-schema.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tenderAwarded, tenderPublished, contractSigned, bidSubmitted, projectCancelled } from '../src/index.js';
@@ -294,8 +294,9 @@ describe('procurement methods', () => {
 });
 
 describe('OCDS 1.1 export', () => {
-  const ajv = new Ajv04({ allErrors: true, strict: false });
-  addFormats(ajv);
+  // CommonJS modules: their classes are the `default` of the module.
+  const ajv = new Ajv04Module.default({ allErrors: true, strict: false });
+  addFormatsModule.default(ajv);
   const validRelease = ajv.compile(releasePackageSchema);
   const validRecord = ajv.compile(recordPackageSchema);
 
