@@ -3,7 +3,7 @@ import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import { DomainError, kernelTables, withTransaction, type Actor, type CallContext, type Database, type Executor, type HookBus } from '@diandan/kernel';
 import { bidSubmitted } from './hooks.js';
 import type { ProjectService } from './projects.js';
-import { BidSealer, type BidContent } from './sealing.js';
+import { type BidSealer, type BidContent } from './sealing.js';
 import { bids, type DocumentData } from './schema.js';
 import { auditRegion, dbNow, isBuyerAdmin, lockProject, readProject, requireEligibleSupplier, supplierOf, type Kernel, type Project, type ProjectRow } from './support.js';
 
