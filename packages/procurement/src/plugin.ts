@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { DiandanStartupError, StartupErrorCodes, Type, definePlugin, kernel, kernelReady, on, type Actor, type PluginOptions } from '@diandan/kernel';
+import { DiandanStartupError, StartupErrorCodes, Type, definePlugin, kernel, kernelReady, on, type Actor, type JobDefinition, type PluginOptions } from '@diandan/kernel';
 import { BidService } from './bids.js';
 import { ContractService } from './contracts.js';
 import { seedProcurementDemo } from './demo.js';
@@ -77,7 +77,9 @@ export const procurementPlugin = definePlugin({
     const evaluation = new EvaluationService(ctx.db, k, ctx.hooks, projects, ocds);
     const contracts = new ContractService(ctx.db, k, ctx.hooks, projects, ocds);
     const indicators = new IndicatorService(ctx.db);
-    return { projects, bids, evaluation, contracts, ocds, indicators };
+    // Every minute, once across processes: published tenders whose enquiry period ended become `tendering`.
+    const advancePeriods = ctx.jobs.define('advance-periods', async () => ({ advanced: await projects.advanceDue() }), { retryLimit: 2 });
+    return { projects, bids, evaluation, contracts, ocds, indicators, advancePeriods };
   },
 
   hooks: (ctx, services) =>
@@ -94,6 +96,8 @@ export const procurementPlugin = definePlugin({
         ]
       : [],
 
+  ready: (ctx, { advancePeriods }) => ctx.jobs.schedule(advancePeriods, '* * * * *', {}),
+
   routes: (app, ctx, services) => procurementRoutes(app, services, ctx.db),
 });
 
@@ -105,6 +109,8 @@ export interface Services {
   contracts: ContractService;
   ocds: OcdsService;
   indicators: IndicatorService;
+  /** The scheduled job that persists `published → tendering`. */
+  advancePeriods: JobDefinition<Record<string, never>, { advanced: number }>;
 }
 
 /** The factory a deployment calls: `plugins: [procurement({ ocds: { ocidPrefix: 'ocds-abc123' } })]`. */

@@ -333,6 +333,18 @@ export class ProjectService {
     return updated!;
   }
 
+  /** Persists `startTendering` for every published tender whose enquiry period has ended (the scheduled job). */
+  async advanceDue(): Promise<number> {
+    const due = await this.db.select({ id: projects.id }).from(projects).where(and(eq(projects.status, 'published'), sql`${projects.enquiryEnd} <= now()`)).limit(500);
+    for (const { id } of due) {
+      await withTransaction(this.db, undefined, async (tx) => {
+        const [row] = await tx.select().from(projects).where(eq(projects.id, id)).for('update');
+        if (row) await this.advance(tx, row, await dbNow(tx));
+      });
+    }
+    return due.length;
+  }
+
   /** Records the tender update of the opening (the tenderers become known). */
   async recordOpening(tx: Executor, projectId: string): Promise<void> {
     await this.ocds.record(tx, projectId, 'tenderUpdate');

@@ -3,7 +3,10 @@
  * award rejected, a framework call-off beyond the contract's value, cancelling after a
  * contract, withdrawing after the deadline.
  */
+import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Services } from '../src/index.js';
+import { projects } from '../src/schema.js';
 import { boot, dbNow, expert, ifMatch, ok, projectBody, waitUntil, type World } from './support.js';
 
 let w: World;
@@ -42,6 +45,21 @@ afterAll(() => w?.app.close());
 const url = (key: string, rest = '') => `/v1/procurement/projects/${p[key].id}${rest}`;
 
 describe('edges', () => {
+  it('persists published → tendering with the scheduled job, audited as the plugin', async () => {
+    const now = await dbNow(w.app);
+    const at = { enquiryEnd: new Date(now.getTime() + 600), tenderEnd: new Date(now.getTime() + 3_600_000) };
+    const d = ok(await w.call(w.admin, 'POST', '/v1/procurement/projects', projectBody(w, { title: '定时推进（测试）' }, at)), 201, 'create');
+    ok(await w.call(w.admin, 'POST', `/v1/procurement/projects/${d.id}/publish`, undefined, ifMatch(d)), 200, 'publish');
+    await waitUntil(w.app, at.enquiryEnd);
+    const started = w.app.diandan.plugins.find((x) => x.definition.name === 'procurement')!;
+    const job = await started.context.jobs.send((started.services as Services).advancePeriods, {});
+    await started.context.jobs.wait(job!);
+    const [row] = await w.app.diandan.database.db.select({ status: projects.status }).from(projects).where(eq(projects.id, d.id));
+    expect(row!.status).toBe('tendering');
+    const audit = ok(await w.call(w.cityAdmin, 'GET', `/v1/audit-log?entityType=procurement-project&entityId=${d.id}`), 200, 'audit');
+    expect(audit.items[0]).toMatchObject({ action: 'procurement.project.startTendering', actorId: 'system:procurement' });
+  });
+
   it('refuses withdrawing after the deadline', async () => {
     const res = await w.call(w.suppliers[0]!.user, 'POST', url('rejected', `/bids/${b.rejected![0].id}/withdraw`));
     expect(res.body.code).toBe('PROCUREMENT_TENDER_PERIOD_CLOSED');
