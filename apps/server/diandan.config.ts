@@ -2,9 +2,11 @@
  * The deployment: one file a city's IT team edits. This one is the Guangzhou demo —
  * four region levels, the embedded PGlite database under ./data (or PostgreSQL when
  * DATABASE_URL is set), the demo-data plugin that seeds the region tree, and the
- * supplier registry with its demo applications.
+ * supplier registry with its demo applications, and procurement with one demo project
+ * per method.
  */
 import { defineDeployment } from '@diandan/kernel';
+import { procurement } from '@diandan/procurement';
 import { supplierRegistry } from '@diandan/supplier-registry';
 import { demoData } from './src/demo/plugin.js';
 import { registryDemo } from './src/demo/registry.js';
@@ -41,6 +43,8 @@ export default defineDeployment({
     // Supplier onboarding, review, qualifications, ratings and the public directory (文化供应商库).
     supplierRegistry({ expiryWarningDays: 30 }),
     registryDemo({ seed: process.env.DIANDAN_DEMO_SEED !== 'off' }),
+    // Government procurement of cultural services with sealed bids and an OCDS 1.1 export (政府购买公共文化服务).
+    procurement({ demo: process.env.DIANDAN_DEMO_SEED !== 'off', ocds: { publicUrl: process.env.DIANDAN_PUBLIC_URL ?? 'http://localhost:3000' } }),
   ],
   logger: { level: process.env.LOG_LEVEL ?? 'info' },
 });
