@@ -23,10 +23,13 @@ let bid: any;
 beforeAll(async () => {
   w = await boot();
   const now = await dbNow(w.app);
-  deadlines = { enquiryEnd: new Date(now.getTime() + 1500), tenderEnd: new Date(now.getTime() + 4000) };
+  // Short enough that the tender period ends within the test, long enough for a loaded CI machine.
+  deadlines = { enquiryEnd: new Date(now.getTime() + 3000), tenderEnd: new Date(now.getTime() + 7000) };
+  // The draft is published late in the tests: its periods lie far ahead.
+  const later = { enquiryEnd: new Date(now.getTime() + 3_600_000), tenderEnd: new Date(now.getTime() + 7_200_000) };
   const created = ok(await w.call(w.admin, 'POST', '/v1/procurement/projects', projectBody(w, {}, deadlines)), 201, 'create');
   project = ok(await w.call(w.admin, 'POST', `/v1/procurement/projects/${created.id}/publish`, undefined, ifMatch(created)), 200, 'publish');
-  draft = ok(await w.call(w.admin, 'POST', '/v1/procurement/projects', projectBody(w, { title: '草稿（测试）' }, deadlines)), 201, 'draft');
+  draft = ok(await w.call(w.admin, 'POST', '/v1/procurement/projects', projectBody(w, { title: '草稿（测试）' }, later)), 201, 'draft');
   bid = ok(await w.call(w.suppliers[0]!.user, 'POST', `/v1/procurement/projects/${project.id}/bids`, { lotId: 'L1', price: PRICE, proposal: MARKER }), 201, 'bid');
   ok(await w.call(w.suppliers[1]!.user, 'POST', `/v1/procurement/projects/${project.id}/bids`, { lotId: 'L1', price: 80_000, proposal: '另一方案' }), 201, 'bid 2');
 });
