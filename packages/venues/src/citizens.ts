@@ -1,0 +1,116 @@
+import { randomBytes, randomInt, randomUUID, timingSafeEqual } from 'node:crypto';
+import { and, eq, gt, isNull, lt, sql } from 'drizzle-orm';
+import { DomainError, maskPhone, notFound, transaction, type Database, type PersonalData } from '@diandan/kernel';
+import { VenueProblems } from './problems.js';
+import { citizenTokens, citizens, otpChallenges } from './schema.js';
+
+/** Sends a one-time code to a phone (SMS in production). The code must never be logged by anything else. */
+export interface OtpSender {
+  send(message: { phone: string; phoneMasked: string; code: string; expiresAt: string }): Promise<void>;
+}
+
+/** A citizen as every response shows them: the phone masked. */
+export interface Citizen {
+  id: string;
+  phone: string;
+}
+
+export interface CitizenConfig {
+  codeTtlSeconds: number;
+  maxAttempts: number;
+  /** Most codes sent to one phone within an hour. */
+  codesPerHour: number;
+  tokenTtlHours: number;
+}
+
+/** Mainland mobile numbers, spaces, dashes and a +86 prefix removed. */
+export function normalisePhone(raw: string): string | null {
+  const digits = raw.replace(/[\s-]/g, '').replace(/^(\+?86)(?=1\d{10}$)/, '');
+  return /^1[3-9]\d{9}$/.test(digits) ? digits : null;
+}
+
+const hashOf = (pd: PersonalData, purpose: string, value: string) => pd.hash(purpose, value);
+
+/**
+ * Citizens identified by a verified phone: a one-time code through a pluggable sender,
+ * then a session token (header `x-citizen-token`). The phone is kept as a keyed hash
+ * (to find the citizen) and sealed; codes and tokens only as keyed hashes.
+ */
+export class CitizenService {
+  private sender: OtpSender | undefined;
+
+  constructor(
+    private readonly db: Database,
+    private readonly pd: PersonalData,
+    private readonly config: CitizenConfig,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  /** Plugs in the sender of one-time codes (an SMS gateway plugin calls this in its `init`). */
+  useSender(sender: OtpSender | undefined): void {
+    this.sender = sender;
+  }
+
+  async requestCode(rawPhone: string): Promise<{ challengeId: string; phone: string; expiresAt: string }> {
+    const phone = normalisePhone(rawPhone);
+    if (!phone) throw new DomainError('invalid', VenueProblems.PHONE_INVALID, 'A mainland mobile number (11 digits starting with 1) is needed');
+    if (!this.sender) throw new DomainError('conflict', VenueProblems.OTP_UNAVAILABLE, 'No one-time code sender is configured in this deployment');
+    const phoneHash = hashOf(this.pd, 'venues-phone', phone);
+    const hourAgo = new Date(this.now().getTime() - 3_600_000);
+    const [recent] = await this.db.select({ n: sql<number>`count(*)::int` }).from(otpChallenges).where(and(eq(otpChallenges.phoneHash, phoneHash), gt(otpChallenges.createdAt, hourAgo)));
+    if (Number(recent!.n) >= this.config.codesPerHour) throw new DomainError('conflict', VenueProblems.OTP_TOO_MANY, 'Too many codes were sent to this phone in the last hour; try later');
+    const id = randomUUID();
+    const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
+    const expiresAt = new Date(this.now().getTime() + this.config.codeTtlSeconds * 1000);
+    await this.db.insert(otpChallenges).values({ id, phoneHash, phoneSealed: this.pd.encrypt(phone, `venues-otp:${id}:phone`), codeHash: hashOf(this.pd, 'venues-otp', `${id}:${code}`), expiresAt, createdAt: this.now() });
+    await this.sender.send({ phone, phoneMasked: maskPhone(phone), code, expiresAt: expiresAt.toISOString() });
+    return { challengeId: id, phone: maskPhone(phone), expiresAt: expiresAt.toISOString() };
+  }
+
+  /** Checks a code; a right one (once) gives a token. Every try counts, right or wrong. */
+  async verify(challengeId: string, code: string): Promise<{ token: string; expiresAt: string; citizen: Citizen }> {
+    const now = this.now();
+    // Count the attempt first, in its own statement, so that a wrong code's count is kept.
+    const [challenge] = await this.db
+      .update(otpChallenges)
+      .set({ attempts: sql`${otpChallenges.attempts} + 1` })
+      .where(and(eq(otpChallenges.id, challengeId), isNull(otpChallenges.usedAt)))
+      .returning();
+    if (!challenge) throw notFound(VenueProblems.OTP_NOT_FOUND, 'No such code request, or it was used already');
+    if (challenge.attempts > this.config.maxAttempts) throw new DomainError('conflict', VenueProblems.OTP_TOO_MANY, 'Too many wrong codes: request a new one');
+    if (challenge.expiresAt <= now) throw new DomainError('conflict', VenueProblems.OTP_EXPIRED, 'The code expired: request a new one');
+    const expected = Buffer.from(challenge.codeHash);
+    const given = Buffer.from(hashOf(this.pd, 'venues-otp', `${challengeId}:${code}`));
+    if (expected.length !== given.length || !timingSafeEqual(expected, given)) throw new DomainError('invalid', VenueProblems.OTP_WRONG, 'Wrong code');
+    return transaction(this.db, async (tx) => {
+      const [used] = await tx.update(otpChallenges).set({ usedAt: now }).where(and(eq(otpChallenges.id, challengeId), isNull(otpChallenges.usedAt))).returning({ id: otpChallenges.id });
+      if (!used) throw notFound(VenueProblems.OTP_NOT_FOUND, 'No such code request, or it was used already');
+      const phone = this.pd.decrypt(challenge.phoneSealed, `venues-otp:${challengeId}:phone`);
+      const citizenId = randomUUID();
+      await tx
+        .insert(citizens)
+        .values({ id: citizenId, phoneHash: challenge.phoneHash, phoneSealed: this.pd.encrypt(phone, `venues-citizen:${citizenId}:phone`), phoneMasked: maskPhone(phone) })
+        .onConflictDoNothing({ target: citizens.phoneHash });
+      const [citizen] = await tx.select().from(citizens).where(eq(citizens.phoneHash, challenge.phoneHash));
+      const token = randomBytes(32).toString('base64url');
+      const expiresAt = new Date(now.getTime() + this.config.tokenTtlHours * 3_600_000);
+      await tx.insert(citizenTokens).values({ tokenHash: hashOf(this.pd, 'venues-citizen-token', token), citizenId: citizen!.id, expiresAt });
+      // Old tokens and codes go once they have expired.
+      await tx.delete(citizenTokens).where(and(eq(citizenTokens.citizenId, citizen!.id), lt(citizenTokens.expiresAt, now)));
+      return { token, expiresAt: expiresAt.toISOString(), citizen: { id: citizen!.id, phone: citizen!.phoneMasked } };
+    });
+  }
+
+  /** The citizen a token names, or a 401. */
+  async authenticate(token: string | undefined): Promise<Citizen> {
+    const refuse = () => new DomainError('unauthenticated', VenueProblems.CITIZEN_UNAUTHENTICATED, 'This route needs a citizen token (`x-citizen-token`, from POST /v1/citizen-codes/{id}/verify)');
+    if (!token || token.length > 100) throw refuse();
+    const [row] = await this.db
+      .select({ id: citizens.id, phone: citizens.phoneMasked })
+      .from(citizenTokens)
+      .innerJoin(citizens, eq(citizens.id, citizenTokens.citizenId))
+      .where(and(eq(citizenTokens.tokenHash, hashOf(this.pd, 'venues-citizen-token', token)), gt(citizenTokens.expiresAt, this.now())));
+    if (!row) throw refuse();
+    return row;
+  }
+}

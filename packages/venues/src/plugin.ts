@@ -1,0 +1,134 @@
+import { fileURLToPath } from 'node:url';
+import { Type, definePlugin, extension, kernel, on, orderScheduled, type Actor, type PluginOptions, type Transaction } from '@diandan/kernel';
+import { CitizenService } from './citizens.js';
+import { VenueDetails } from './details.js';
+import { ReservationService } from './reservations.js';
+import { detailRoutes, detailSchemas } from './routes/details.js';
+import { sessionRoutes, sessionSchemas } from './routes/sessions.js';
+import { SessionService } from './sessions.js';
+
+const config = Type.Object({
+  /** Load the shipped 2026 and 2027 holiday calendars for years the deployment has none of. */
+  seedCalendars: Type.Boolean({ default: true }),
+  /** Session defaults (each session may set its own). */
+  sessions: Type.Object(
+    {
+      checkInOpensMinutes: Type.Integer({ minimum: 0, maximum: 1440, default: 60 }),
+      checkInClosesMinutes: Type.Integer({ minimum: 0, maximum: 1440, default: 30 }),
+      cancelUntilMinutes: Type.Integer({ minimum: 0, maximum: 10080, default: 120 }),
+      perCitizenLimit: Type.Integer({ minimum: 1, maximum: 100, default: 4 }),
+      /** Booking of a programme session opens this many days before its start (or now, if later). */
+      bookingOpensDays: Type.Integer({ minimum: 0, maximum: 365, default: 14 }),
+      /** Sessions made from scheduled orders start at this local time on the scheduled day. */
+      orderSessionStart: Type.String({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$', default: '19:30' }),
+    },
+    { default: {} },
+  ),
+  reservations: Type.Object(
+    {
+      maxGroupSeats: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
+      monthlyLimit: Type.Integer({ minimum: 1, maximum: 1000, default: 8 }),
+      offerHoldMinutes: Type.Integer({ minimum: 1, maximum: 10080, default: 120 }),
+      offerCloseMinutesBeforeStart: Type.Integer({ minimum: 0, maximum: 1440, default: 30 }),
+      minOfferMinutes: Type.Integer({ minimum: 1, maximum: 1440, default: 10 }),
+      /** How often due offers are swept (cron, Asia/Shanghai), besides each offer's own timed job. */
+      sweepSchedule: Type.String({ default: '* * * * *' }),
+    },
+    { default: {} },
+  ),
+  otp: Type.Object(
+    {
+      /** Log codes (with the phone masked) instead of sending them: development only. */
+      developmentSender: Type.Boolean({ default: false }),
+      codeTtlSeconds: Type.Integer({ minimum: 30, maximum: 3600, default: 300 }),
+      maxAttempts: Type.Integer({ minimum: 1, maximum: 20, default: 5 }),
+      codesPerHour: Type.Integer({ minimum: 1, maximum: 100, default: 5 }),
+      tokenTtlHours: Type.Integer({ minimum: 1, maximum: 720, default: 24 }),
+    },
+    { default: {} },
+  ),
+});
+
+const VenueSummary = Type.Object({
+  networkRole: Type.Union([Type.Enum(['main', 'branch']), Type.Null()]),
+  mainVenueId: Type.Union([Type.String({ format: 'uuid' }), Type.Null()]),
+  rooms: Type.Integer(),
+});
+
+/** The message of the development sender's log line: the only line that may carry a code. */
+export const DEVELOPMENT_CODE_MESSAGE = 'venues: development one-time code';
+
+/** Venues (场馆): rooms, equipment, opening hours with China's holiday calendar, sessions, reservations, waiting lists, check-in. */
+export const venuesPlugin = definePlugin({
+  name: 'venues',
+  version: '0.1.0',
+  kernel: '^0.1.0',
+  deps: { kernel },
+  config,
+  db: { schema: 'venues', migrations: fileURLToPath(new URL('../drizzle', import.meta.url)) },
+  schemas: [...detailSchemas, ...sessionSchemas],
+  tags: [{ name: 'venues', description: 'Venues’ rooms, equipment, opening hours, sessions, reservations, waiting lists and check-in' }],
+  contributes: {
+    venueKinds: [
+      { key: 'main-library', name: '总馆（图书馆）', nameEn: 'Main library' },
+      { key: 'branch-library', name: '分馆（图书馆）', nameEn: 'Branch library' },
+      { key: 'street-station', name: '街道（乡镇）综合文化站', nameEn: 'Street cultural station' },
+      { key: 'new-cultural-space', name: '新型公共文化空间', nameEn: 'New cultural space' },
+    ],
+  },
+
+  init(ctx) {
+    let reader: Promise<Actor> | undefined;
+    // Public reads (details, opening hours, sessions) see every venue of the deployment.
+    const readAll = () => (reader ??= ctx.systemActor({ roles: ['city-admin'] }));
+    // One clock for every service (tests and simulations move it).
+    const clock = { now: () => new Date() };
+    const now = () => clock.now();
+    const details = new VenueDetails(ctx.db, ctx.deps.kernel, readAll, now);
+    const sessions = new SessionService(ctx.db, ctx.deps.kernel, details, ctx.config.sessions, readAll, now);
+    const citizens = new CitizenService(ctx.db, ctx.deps.kernel.personalData, ctx.config.otp, now);
+    if (ctx.config.otp.developmentSender) {
+      citizens.useSender({
+        send: async ({ phoneMasked, code }) => ctx.log.info({ phone: phoneMasked, otp: code }, DEVELOPMENT_CODE_MESSAGE),
+      });
+    }
+    const reservations = new ReservationService(ctx.db, ctx.config.reservations, now);
+    const lapseOffer = ctx.jobs.define<{ entryId: number }>('lapse-offer', async (job) => ({ lapsed: await reservations.lapse(job.data.entryId) }));
+    const sweepOffers = ctx.jobs.define('sweep-offers', async () => ({ lapsed: await reservations.lapseDue() }));
+    const notifyOffer = ctx.jobs.define<{ entryId: number; expiresAt: string }>('notify-offer', async (job) => {
+      // The development notifier: a deployment's push/SMS plugin would send it.
+      job.log.info({ entryId: job.data.entryId, expiresAt: job.data.expiresAt }, 'venues: waiting-list offer');
+      return { notified: true };
+    });
+    reservations.effects = {
+      offered: async (tx, { id, expiresAt }) => {
+        await ctx.jobs.send(lapseOffer, { entryId: id }, { startAfter: new Date(expiresAt.getTime() + 1000), tx: tx as Transaction });
+        await ctx.jobs.send(notifyOffer, { entryId: id, expiresAt: expiresAt.toISOString() }, { tx: tx as Transaction });
+      },
+    };
+    return { clock, details, sessions, citizens, reservations, lapseOffer, sweepOffers };
+  },
+
+  hooks: (ctx, { sessions }) => [
+    // A scheduled order becomes a session; durable: none is lost, each made once.
+    on(orderScheduled, async ({ order }, { eventId }) => void (await sessions.fromOrder(eventId, order, await ctx.systemActor({ roles: ['city-admin'] }))), { durable: true, name: 'order-sessions' }),
+  ],
+
+  extensions: (_ctx, { details }) => [
+    // The network role and room count on every kernel venue read, a page in one query.
+    extension('venue', { schema: VenueSummary, load: (venues, { db }) => details.profiles(venues.map((v) => v.id), db) }),
+  ],
+
+  async ready(ctx, { details, sweepOffers }) {
+    if (ctx.config.seedCalendars) await details.seedCalendars(await ctx.systemActor({ roles: ['city-admin'] }));
+    await ctx.jobs.schedule(sweepOffers, ctx.config.reservations.sweepSchedule, {}, { tz: 'Asia/Shanghai' });
+  },
+
+  routes: (app, ctx, { details, sessions, citizens, reservations }) => {
+    detailRoutes(app, details, ctx.db);
+    sessionRoutes(app, { sessions, citizens, reservations }, ctx.db);
+  },
+});
+
+/** The factory a deployment calls: `plugins: [venues()]`. */
+export const venues = (options: PluginOptions<typeof config> = {}) => venuesPlugin.configure(options);

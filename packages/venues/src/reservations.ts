@@ -1,0 +1,372 @@
+import { randomBytes } from 'node:crypto';
+import { and, asc, desc, eq, inArray, lte, ne, sql } from 'drizzle-orm';
+import { DomainError, inScope, notFound, transaction, withTransaction, type Actor, type Database, type Executor, type Transaction } from '@diandan/kernel';
+import type { Citizen } from './citizens.js';
+import { addDays, instantOf, localParts } from './hours.js';
+import { VenueProblems } from './problems.js';
+import { citizens, reservations, sessions, waitlist } from './schema.js';
+import { toSession, type Session } from './sessions.js';
+
+export interface ReservationConfig {
+  /** Most seats of one group booking (a family, a school class). */
+  maxGroupSeats: number;
+  /** Most reservations (not cancelled) of one citizen for sessions starting in one calendar month (Asia/Shanghai). */
+  monthlyLimit: number;
+  /** How long a waiting-list offer holds its seats. */
+  offerHoldMinutes: number;
+  /** An offer lapses at the latest this many minutes before the start… */
+  offerCloseMinutesBeforeStart: number;
+  /** …but is never shorter than this (capped by the session's booking close). */
+  minOfferMinutes: number;
+}
+
+export interface Reservation {
+  id: string;
+  sessionId: string;
+  quantity: number;
+  groupName: string | null;
+  status: 'confirmed' | 'checked-in' | 'cancelled';
+  /** The door code (also in the QR code). */
+  code: string;
+  waitlistEntryId: number | null;
+  checkedInAt: string | null;
+  cancelledAt: string | null;
+  createdAt: string;
+  /** The citizen's phone, masked. */
+  phone: string;
+}
+
+export interface WaitlistEntry {
+  id: number;
+  sessionId: string;
+  quantity: number;
+  status: 'waiting' | 'offered' | 'accepted' | 'lapsed' | 'left';
+  /** 1 for the next to be offered seats, among those still waiting; null once not waiting. */
+  position: number | null;
+  offerExpiresAt: string | null;
+  reservationId: string | null;
+  createdAt: string;
+}
+
+/** What a reservation request ended as: booked, or (with `waitlist: true`) on the waiting list. */
+export type BookingOutcome = { kind: 'reserved'; reservation: Reservation } | { kind: 'waitlisted'; entry: WaitlistEntry };
+
+type ReservationRow = typeof reservations.$inferSelect;
+type SessionRow = typeof sessions.$inferSelect;
+type EntryRow = typeof waitlist.$inferSelect;
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+const MINUTE = 60_000;
+
+const toReservation = (r: ReservationRow, phone: string): Reservation => ({
+  id: r.id,
+  sessionId: r.sessionId,
+  quantity: r.quantity,
+  groupName: r.groupName,
+  status: r.status as Reservation['status'],
+  code: r.code,
+  waitlistEntryId: r.waitlistEntryId,
+  checkedInAt: iso(r.checkedInAt),
+  cancelledAt: iso(r.cancelledAt),
+  createdAt: r.createdAt.toISOString(),
+  phone,
+});
+
+/** The events the service reports to its plugin (jobs to send, offers to announce), inside the transaction. */
+export interface ReservationEffects {
+  offered(tx: Executor, entry: { id: number; expiresAt: Date }): Promise<void>;
+}
+
+/**
+ * Reservations, waiting lists and check-in. Capacity is enforced in the database: every
+ * booking locks its session row (`select … for update`) and moves seats with a
+ * conditional update (`confirmed + held + n <= capacity`), so concurrent bookings queue
+ * on the row and none oversells — on PGlite and on PostgreSQL.
+ *
+ * availability = capacity − confirmed − held, where `confirmed` counts the seats of
+ * reservations not cancelled (checked in or not) and `held` the seats of waiting-list
+ * offers not yet accepted or lapsed.
+ */
+export class ReservationService {
+  effects: ReservationEffects = { offered: async () => {} };
+
+  constructor(
+    private readonly db: Database,
+    private readonly config: ReservationConfig,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  private async lockSession(tx: Executor, id: string): Promise<SessionRow> {
+    const [row] = await tx.select().from(sessions).where(eq(sessions.id, id)).for('update');
+    if (!row) throw notFound(VenueProblems.SESSION_NOT_FOUND, `No session ${id}`);
+    return row;
+  }
+
+  private bookable(s: SessionRow, now: Date): void {
+    if (s.status !== 'open') throw new DomainError('conflict', VenueProblems.SESSION_CLOSED, 'This session was cancelled');
+    if (now < s.bookingOpensAt) throw new DomainError('conflict', VenueProblems.BOOKING_NOT_OPEN, `Booking opens at ${s.bookingOpensAt.toISOString()}`, { opensAt: s.bookingOpensAt.toISOString() });
+    if (now >= s.bookingClosesAt) throw new DomainError('conflict', VenueProblems.BOOKING_CLOSED, `Booking closed at ${s.bookingClosesAt.toISOString()}`, { closedAt: s.bookingClosesAt.toISOString() });
+  }
+
+  /** Checks the per-session and per-month limits of `citizen` for `quantity` more seats. */
+  private async checkLimits(tx: Executor, s: SessionRow, citizenId: string, quantity: number, group: boolean): Promise<void> {
+    const [mine] = await tx
+      .select({ seats: sql<number>`coalesce(sum(${reservations.quantity}), 0)::int` })
+      .from(reservations)
+      .where(and(eq(reservations.sessionId, s.id), eq(reservations.citizenId, citizenId), ne(reservations.status, 'cancelled')));
+    const limit = group ? this.config.maxGroupSeats : s.perCitizenLimit;
+    if (Number(mine!.seats) + quantity > limit) {
+      throw new DomainError('invalid', VenueProblems.LIMIT_PER_SESSION, `At most ${limit} seats per ${group ? 'group booking' : 'person'} in this session`, { limit, held: Number(mine!.seats) });
+    }
+    const month = localParts(s.startsAt).day.slice(0, 7);
+    const from = instantOf(`${month}-01`, '00:00');
+    const to = instantOf(addDays(`${month}-28`, 4).slice(0, 7) + '-01', '00:00');
+    const [count] = await tx
+      .select({ n: sql<number>`count(*)::int` })
+      .from(reservations)
+      .innerJoin(sessions, eq(sessions.id, reservations.sessionId))
+      .where(and(eq(reservations.citizenId, citizenId), ne(reservations.status, 'cancelled'), sql`${sessions.startsAt} >= ${from.toISOString()}`, sql`${sessions.startsAt} < ${to.toISOString()}`));
+    if (Number(count!.n) >= this.config.monthlyLimit) {
+      throw new DomainError('invalid', VenueProblems.LIMIT_PER_PERIOD, `At most ${this.config.monthlyLimit} reservations for sessions in one month`, { limit: this.config.monthlyLimit, month });
+    }
+  }
+
+  private async insertReservation(tx: Executor, s: SessionRow, citizenId: string, quantity: number, groupName: string | null, entryId: number | null): Promise<ReservationRow> {
+    const [row] = await tx
+      .insert(reservations)
+      .values({ sessionId: s.id, citizenId, quantity, groupName, status: 'confirmed', code: randomBytes(12).toString('base64url'), waitlistEntryId: entryId, createdAt: this.now() })
+      .returning();
+    return row!;
+  }
+
+  /**
+   * Books `quantity` seats for `citizen`, all or nothing. With `waitlist`, a session
+   * without room puts the request on its waiting list instead of refusing it.
+   */
+  async reserve(input: { sessionId: string; quantity: number; groupName?: string | undefined; waitlist?: boolean | undefined }, citizen: Citizen, outer?: Transaction): Promise<BookingOutcome> {
+    return withTransaction(this.db, outer, async (tx) => {
+      const now = this.now();
+      // The citizen's row first (their limits), then the session's (its seats): always in this order.
+      await tx.select({ id: citizens.id }).from(citizens).where(eq(citizens.id, citizen.id)).for('update');
+      const s = await this.lockSession(tx, input.sessionId);
+      this.bookable(s, now);
+      await this.checkLimits(tx, s, citizen.id, input.quantity, Boolean(input.groupName));
+      const available = s.capacity - s.confirmed - s.held;
+      const waiting = await this.waitingCount(tx, s.id);
+      if (input.quantity > available || waiting > 0) {
+        if (input.waitlist) return { kind: 'waitlisted', entry: await this.insertEntry(tx, s, citizen.id, input.quantity) };
+        throw new DomainError('conflict', VenueProblems.SESSION_FULL, waiting > 0 && input.quantity <= available ? 'Freed seats go to the waiting list first' : `Only ${Math.max(0, available)} seats are left`, { available: Math.max(0, available), waiting });
+      }
+      // The conditional update is the second guard: it cannot take seats that are not there.
+      const [moved] = await tx
+        .update(sessions)
+        .set({ confirmed: sql`${sessions.confirmed} + ${input.quantity}` })
+        .where(and(eq(sessions.id, s.id), sql`${sessions.confirmed} + ${sessions.held} + ${input.quantity} <= ${sessions.capacity}`))
+        .returning({ id: sessions.id });
+      if (!moved) throw new DomainError('conflict', VenueProblems.SESSION_FULL, 'No seats left', { available: 0, waiting });
+      const row = await this.insertReservation(tx, s, citizen.id, input.quantity, input.groupName ?? null, null);
+      return { kind: 'reserved', reservation: toReservation(row, citizen.phone) };
+    });
+  }
+
+  private async waitingCount(tx: Executor, sessionId: string): Promise<number> {
+    const [row] = await tx.select({ n: sql<number>`count(*)::int` }).from(waitlist).where(and(eq(waitlist.sessionId, sessionId), inArray(waitlist.status, ['waiting', 'offered'])));
+    return Number(row!.n);
+  }
+
+  private async insertEntry(tx: Executor, s: SessionRow, citizenId: string, quantity: number): Promise<WaitlistEntry> {
+    const [dup] = await tx.select({ id: waitlist.id }).from(waitlist).where(and(eq(waitlist.sessionId, s.id), eq(waitlist.citizenId, citizenId), inArray(waitlist.status, ['waiting', 'offered'])));
+    if (dup) throw new DomainError('conflict', VenueProblems.WAITLIST_DUPLICATE, 'You are on this session’s waiting list already', { entryId: dup.id });
+    const [row] = await tx.insert(waitlist).values({ sessionId: s.id, citizenId, quantity, status: 'waiting', createdAt: this.now(), updatedAt: this.now() }).returning();
+    return this.toEntry(tx, row!);
+  }
+
+  private async toEntry(tx: Executor, r: EntryRow): Promise<WaitlistEntry> {
+    let position: number | null = null;
+    if (r.status === 'waiting') {
+      const [ahead] = await tx.select({ n: sql<number>`count(*)::int` }).from(waitlist).where(and(eq(waitlist.sessionId, r.sessionId), eq(waitlist.status, 'waiting'), sql`${waitlist.id} <= ${r.id}`));
+      position = Number(ahead!.n);
+    }
+    return {
+      id: r.id,
+      sessionId: r.sessionId,
+      quantity: r.quantity,
+      status: r.status as WaitlistEntry['status'],
+      position,
+      offerExpiresAt: iso(r.offerExpiresAt),
+      reservationId: r.reservationId,
+      createdAt: r.createdAt.toISOString(),
+    };
+  }
+
+  /** Joins a session's waiting list (when it is full, or others wait already). */
+  async join(input: { sessionId: string; quantity: number }, citizen: Citizen, outer?: Transaction): Promise<WaitlistEntry> {
+    return withTransaction(this.db, outer, async (tx) => {
+      await tx.select({ id: citizens.id }).from(citizens).where(eq(citizens.id, citizen.id)).for('update');
+      const s = await this.lockSession(tx, input.sessionId);
+      this.bookable(s, this.now());
+      await this.checkLimits(tx, s, citizen.id, input.quantity, false);
+      if (input.quantity <= s.capacity - s.confirmed - s.held && (await this.waitingCount(tx, s.id)) === 0) {
+        throw new DomainError('conflict', VenueProblems.WAITLIST_NOT_NEEDED, 'There are seats: book them directly');
+      }
+      return this.insertEntry(tx, s, citizen.id, input.quantity);
+    });
+  }
+
+  /** When an offer made now lapses (see the README). */
+  offerExpiry(now: Date, s: Pick<SessionRow, 'startsAt' | 'bookingClosesAt'>): Date {
+    const latest = Math.min(now.getTime() + this.config.offerHoldMinutes * MINUTE, s.startsAt.getTime() - this.config.offerCloseMinutesBeforeStart * MINUTE);
+    const floor = Math.min(now.getTime() + this.config.minOfferMinutes * MINUTE, s.bookingClosesAt.getTime());
+    return new Date(Math.max(latest, floor));
+  }
+
+  /**
+   * Offers freed seats to the waiting list, strictly in arrival order: the first entry
+   * still waiting gets an offer when its whole quantity fits; if it does not, nobody
+   * behind it is offered (no overtaking). The session row must be locked by the caller.
+   */
+  private async promote(tx: Executor, sessionId: string): Promise<number> {
+    const now = this.now();
+    let offered = 0;
+    for (;;) {
+      const [s] = await tx.select().from(sessions).where(eq(sessions.id, sessionId));
+      if (!s || s.status !== 'open' || now >= s.bookingClosesAt) return offered;
+      const [head] = await tx.select().from(waitlist).where(and(eq(waitlist.sessionId, sessionId), eq(waitlist.status, 'waiting'))).orderBy(asc(waitlist.id)).limit(1).for('update');
+      if (!head || head.quantity > s.capacity - s.confirmed - s.held) return offered;
+      const expiresAt = this.offerExpiry(now, s);
+      await tx.update(sessions).set({ held: sql`${sessions.held} + ${head.quantity}` }).where(eq(sessions.id, sessionId));
+      await tx.update(waitlist).set({ status: 'offered', offerExpiresAt: expiresAt, updatedAt: now }).where(eq(waitlist.id, head.id));
+      await this.effects.offered(tx, { id: head.id, expiresAt });
+      offered++;
+    }
+  }
+
+  /** Cancels a reservation (its citizen), until `cancelUntilMinutes` before the start; freed seats go to the waiting list. */
+  async cancel(id: string, citizen: Citizen, outer?: Transaction): Promise<Reservation> {
+    return withTransaction(this.db, outer, async (tx) => {
+      const [r] = await tx.select().from(reservations).where(and(eq(reservations.id, id), eq(reservations.citizenId, citizen.id))).for('update');
+      if (!r) throw notFound(VenueProblems.RESERVATION_NOT_FOUND, `No reservation ${id}`);
+      if (r.status !== 'confirmed') throw new DomainError('conflict', VenueProblems.RESERVATION_NOT_ACTIVE, `This reservation is ${r.status}`);
+      const s = await this.lockSession(tx, r.sessionId);
+      const deadline = new Date(s.startsAt.getTime() - s.cancelUntilMinutes * MINUTE);
+      if (this.now() > deadline) throw new DomainError('conflict', VenueProblems.CANCEL_TOO_LATE, `Cancellation closed at ${deadline.toISOString()}`, { deadline: deadline.toISOString() });
+      const [row] = await tx.update(reservations).set({ status: 'cancelled', cancelledAt: this.now() }).where(eq(reservations.id, r.id)).returning();
+      await tx.update(sessions).set({ confirmed: sql`${sessions.confirmed} - ${r.quantity}` }).where(eq(sessions.id, s.id));
+      await this.promote(tx, s.id);
+      return toReservation(row!, citizen.phone);
+    });
+  }
+
+  /** Accepts a waiting-list offer: the held seats become a reservation. */
+  async accept(entryId: number, citizen: Citizen, outer?: Transaction): Promise<Reservation> {
+    return withTransaction(this.db, outer, async (tx) => {
+      const [e] = await tx.select().from(waitlist).where(and(eq(waitlist.id, entryId), eq(waitlist.citizenId, citizen.id))).for('update');
+      if (!e) throw notFound(VenueProblems.WAITLIST_NOT_FOUND, `No waiting-list entry ${entryId}`);
+      if (e.status !== 'offered' || !e.offerExpiresAt || e.offerExpiresAt <= this.now()) {
+        throw new DomainError('conflict', VenueProblems.OFFER_NOT_OPEN, e.status === 'offered' ? 'The offer has lapsed' : `This entry is ${e.status}`, { status: e.status });
+      }
+      const s = await this.lockSession(tx, e.sessionId);
+      await tx.update(sessions).set({ held: sql`${sessions.held} - ${e.quantity}`, confirmed: sql`${sessions.confirmed} + ${e.quantity}` }).where(eq(sessions.id, s.id));
+      const r = await this.insertReservation(tx, s, citizen.id, e.quantity, null, e.id);
+      await tx.update(waitlist).set({ status: 'accepted', reservationId: r.id, updatedAt: this.now() }).where(eq(waitlist.id, e.id));
+      return toReservation(r, citizen.phone);
+    });
+  }
+
+  /** Leaves a waiting list (waiting, or declining an offer: its seats go to the next entry). */
+  async leave(entryId: number, citizen: Citizen, outer?: Transaction): Promise<WaitlistEntry> {
+    return withTransaction(this.db, outer, async (tx) => {
+      const [e] = await tx.select().from(waitlist).where(and(eq(waitlist.id, entryId), eq(waitlist.citizenId, citizen.id))).for('update');
+      if (!e) throw notFound(VenueProblems.WAITLIST_NOT_FOUND, `No waiting-list entry ${entryId}`);
+      if (e.status !== 'waiting' && e.status !== 'offered') throw new DomainError('conflict', VenueProblems.OFFER_NOT_OPEN, `This entry is ${e.status}`, { status: e.status });
+      await this.lockSession(tx, e.sessionId);
+      const [row] = await tx.update(waitlist).set({ status: 'left', updatedAt: this.now() }).where(eq(waitlist.id, e.id)).returning();
+      if (e.status === 'offered') {
+        await tx.update(sessions).set({ held: sql`${sessions.held} - ${e.quantity}` }).where(eq(sessions.id, e.sessionId));
+        await this.promote(tx, e.sessionId);
+      }
+      return this.toEntry(tx, row!);
+    });
+  }
+
+  /** Lapses one offer if it is due (a job runs this at the offer's expiry); its seats go to the next entry. */
+  async lapse(entryId: number): Promise<boolean> {
+    return transaction(this.db, async (tx) => {
+      const [e] = await tx.select().from(waitlist).where(eq(waitlist.id, entryId)).for('update');
+      if (!e || e.status !== 'offered' || !e.offerExpiresAt || e.offerExpiresAt > this.now()) return false;
+      await this.lockSession(tx, e.sessionId);
+      await tx.update(waitlist).set({ status: 'lapsed', updatedAt: this.now() }).where(eq(waitlist.id, e.id));
+      await tx.update(sessions).set({ held: sql`${sessions.held} - ${e.quantity}` }).where(eq(sessions.id, e.sessionId));
+      await this.promote(tx, e.sessionId);
+      return true;
+    });
+  }
+
+  /** Lapses every due offer (the periodic sweep, in case a timed job was lost). */
+  async lapseDue(): Promise<number> {
+    const due = await this.db.select({ id: waitlist.id }).from(waitlist).where(and(eq(waitlist.status, 'offered'), lte(waitlist.offerExpiresAt, this.now()))).orderBy(asc(waitlist.id)).limit(500);
+    let n = 0;
+    for (const { id } of due) if (await this.lapse(id)) n++;
+    return n;
+  }
+
+  async mine(citizen: Citizen, limit: number): Promise<Reservation[]> {
+    const rows = await this.db.select().from(reservations).where(eq(reservations.citizenId, citizen.id)).orderBy(desc(reservations.createdAt), desc(reservations.id)).limit(limit);
+    return rows.map((r) => toReservation(r, citizen.phone));
+  }
+
+  async one(id: string, citizen: Citizen): Promise<{ reservation: Reservation; session: Session }> {
+    const [r] = await this.db.select().from(reservations).where(and(eq(reservations.id, id), eq(reservations.citizenId, citizen.id)));
+    if (!r) throw notFound(VenueProblems.RESERVATION_NOT_FOUND, `No reservation ${id}`);
+    const [s] = await this.db.select().from(sessions).where(eq(sessions.id, r.sessionId));
+    return { reservation: toReservation(r, citizen.phone), session: toSession(s!) };
+  }
+
+  async myEntries(citizen: Citizen, limit: number): Promise<WaitlistEntry[]> {
+    const rows = await this.db.select().from(waitlist).where(eq(waitlist.citizenId, citizen.id)).orderBy(desc(waitlist.id)).limit(limit);
+    return Promise.all(rows.map((r) => this.toEntry(this.db, r)));
+  }
+
+  /** A session as staff see it: in their subtree, or not found. */
+  async staffSession(sessionId: string, actor: Actor, db: Executor = this.db): Promise<SessionRow> {
+    const [s] = await db.select().from(sessions).where(eq(sessions.id, sessionId));
+    if (!s || !inScope(actor, s.regionPath)) throw notFound(VenueProblems.SESSION_NOT_FOUND, `No session ${sessionId}`);
+    return s;
+  }
+
+  /** A session's reservations for its staff, phones masked. */
+  async ofSession(sessionId: string, actor: Actor, limit: number): Promise<Reservation[]> {
+    const s = await this.staffSession(sessionId, actor);
+    const rows = await this.db.select({ r: reservations, phone: citizens.phoneMasked }).from(reservations).innerJoin(citizens, eq(citizens.id, reservations.citizenId)).where(eq(reservations.sessionId, s.id)).orderBy(asc(reservations.createdAt), asc(reservations.id)).limit(limit);
+    return rows.map(({ r, phone }) => toReservation(r, phone));
+  }
+
+  /** A session's waiting list for its staff, in arrival order. */
+  async waitlistOf(sessionId: string, actor: Actor, limit: number): Promise<WaitlistEntry[]> {
+    const s = await this.staffSession(sessionId, actor);
+    const rows = await this.db.select().from(waitlist).where(eq(waitlist.sessionId, s.id)).orderBy(asc(waitlist.id)).limit(limit);
+    return Promise.all(rows.map((r) => this.toEntry(this.db, r)));
+  }
+
+  /**
+   * Checks a reservation in at the door (venue staff of the session's subtree), with a
+   * reason for every refusal: an unknown code, another session's code, a cancelled
+   * reservation, one checked in already, or outside the check-in window.
+   */
+  async checkIn(input: { sessionId: string; code: string }, actor: Actor): Promise<Reservation> {
+    return transaction(this.db, async (tx) => {
+      const s = await this.staffSession(input.sessionId, actor, tx);
+      const [r] = await tx.select().from(reservations).where(eq(reservations.code, input.code)).for('update');
+      if (!r) throw new DomainError('invalid', VenueProblems.CHECKIN_UNKNOWN_CODE, 'No reservation has this code');
+      if (r.sessionId !== s.id) throw new DomainError('conflict', VenueProblems.CHECKIN_WRONG_SESSION, 'This code is for another session', { sessionId: r.sessionId });
+      if (r.status === 'cancelled') throw new DomainError('conflict', VenueProblems.CHECKIN_CANCELLED, 'This reservation was cancelled');
+      if (r.status === 'checked-in') throw new DomainError('conflict', VenueProblems.CHECKIN_ALREADY, `Checked in already at ${r.checkedInAt!.toISOString()}`, { checkedInAt: r.checkedInAt!.toISOString() });
+      const now = this.now();
+      if (now < s.checkInOpensAt || now > s.checkInClosesAt) {
+        throw new DomainError('conflict', VenueProblems.CHECKIN_OUTSIDE_WINDOW, `Check-in is open from ${s.checkInOpensAt.toISOString()} to ${s.checkInClosesAt.toISOString()}`, { opensAt: s.checkInOpensAt.toISOString(), closesAt: s.checkInClosesAt.toISOString() });
+      }
+      const [row] = await tx.update(reservations).set({ status: 'checked-in', checkedInAt: now, checkedInBy: actor.userId }).where(eq(reservations.id, r.id)).returning();
+      const [c] = await tx.select({ phone: citizens.phoneMasked }).from(citizens).where(eq(citizens.id, r.citizenId));
+      return toReservation(row!, c!.phone);
+    });
+  }
+}

@@ -1,0 +1,355 @@
+import {
+  BEARER,
+  IdempotencyKeyHeader,
+  REGION_STAFF,
+  Type,
+  authorize,
+  idempotentWrite,
+  model,
+  problemResponses,
+  ref,
+  requireActor,
+  type Database,
+  type DiandanApp,
+} from '@diandan/kernel';
+import { createHash } from 'node:crypto';
+import type { FastifyRequest } from 'fastify';
+import type { CitizenService } from '../citizens.js';
+import type { Reservation, ReservationService, WaitlistEntry } from '../reservations.js';
+import type { SessionService } from '../sessions.js';
+import { DateTime, IdParams, Nullable, TAG, Text, Uuid } from './common.js';
+
+export const SessionSchema = model(
+  'VenueSession',
+  Type.Object({
+    id: Uuid,
+    venueId: Uuid,
+    roomId: Nullable(Uuid),
+    regionCode: Type.String(),
+    orderId: Nullable(Uuid),
+    source: Type.Enum(['order', 'programme'], { description: 'order: made from a scheduled kernel order; programme: the venue’s own' }),
+    title: Type.String(),
+    description: Type.String(),
+    startsAt: DateTime,
+    endsAt: DateTime,
+    capacity: Type.Integer(),
+    confirmed: Type.Integer({ description: 'Seats of reservations not cancelled' }),
+    held: Type.Integer({ description: 'Seats held for waiting-list offers' }),
+    available: Type.Integer({ description: 'capacity − confirmed − held' }),
+    bookingOpensAt: DateTime,
+    bookingClosesAt: DateTime,
+    checkInOpensAt: DateTime,
+    checkInClosesAt: DateTime,
+    cancelUntilMinutes: Type.Integer(),
+    perCitizenLimit: Type.Integer(),
+    audienceGroups: Type.Array(Type.String()),
+    status: Type.Enum(['open', 'cancelled']),
+    version: Type.Integer(),
+  }),
+);
+export const ReservationSchema = model(
+  'VenueReservation',
+  Type.Object({
+    id: Uuid,
+    sessionId: Uuid,
+    quantity: Type.Integer(),
+    groupName: Nullable(Type.String()),
+    status: Type.Enum(['confirmed', 'checked-in', 'cancelled']),
+    code: Type.String({ description: 'The door code (in the QR code)' }),
+    waitlistEntryId: Nullable(Type.Integer()),
+    checkedInAt: Nullable(DateTime),
+    cancelledAt: Nullable(DateTime),
+    createdAt: DateTime,
+    phone: Type.String({ description: 'masked' }),
+  }),
+);
+export const WaitlistEntrySchema = model(
+  'VenueWaitlistEntry',
+  Type.Object({
+    id: Type.Integer({ description: 'Also the arrival order' }),
+    sessionId: Uuid,
+    quantity: Type.Integer(),
+    status: Type.Enum(['waiting', 'offered', 'accepted', 'lapsed', 'left']),
+    position: Nullable(Type.Integer({ description: '1: the next to be offered seats' })),
+    offerExpiresAt: Nullable(DateTime),
+    reservationId: Nullable(Uuid),
+    createdAt: DateTime,
+  }),
+);
+
+export const CitizenHeaders = Type.Object({ 'x-citizen-token': Type.Optional(Type.String({ maxLength: 100, description: 'From POST /v1/citizen-codes/{id}/verify' })) });
+const CitizenWriteHeaders = Type.Object({ ...CitizenHeaders.properties, ...IdempotencyKeyHeader.properties });
+const Limit = Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })) });
+const EntryParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2147483647 }) });
+
+export function sessionRoutes(app: DiandanApp, services: { sessions: SessionService; citizens: CitizenService; reservations: ReservationService }, db: Database): void {
+  const { sessions, citizens, reservations } = services;
+  const citizenOf = (req: FastifyRequest) => citizens.authenticate(req.headers['x-citizen-token'] as string | undefined);
+  /**
+   * Citizens carry no bearer token, so the kernel keys their Idempotency-Keys as
+   * `anonymous`: the citizen's id is put into the key, so that one citizen's key never
+   * replays another's answer.
+   */
+  const asCitizen = async (req: FastifyRequest) => {
+    const citizen = await citizenOf(req);
+    const key = req.headers['idempotency-key'];
+    if (typeof key === 'string' && /^[\x21-\x7e]{1,255}$/.test(key)) req.headers['idempotency-key'] = `citizen:${citizen.id}:${createHash('sha256').update(key).digest('base64url')}`;
+    return citizen;
+  };
+
+  app.post(
+    '/v1/venues/:id/sessions',
+    {
+      preValidation: authorize(...REGION_STAFF),
+      schema: {
+        tags: TAG,
+        operationId: 'createVenueSession',
+        summary: 'Add a session to the venue’s own programme',
+        security: BEARER,
+        params: IdParams,
+        headers: IdempotencyKeyHeader,
+        body: Type.Object({
+          title: Text(200),
+          description: Type.Optional(Text(4000, 0)),
+          roomId: Type.Optional(Nullable(Uuid)),
+          startsAt: DateTime,
+          endsAt: DateTime,
+          capacity: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000, description: 'Default: the room’s (or venue’s) capacity' })),
+          bookingOpensAt: Type.Optional(DateTime),
+          bookingClosesAt: Type.Optional(DateTime),
+          checkInOpensMinutes: Type.Optional(Type.Integer({ minimum: 0, maximum: 1440, description: 'Check-in opens this long before the start' })),
+          checkInClosesMinutes: Type.Optional(Type.Integer({ minimum: 0, maximum: 1440, description: 'and closes this long after it' })),
+          cancelUntilMinutes: Type.Optional(Type.Integer({ minimum: 0, maximum: 10080 })),
+          perCitizenLimit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+          audienceGroups: Type.Optional(Type.Array(Text(64), { maxItems: 20 })),
+        }),
+        response: { 201: ref(SessionSchema), ...problemResponses(403, 404, 422) },
+      },
+    },
+    async (req, reply) =>
+      idempotentWrite(db, req, reply, async (tx) => ({ status: 201, body: await sessions.create({ venueId: req.params.id, ...req.body }, { actor: requireActor(req), tx, requestId: req.id }) })),
+  );
+
+  app.get(
+    '/v1/venues/:id/sessions',
+    {
+      schema: {
+        tags: TAG,
+        operationId: 'listVenueSessions',
+        summary: 'A venue’s sessions in start order, with seats available (public)',
+        security: [],
+        params: IdParams,
+        querystring: Type.Object({ from: Type.Optional(DateTime), to: Type.Optional(DateTime), ...Limit.properties }),
+        response: { 200: Type.Object({ items: Type.Array(ref(SessionSchema)) }), ...problemResponses(404) },
+      },
+    },
+    async (req) => ({ items: await sessions.list({ venueId: req.params.id, from: req.query.from, to: req.query.to, limit: req.query.limit ?? 50 }) }),
+  );
+
+  app.get(
+    '/v1/venue-sessions/:id',
+    {
+      schema: { tags: TAG, operationId: 'getVenueSession', summary: 'A session (public)', security: [], params: IdParams, response: { 200: ref(SessionSchema), ...problemResponses(404) } },
+    },
+    async (req) => sessions.get(req.params.id),
+  );
+
+  // ── citizens: one-time codes ───────────────────────────────────────────────
+  app.post(
+    '/v1/citizen-codes',
+    {
+      schema: {
+        tags: TAG,
+        operationId: 'requestCitizenCode',
+        summary: 'Send a one-time code to a citizen’s phone (public)',
+        security: [],
+        body: Type.Object({ phone: Type.String({ minLength: 11, maxLength: 20, description: 'Mainland mobile number; never stored raw, shown masked' }) }),
+        response: { 201: Type.Object({ challengeId: Uuid, phone: Type.String({ description: 'masked' }), expiresAt: DateTime }), ...problemResponses(409, 422) },
+      },
+    },
+    async (req, reply) => reply.code(201).send(await citizens.requestCode(req.body.phone)),
+  );
+
+  app.post(
+    '/v1/citizen-codes/:id/verify',
+    {
+      schema: {
+        tags: TAG,
+        operationId: 'verifyCitizenCode',
+        summary: 'Check a one-time code; the right one gives a citizen token (public)',
+        security: [],
+        params: IdParams,
+        body: Type.Object({ code: Type.String({ pattern: '^[0-9]{6}$' }) }),
+        response: { 200: Type.Object({ token: Type.String(), expiresAt: DateTime, citizen: Type.Object({ id: Uuid, phone: Type.String({ description: 'masked' }) }) }), ...problemResponses(404, 409, 422) },
+      },
+    },
+    async (req) => citizens.verify(req.params.id, req.body.code),
+  );
+
+  // ── reservations ───────────────────────────────────────────────────────────
+  app.post(
+    '/v1/venue-sessions/:id/reservations',
+    {
+      schema: {
+        tags: TAG,
+        operationId: 'reserveVenueSession',
+        summary: 'Book seats, all or nothing (citizen); with `waitlist: true` a full session waitlists the request instead',
+        security: [],
+        params: IdParams,
+        headers: CitizenWriteHeaders,
+        body: Type.Object({
+          quantity: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 1 })),
+          groupName: Type.Optional(Text(100)),
+          waitlist: Type.Optional(Type.Boolean()),
+        }),
+        response: {
+          201: ref(ReservationSchema),
+          202: ref(WaitlistEntrySchema),
+          ...problemResponses(404, 409, 422),
+        },
+      },
+    },
+    async (req, reply) => {
+      const citizen = await asCitizen(req);
+      return idempotentWrite<Reservation | WaitlistEntry>(db, req, reply, async (tx) => {
+        const outcome = await reservations.reserve({ sessionId: req.params.id, quantity: req.body.quantity ?? 1, groupName: req.body.groupName, waitlist: req.body.waitlist }, citizen, tx);
+        return outcome.kind === 'reserved' ? { status: 201, body: outcome.reservation } : { status: 202, body: outcome.entry };
+      });
+    },
+  );
+
+  app.get(
+    '/v1/venue-reservations',
+    {
+      schema: { tags: TAG, operationId: 'listMyVenueReservations', summary: 'The citizen’s reservations, newest first', security: [], headers: CitizenHeaders, querystring: Limit, response: { 200: Type.Object({ items: Type.Array(ref(ReservationSchema)) }) } },
+    },
+    async (req) => ({ items: await reservations.mine(await citizenOf(req), req.query.limit ?? 50) }),
+  );
+
+  app.get(
+    '/v1/venue-reservations/:id',
+    {
+      schema: {
+        tags: TAG,
+        operationId: 'getMyVenueReservation',
+        summary: 'One of the citizen’s reservations, with its session',
+        security: [],
+        params: IdParams,
+        headers: CitizenHeaders,
+        response: { 200: Type.Object({ reservation: ref(ReservationSchema), session: ref(SessionSchema) }), ...problemResponses(404) },
+      },
+    },
+    async (req) => reservations.one(req.params.id, await citizenOf(req)),
+  );
+
+  app.post(
+    '/v1/venue-reservations/:id/cancel',
+    {
+      schema: {
+        tags: TAG,
+        operationId: 'cancelVenueReservation',
+        summary: 'Cancel a reservation until the session’s cancellation deadline; freed seats go to the waiting list',
+        security: [],
+        params: IdParams,
+        headers: CitizenWriteHeaders,
+        response: { 200: ref(ReservationSchema), ...problemResponses(404, 409) },
+      },
+    },
+    async (req, reply) => {
+      const citizen = await asCitizen(req);
+      return idempotentWrite(db, req, reply, async (tx) => ({ status: 200, body: await reservations.cancel(req.params.id, citizen, tx) }));
+    },
+  );
+
+  app.get(
+    '/v1/venue-sessions/:id/reservations',
+    {
+      preValidation: authorize(...REGION_STAFF),
+      schema: {
+        tags: TAG,
+        operationId: 'listVenueSessionReservations',
+        summary: 'A session’s reservations, phones masked (region staff of its subtree)',
+        security: BEARER,
+        params: IdParams,
+        querystring: Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 200 })) }),
+        response: { 200: Type.Object({ items: Type.Array(ref(ReservationSchema)) }), ...problemResponses(403, 404) },
+      },
+    },
+    async (req) => ({ items: await reservations.ofSession(req.params.id, requireActor(req), req.query.limit ?? 200) }),
+  );
+
+  // ── waiting lists ──────────────────────────────────────────────────────────
+  app.post(
+    '/v1/venue-sessions/:id/waitlist',
+    {
+      schema: {
+        tags: TAG,
+        operationId: 'joinVenueWaitlist',
+        summary: 'Join a full session’s waiting list with a quantity (citizen)',
+        security: [],
+        params: IdParams,
+        headers: CitizenWriteHeaders,
+        body: Type.Object({ quantity: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 1 })) }),
+        response: { 201: ref(WaitlistEntrySchema), ...problemResponses(404, 409, 422) },
+      },
+    },
+    async (req, reply) => {
+      const citizen = await asCitizen(req);
+      return idempotentWrite(db, req, reply, async (tx) => ({ status: 201, body: await reservations.join({ sessionId: req.params.id, quantity: req.body.quantity ?? 1 }, citizen, tx) }));
+    },
+  );
+
+  app.get(
+    '/v1/venue-waitlist',
+    {
+      schema: { tags: TAG, operationId: 'listMyVenueWaitlist', summary: 'The citizen’s waiting-list entries and offers, newest first', security: [], headers: CitizenHeaders, querystring: Limit, response: { 200: Type.Object({ items: Type.Array(ref(WaitlistEntrySchema)) }) } },
+    },
+    async (req) => ({ items: await reservations.myEntries(await citizenOf(req), req.query.limit ?? 50) }),
+  );
+
+  for (const [action, summary] of [
+    ['accept', 'Accept a waiting-list offer: the held seats become a reservation'],
+    ['leave', 'Leave a waiting list (or decline an offer)'],
+  ] as const) {
+    app.post(
+      `/v1/venue-waitlist/:id/${action}`,
+      {
+        schema: {
+          tags: TAG,
+          operationId: action === 'accept' ? 'acceptVenueWaitlistOffer' : 'leaveVenueWaitlist',
+          summary,
+          security: [],
+          params: EntryParams,
+          headers: CitizenWriteHeaders,
+          response: { 200: action === 'accept' ? ref(ReservationSchema) : ref(WaitlistEntrySchema), ...problemResponses(404, 409) },
+        },
+      },
+      async (req, reply) => {
+        const citizen = await asCitizen(req);
+        return idempotentWrite<Reservation | WaitlistEntry>(db, req, reply, async (tx) => ({
+          status: 200,
+          body: action === 'accept' ? await reservations.accept(req.params.id, citizen, tx) : await reservations.leave(req.params.id, citizen, tx),
+        }));
+      },
+    );
+  }
+
+  app.get(
+    '/v1/venue-sessions/:id/waitlist',
+    {
+      preValidation: authorize(...REGION_STAFF),
+      schema: {
+        tags: TAG,
+        operationId: 'listVenueSessionWaitlist',
+        summary: 'A session’s waiting list in arrival order (region staff of its subtree)',
+        security: BEARER,
+        params: IdParams,
+        querystring: Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 200 })) }),
+        response: { 200: Type.Object({ items: Type.Array(ref(WaitlistEntrySchema)) }), ...problemResponses(403, 404) },
+      },
+    },
+    async (req) => ({ items: await reservations.waitlistOf(req.params.id, requireActor(req), req.query.limit ?? 200) }),
+  );
+}
+
+export const sessionSchemas = [SessionSchema, ReservationSchema, WaitlistEntrySchema];
