@@ -16,10 +16,9 @@
 // server started with those bench-only plugins (bench/plugins.mjs) — its own process
 // and database, with the same library — so "order placement with a guard registered"
 // is the order placement scenario with `with: ['guard']`.
-import autocannon from 'autocannon';
 import { kernelTables, openDatabase, signDevelopmentToken } from '@diandan/kernel';
 import { createTestDatabase } from '@diandan/testing';
-import { cpuMs, printTable, startServer } from './lib.mjs';
+import { measureHttp, medianSample, printHttpTable, rpsPercent, startServer } from './lib.mjs';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 8);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 20);
@@ -170,41 +169,17 @@ async function serverFor(scenario) {
   return servers.get(key);
 }
 
-/** autocannon options from a scenario's: a `setupRequest` goes in a one-request sequence. */
-function cannonOptions({ setupRequest, ...options }) {
-  return setupRequest ? { ...options, requests: [{ setupRequest }] } : options;
-}
-
-/** Sends a scenario's request once and stops the bench, with the answer, unless it is 2xx. */
-async function probe(name, base, path, options) {
-  const req = options.setupRequest ? options.setupRequest({ path, method: options.method, headers: options.headers }) : { path, ...options };
-  const res = await fetch(`${base}${req.path}`, { method: req.method ?? 'GET', headers: req.headers, body: req.body });
-  if (!res.ok) throw new Error(`scenario "${name}": ${req.method ?? 'GET'} ${req.path} answered ${res.status}: ${await res.text()}`);
-}
-
-function run(url, options) {
-  return new Promise((resolve, reject) => {
-    autocannon({ url, connections, duration: seconds, ...cannonOptions(options) }, (err, result) => (err ? reject(err) : resolve(result)));
-  });
-}
-
 const selected = scenarios.filter((s, i) => i === 0 || s.name.includes(only));
 // Every round runs every scenario once, so a burst of load elsewhere on the machine
 // hits one round, not one scenario; each figure is the median over the rounds.
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const samples = new Map(selected.map((s) => [s.name, []]));
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 try {
   for (let round = 0; round < rounds; round++) {
     for (const scenario of selected) {
       const { server, fixture } = await serverFor(scenario);
       const { path, ...options } = scenario.request(fixture);
-      await probe(scenario.name, server.url, path, options);
-      const cpuBefore = await cpuMs(server.pid);
-      const r = await run(`${server.url}${path}`, options);
-      // The server's CPU per request moves less with the machine's other load than req/s.
-      const cpuUs = ((await cpuMs(server.pid)) - cpuBefore) * 1000 / Math.max(1, r.requests.total);
-      samples.get(scenario.name).push({ rps: r.requests.average, p99: r.latency.p99, cpuUs, bad: r.non2xx + r.errors + r.timeouts });
+      samples.get(scenario.name).push(await measureHttp(scenario.name, server, path, options, { seconds, connections }));
     }
   }
 } finally {
@@ -216,28 +191,14 @@ try {
   }
 }
 
-const results = selected.map(({ name }) => {
-  const runs = samples.get(name);
-  return { name, rps: median(runs.map((r) => r.rps)), p99: median(runs.map((r) => r.p99)), cpuUs: median(runs.map((r) => r.cpuUs)), bad: runs.reduce((n, r) => n + r.bad, 0) };
-});
+const results = selected.map(({ name }) => ({ name, ...medianSample(samples.get(name)) }));
 const [baseline] = results;
 console.log(
   `HTTP on PostgreSQL — ${connections} connections, ${seconds} s per scenario, median of ${rounds} rounds; autocannon in this process, each server in its own`,
 );
-printTable(
-  ['scenario', 'req/s', 'p99', '× hello world', 'server CPU/req', '× hello world', 'failed'],
-  results.map((r) => [
-    r.name,
-    r.rps.toFixed(0),
-    `${r.p99} ms`,
-    (r.rps / baseline.rps).toFixed(3),
-    `${r.cpuUs.toFixed(0)} µs`,
-    (r.cpuUs / baseline.cpuUs).toFixed(1),
-    r.bad || '',
-  ]),
-);
+printHttpTable(results);
 const find = (name) => results.find((r) => r.name === name);
-const pct = (a, b) => (a && b ? `${((a.rps / b.rps) * 100).toFixed(1)}%` : 'n/a');
+const pct = rpsPercent;
 const list = find('product list (50), cached');
 const place = find('order placement');
 console.log(`  product list (cached) / hello world: ${pct(list, baseline)}   (target ≥ 15%)`);

@@ -96,3 +96,63 @@ export function printTable(header, rows) {
   const widths = header.map((_, i) => Math.max(...all.map((r) => r[i].length)));
   for (const r of all) console.log(`  ${r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('   ')}`.trimEnd());
 }
+
+/** autocannon options from a scenario's: a `setupRequest` goes in a one-request sequence. */
+function cannonOptions({ setupRequest, ...options }) {
+  return setupRequest ? { ...options, requests: [{ setupRequest }] } : options;
+}
+
+/**
+ * One autocannon run of a scenario against a server started with `startServer`: sends
+ * the request once first and throws with the answer unless it is 2xx, then drives it
+ * for `seconds` with `connections`. Returns req/s, p99 latency (ms), the server's CPU
+ * time per request (µs, moves less with the machine's other load than req/s) and how
+ * many requests failed. `options` are autocannon's (method, headers, body, setupRequest…).
+ *
+ * Used by bench/http.mjs and by the packages' HTTP benchmarks (packages/<name>/bench).
+ */
+export async function measureHttp(name, server, path, options, { seconds, connections }) {
+  const { default: autocannon } = await import('autocannon');
+  const req = options.setupRequest ? options.setupRequest({ path, method: options.method, headers: options.headers }) : { path, ...options };
+  const res = await fetch(`${server.url}${req.path}`, { method: req.method ?? 'GET', headers: req.headers, body: req.body });
+  if (!res.ok) throw new Error(`scenario "${name}": ${req.method ?? 'GET'} ${req.path} answered ${res.status}: ${await res.text()}`);
+  const cpuBefore = await cpuMs(server.pid);
+  const r = await new Promise((resolve, reject) => {
+    autocannon({ url: `${server.url}${path}`, connections, duration: seconds, ...cannonOptions(options) }, (err, result) => (err ? reject(err) : resolve(result)));
+  });
+  const cpuUs = (((await cpuMs(server.pid)) - cpuBefore) * 1000) / Math.max(1, r.requests.total);
+  return { rps: r.requests.average, p99: r.latency.p99, cpuUs, bad: r.non2xx + r.errors + r.timeouts };
+}
+
+/** The median of each figure of `measureHttp` samples (failures summed). */
+export function medianSample(runs) {
+  return {
+    rps: median(runs.map((r) => r.rps)),
+    p99: median(runs.map((r) => r.p99)),
+    cpuUs: median(runs.map((r) => r.cpuUs)),
+    bad: runs.reduce((n, r) => n + r.bad, 0),
+  };
+}
+
+/** Prints `{ name, rps, p99, cpuUs, bad }` rows next to the first (the baseline): req/s and server CPU per request as multiples of its. */
+export function printHttpTable(results, baselineName = 'hello world') {
+  const [baseline] = results;
+  printTable(
+    ['scenario', 'req/s', 'p99', `× ${baselineName}`, 'server CPU/req', `× ${baselineName}`, 'failed'],
+    results.map((r) => [
+      r.name,
+      r.rps.toFixed(0),
+      `${r.p99} ms`,
+      (r.rps / baseline.rps).toFixed(3),
+      `${r.cpuUs.toFixed(0)} µs`,
+      (r.cpuUs / baseline.cpuUs).toFixed(1),
+      r.bad || '',
+    ]),
+  );
+}
+
+/** `a`'s req/s as a percentage of `b`'s ('n/a' when either is missing). */
+export const rpsPercent = (a, b) => (a && b ? `${((a.rps / b.rps) * 100).toFixed(1)}%` : 'n/a');
+
+/** The hello-world baseline server (bench/hello.mjs), by absolute path. */
+export const helloScript = fileURLToPath(new URL('./hello.mjs', import.meta.url));
