@@ -21,7 +21,9 @@ export async function venue(call: Call, regionCode = '440103001', capacity = 200
 /** The plugin's services, for the clock and jobs. */
 export function venuesOf(app: FastifyInstance) {
   const plugin = app.diandan.plugins.find((p) => p.definition.name === 'venues')!;
-  return { ...(plugin.services as { details: VenueDetails; clock: { now: () => Date } } & Record<string, any>), context: plugin.context };
+  // The plugin's services as its init returned them (typed loosely: tests reach into several).
+  const services = plugin.services as Record<string, any> & { details: VenueDetails; clock: { now: () => Date } };
+  return Object.assign(Object.create(null) as Record<string, any>, services, { context: plugin.context }) as typeof services & { context: typeof plugin.context };
 }
 
 /** Waits until `check` holds (a durable delivery is a job). */
