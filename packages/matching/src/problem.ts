@@ -51,6 +51,8 @@ export interface DemandRecord {
   audience: number | null;
   /** Where it came from: `order`, `request`, or a demand source's name. */
   source: string;
+  /** Where sessions would take place (turning a plan into orders needs one). */
+  venueId?: string | null | undefined;
 }
 
 export interface ListedProduct {
