@@ -1,0 +1,304 @@
+/**
+ * One solve, end to end: phase 1 (which floors can be met), the heuristic, the LP bound,
+ * the MIP for small instances, the price of fairness and of each floor, explanations,
+ * evaluation and an independent verification of the plan returned.
+ */
+import { greedy } from './greedy.js';
+import { solveLp } from './lp.js';
+import { compile, type FloorRow, type Model } from './model.js';
+import { fairUtility, MAX_MIN_ALPHA, PLAN_VERSION, relevanceOf, round6, type Instance, type Plan } from './problem.js';
+import { evaluate, verify, type Evaluation, type Violation } from './verify.js';
+
+export interface SolveOptions {
+  /** `auto`: the MIP too when the instance has at most `mipMaxEdges` candidate edges. */
+  solver?: 'heuristic' | 'mip' | 'auto';
+  mipMaxEdges?: number;
+  /** Seconds for the MIP (HiGHS `time_limit`). */
+  mipTimeLimit?: number;
+  /** Price each floor by re-solving the LP without it, for up to this many floors (duals for all). */
+  pricedFloors?: number;
+  /** Skip the LP (bound, duals, prices): for quick previews. */
+  bound?: boolean;
+  signal?: AbortSignal;
+  progress?: (percent: number, message: string) => void | Promise<void>;
+}
+
+export interface Explanation {
+  demandId: string;
+  productId: string;
+  sessions: number;
+  unitId: string | null;
+  regionCode: string;
+  period: string;
+  group: string;
+  source: string;
+  weight: number;
+  relevance: { total: number; category: number; group: number; tags: number };
+  quality: { value: number; source: 'registry' | 'default' };
+  popularity: number;
+  valuePerSession: number;
+  /** The floors this allocation counts towards. */
+  floors: string[];
+  /** The limit that stopped more sessions of this edge: `demand`, `repeat`, `capacity`, `budget:<region>`, or null. */
+  limitedBy: string | null;
+}
+
+export interface FloorReport {
+  id: string;
+  kind: 'region-sessions' | 'group-share';
+  /** Sessions (region floors) or share (group floors) asked for. */
+  required: number;
+  achieved: number;
+  met: boolean;
+  /** LP dual: welfare lost per extra session the floor asks for (region floors; per unit of slack for shares). */
+  dual: number | null;
+  /** LP bound without this floor − LP bound with all floors (null: not re-solved). */
+  price: number | null;
+}
+
+export interface SolveReport {
+  plan: Plan;
+  solver: 'heuristic' | 'mip';
+  alpha: number;
+  /** The objective the solver maximised (Σ value for α = 0, Σ f_α otherwise). */
+  welfare: number;
+  /** Σ value × sessions, whatever α. */
+  value: number;
+  /** LP relaxation bound on the welfare (null without the LP). */
+  bound: number | null;
+  /** (bound − welfare) ÷ bound: the certificate. 0 is proven optimal. */
+  gap: number | null;
+  timings: Record<string, number>;
+  heuristicWelfare: number;
+  mip: { status: string; welfare: number } | null;
+  feasibility: { feasible: boolean; relaxations: { floorId: string; shortfall: number }[] };
+  floors: FloorReport[];
+  priceOfFairness: { unconstrained: number; fair: number; ratio: number } | null;
+  evaluation: Evaluation;
+  verification: { ok: boolean; violations: Violation[] };
+  explanations: Explanation[];
+}
+
+export function welfareOf(model: Model, x: readonly number[], alpha: number): number {
+  if (alpha === 0) return model.edges.reduce((s, e, i) => s + e.value * x[i]!, 0);
+  const u = model.streets.map(() => 0);
+  model.edges.forEach((e, i) => (u[e.street]! += e.value * model.streetScale[e.street]! * x[i]!));
+  const used = [...new Set(model.edges.map((e) => e.street))];
+  if (alpha >= MAX_MIN_ALPHA) return used.length ? Math.min(...used.map((s) => u[s]!)) : 0;
+  return used.reduce((s, r) => s + fairUtility(u[r]!, alpha), 0);
+}
+
+export function planOf(model: Model, x: readonly number[]): Plan {
+  const allocations = model.edges.flatMap((e, i) =>
+    x[i]! > 0 ? [{ demandId: model.instance.demands[e.demand]!.id, productId: model.instance.products[e.product]!.id, sessions: x[i]! }] : [],
+  );
+  return { version: PLAN_VERSION, allocations };
+}
+
+const now = () => performance.now();
+
+export async function solve(instance: Instance, options: SolveOptions = {}): Promise<SolveReport> {
+  const timings: Record<string, number> = {};
+  const progress = async (p: number, m: string) => {
+    if (options.signal?.aborted) throw new Error('The solve was cancelled');
+    await options.progress?.(p, m);
+  };
+  const alpha = instance.objective.alpha;
+  let t = now();
+  const model = compile(instance);
+  timings.compile = now() - t;
+  const wantBound = options.bound !== false;
+  await progress(5, `${model.edges.length} candidate edges, ${model.rows.length} limits, ${model.floors.length} floors`);
+
+  // Phase 1: can every floor be met (in the LP)? If not, which, and by how much.
+  let floors: FloorRow[] = model.floors;
+  const relaxations: { floorId: string; shortfall: number }[] = [];
+  if (wantBound && model.floors.length) {
+    t = now();
+    const phase1 = await solveLp(model, { floors: model.floors, shortfall: true });
+    timings.phase1 = now() - t;
+    if (phase1.objective > 1e-7) {
+      floors = model.floors.map((f) => {
+        const s = phase1.slack.get(f.id) ?? 0;
+        if (s <= 1e-7) return f;
+        relaxations.push({ floorId: f.id, shortfall: round6(s) });
+        return f.kind === 'region-sessions' ? { ...f, required: Math.max(0, Math.floor(f.required - s + 1e-7)) } : { ...f, share: 0 };
+      });
+    }
+    await progress(15, relaxations.length ? `floors not all feasible: ${relaxations.map((r) => r.floorId).join(', ')}` : 'every floor can be met');
+  }
+
+  t = now();
+  const heuristic = greedy(model, { floors, alpha, signal: options.signal });
+  timings.heuristic = now() - t;
+  const heuristicWelfare = welfareOf(model, heuristic.x, alpha);
+  await progress(35, 'heuristic done');
+
+  let bound: number | null = null;
+  let duals = new Map<string, number>();
+  const prices = new Map<string, number>();
+  let priceOfFairness: SolveReport['priceOfFairness'] = null;
+  if (wantBound) {
+    t = now();
+    const lp = await solveLp(model, { floors, alpha });
+    timings.lp = now() - t;
+    bound = lp.status === 'Optimal' ? lp.objective : null;
+    duals = lp.floorDuals;
+    await progress(55, `LP bound ${bound === null ? lp.status : round6(bound)}`);
+    if (floors.length && bound !== null) {
+      const free = await solveLp(model, { floors: [], alpha });
+      priceOfFairness = { unconstrained: free.objective, fair: bound, ratio: free.objective > 0 ? round6((free.objective - bound) / free.objective) : 0 };
+      const priced = floors.slice(0, options.pricedFloors ?? 12);
+      for (const [k, f] of priced.entries()) {
+        const without = await solveLp(model, { floors: floors.filter((g) => g !== f), alpha });
+        if (without.status === 'Optimal') prices.set(f.id, round6(without.objective - bound));
+        await progress(55 + Math.round((20 * (k + 1)) / priced.length), `priced floor ${f.id}`);
+      }
+    }
+  }
+
+  let x = heuristic.x;
+  let solver: SolveReport['solver'] = 'heuristic';
+  let mip: SolveReport['mip'] = null;
+  const useMip = options.solver === 'mip' || (options.solver !== 'heuristic' && model.edges.length <= (options.mipMaxEdges ?? 2000));
+  if (useMip) {
+    t = now();
+    const exact = await solveLp(model, { floors, alpha, integer: true, timeLimit: options.mipTimeLimit ?? 10 });
+    timings.mip = now() - t;
+    const rounded = exact.x.map((v) => Math.max(0, Math.round(v)));
+    const ok = verify(instance, planOf(model, rounded), { floors: false }).ok && floorsHold(floors, rounded);
+    const w = ok ? welfareOf(model, rounded, alpha) : -Infinity;
+    mip = { status: exact.status, welfare: Number.isFinite(w) ? round6(w) : 0 };
+    if (ok && w > heuristicWelfare + 1e-9) {
+      x = rounded;
+      solver = 'mip';
+    }
+    await progress(90, `MIP ${exact.status}`);
+  }
+
+  const plan = planOf(model, x);
+  const welfare = welfareOf(model, x, alpha);
+  const check = verify(instance, plan, { floors: false });
+  const achieved = floorProgress(model, x);
+  const floorReports: FloorReport[] = model.floors.map((f, i) => ({
+    id: f.id,
+    kind: f.kind,
+    required: f.kind === 'region-sessions' ? f.required : f.share,
+    achieved: achieved[i]!,
+    met: f.kind === 'region-sessions' ? achieved[i]! >= f.required : achieved[i]! >= f.share - 1e-9,
+    dual: duals.has(f.id) ? round6(-duals.get(f.id)!) : null,
+    price: prices.get(f.id) ?? null,
+  }));
+  const gap = bound === null ? null : bound <= 1e-12 ? 0 : round6(Math.max(0, (bound - welfare) / Math.abs(bound)));
+  await progress(100, 'done');
+  return {
+    plan,
+    solver,
+    alpha,
+    welfare: round6(welfare),
+    value: round6(check.value),
+    bound: bound === null ? null : round6(bound),
+    gap,
+    timings: Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, Math.round(v)])),
+    heuristicWelfare: round6(heuristicWelfare),
+    mip,
+    feasibility: { feasible: relaxations.length === 0 && floorReports.every((f) => f.met), relaxations },
+    floors: floorReports,
+    priceOfFairness,
+    evaluation: evaluate(instance, plan),
+    verification: { ok: check.ok, violations: check.violations },
+    explanations: explain(model, x),
+  };
+}
+
+function floorProgress(model: Model, x: readonly number[]): number[] {
+  const total = x.reduce((s, v) => s + v, 0);
+  return model.floors.map((f) => {
+    let n = 0;
+    for (const e of f.members) n += x[e]!;
+    return f.kind === 'region-sessions' ? n : total ? round6(n / total) : 1;
+  });
+}
+
+function floorsHold(floors: FloorRow[], x: readonly number[]): boolean {
+  const total = x.reduce((s, v) => s + v, 0);
+  return floors.every((f) => {
+    let n = 0;
+    for (const e of f.members) n += x[e]!;
+    return f.kind === 'region-sessions' ? n >= f.required : n >= f.share * total - 1e-7;
+  });
+}
+
+/** Why each allocation is there: the demand, the score's parts, the floors it serves, what limited it. */
+export function explain(model: Model, x: readonly number[]): Explanation[] {
+  const { instance, edges, rows, edgeRows } = model;
+  const use = rows.map(() => 0);
+  edges.forEach((_, e) => {
+    if (x[e]) for (const { row, coef } of edgeRows[e]!) use[row]! += coef * x[e]!;
+  });
+  const out: Explanation[] = [];
+  edges.forEach((edge, e) => {
+    if (!x[e]) return;
+    const d = instance.demands[edge.demand]!;
+    const p = instance.products[edge.product]!;
+    const r = relevanceOf(d, p, instance.weights);
+    const tight = edgeRows[e]!.find(({ row, coef }) => use[row]! + coef > rows[row]!.limit + 1e-7);
+    out.push({
+      demandId: d.id,
+      productId: p.id,
+      sessions: x[e]!,
+      unitId: d.unitId,
+      regionCode: d.regionCode,
+      period: d.period,
+      group: d.group,
+      source: d.source,
+      weight: d.weight,
+      relevance: { total: round6(r.relevance), category: r.category, group: r.group, tags: round6(r.tags) },
+      quality: { value: p.quality, source: p.qualitySource },
+      popularity: p.popularity,
+      valuePerSession: edge.value,
+      floors: model.floors.filter((f) => f.members.has(e)).map((f) => f.id),
+      limitedBy: tight ? (rows[tight.row]!.kind === 'budget' ? `budget:${rows[tight.row]!.key}` : rows[tight.row]!.kind) : null,
+    });
+  });
+  return out;
+}
+
+/** Why a product was not allocated to a demand (or a unit's demands): the first reason that applies. */
+export function whyNot(instance: Instance, plan: Plan, demandId: string, productId: string): { reason: string; detail: string } {
+  const model: Model = compile(instance);
+  const di = instance.demands.findIndex((d) => d.id === demandId);
+  const pi = instance.products.findIndex((p) => p.id === productId);
+  if (di < 0) return { reason: 'unknown-demand', detail: 'No such demand record in this run' };
+  if (pi < 0) return { reason: 'not-listed', detail: 'The product was not listed (or not in the run) when the run started' };
+  const d = instance.demands[di]!;
+  const p = instance.products[pi]!;
+  const allocated = plan.allocations.find((a) => a.demandId === demandId && a.productId === productId);
+  if (allocated) return { reason: 'allocated', detail: `${allocated.sessions} session(s) allocated` };
+  const e = model.edges.findIndex((edge) => edge.demand === di && edge.product === pi);
+  if (e < 0) {
+    const r = relevanceOf(d, p, instance.weights);
+    if (r.relevance < instance.weights.minRelevance) return { reason: 'not-relevant', detail: `Relevance ${round6(r.relevance)} is below ${instance.weights.minRelevance} (category ${r.category}, group ${r.group})` };
+    const chain = new Set<string>();
+    const parent = new Map(instance.regions.map((g) => [g.code, g.parentCode]));
+    for (let c: string | null | undefined = d.regionCode; c; c = parent.get(c)) chain.add(c);
+    if (!p.serviceableRegions.some((c) => chain.has(c))) return { reason: 'not-serviceable', detail: `The product does not serve ${d.regionCode}` };
+    if (d.audience != null && (d.audience < p.audienceMin || d.audience > p.audienceMax)) return { reason: 'audience', detail: `Audience ${d.audience} is outside ${p.audienceMin}–${p.audienceMax}` };
+    return { reason: 'not-shortlisted', detail: `Not among the ${instance.weights.candidatesPerDemand} best products for this demand` };
+  }
+  const x = model.edges.map((edge) => {
+    const a = plan.allocations.find((al) => al.demandId === instance.demands[edge.demand]!.id && al.productId === instance.products[edge.product]!.id);
+    return a?.sessions ?? 0;
+  });
+  const use = model.rows.map(() => 0);
+  model.edges.forEach((_, k) => {
+    if (x[k]) for (const { row, coef } of model.edgeRows[k]!) use[row]! += coef * x[k]!;
+  });
+  const tight = model.edgeRows[e]!.find(({ row, coef }) => use[row]! + coef > model.rows[row]!.limit + 1e-7);
+  if (tight) {
+    const row = model.rows[tight.row]!;
+    const what = { demand: 'The demand already has the sessions it asked for', repeat: 'The repeat cap for this product in the street and period is reached', capacity: "The supplier's capacity in the period is used up", budget: `The budget of ${row.key} cannot pay another session` }[row.kind];
+    return { reason: row.kind, detail: what };
+  }
+  return { reason: 'lower-value', detail: `Value ${model.edges[e]!.value} per session: other sessions served more demand within the same limits` };
+}
