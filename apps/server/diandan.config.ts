@@ -8,6 +8,8 @@
 import { defineDeployment } from '@diandan/kernel';
 import { procurement } from '@diandan/procurement';
 import { supplierRegistry } from '@diandan/supplier-registry';
+import { survey } from '@diandan/survey';
+import { venues } from '@diandan/venues';
 import { demoData } from './src/demo/plugin.js';
 import { registryDemo } from './src/demo/registry.js';
 
@@ -43,6 +45,10 @@ export default defineDeployment({
     // Supplier onboarding, review, qualifications, ratings and the public directory (文化供应商库).
     supplierRegistry({ expiryWarningDays: 30 }),
     registryDemo({ seed: process.env.DIANDAN_DEMO_SEED !== 'off' }),
+    // Demand surveys, demand records and the cultural needs map (群众点单: 需求采集) — no demo data yet.
+    survey(),
+    // Venue hours, sessions and reservations without overbooking — no demo data yet.
+    venues(),
     // Government procurement of cultural services with sealed bids and an OCDS 1.1 export (政府购买公共文化服务).
     procurement({ demo: process.env.DIANDAN_DEMO_SEED !== 'off', ocds: { publicUrl: process.env.DIANDAN_PUBLIC_URL ?? 'http://localhost:3000' } }),
   ],

@@ -17,7 +17,7 @@ const b: Record<string, any[]> = {};
 beforeAll(async () => {
   w = await boot();
   const now = await dbNow(w.app);
-  deadlines = { enquiryEnd: new Date(now.getTime() + 3000), tenderEnd: new Date(now.getTime() + 6000) };
+  deadlines = { enquiryEnd: new Date(now.getTime() + 10_000), tenderEnd: new Date(now.getTime() + 14_000) };
   const make = async (key: string, overrides: Record<string, unknown>) => {
     const d = ok(await w.call(w.admin, 'POST', '/v1/procurement/projects', projectBody(w, overrides, deadlines)), 201, key);
     p[key] = ok(await w.call(w.admin, 'POST', `/v1/procurement/projects/${d.id}/publish`, undefined, ifMatch(d)), 200, key);
@@ -47,7 +47,7 @@ const url = (key: string, rest = '') => `/v1/procurement/projects/${p[key].id}${
 describe('edges', () => {
   it('persists published → tendering with the scheduled job, audited as the plugin', async () => {
     const now = await dbNow(w.app);
-    const at = { enquiryEnd: new Date(now.getTime() + 2500), tenderEnd: new Date(now.getTime() + 3_600_000) };
+    const at = { enquiryEnd: new Date(now.getTime() + 6000), tenderEnd: new Date(now.getTime() + 3_600_000) };
     const d = ok(await w.call(w.admin, 'POST', '/v1/procurement/projects', projectBody(w, { title: '定时推进（测试）' }, at)), 201, 'create');
     ok(await w.call(w.admin, 'POST', `/v1/procurement/projects/${d.id}/publish`, undefined, ifMatch(d)), 200, 'publish');
     await waitUntil(w.app, at.enquiryEnd);

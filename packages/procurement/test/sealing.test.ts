@@ -24,7 +24,7 @@ beforeAll(async () => {
   w = await boot();
   const now = await dbNow(w.app);
   // Short enough that the tender period ends within the test, long enough for a loaded CI machine.
-  deadlines = { enquiryEnd: new Date(now.getTime() + 3000), tenderEnd: new Date(now.getTime() + 7000) };
+  deadlines = { enquiryEnd: new Date(now.getTime() + 12_000), tenderEnd: new Date(now.getTime() + 16_000) };
   // The draft is published late in the tests: its periods lie far ahead.
   const later = { enquiryEnd: new Date(now.getTime() + 3_600_000), tenderEnd: new Date(now.getTime() + 7_200_000) };
   const created = ok(await w.call(w.admin, 'POST', '/v1/procurement/projects', projectBody(w, {}, deadlines)), 201, 'create');

@@ -38,7 +38,7 @@ beforeAll(async () => {
     [tenderPublished, tenderAwarded, contractSigned, bidSubmitted, projectCancelled].map((hook: any) => on(hook, (payload: any) => void events.push({ hook: hook.id, payload }))),
   );
   const now = await dbNow(w.app);
-  deadlines = { enquiryEnd: new Date(now.getTime() + 3000), tenderEnd: new Date(now.getTime() + 7000) };
+  deadlines = { enquiryEnd: new Date(now.getTime() + 12_000), tenderEnd: new Date(now.getTime() + 16_000) };
   for (const [key, spec] of Object.entries(METHOD_SPECS)) {
     const { invited, ...rest } = spec as any;
     const body = projectBody(w, { ...rest, ...(invited ? { invitedSupplierIds: invited.map((i: number) => w.suppliers[i]!.id) } : {}) }, deadlines);
@@ -258,7 +258,7 @@ describe('procurement methods', () => {
 
   it('fails a tender without bids, and cancels a project', async () => {
     const now = await dbNow(w.app);
-    const at = { enquiryEnd: new Date(now.getTime() + 2500), tenderEnd: new Date(now.getTime() + 3000) };
+    const at = { enquiryEnd: new Date(now.getTime() + 6000), tenderEnd: new Date(now.getTime() + 6500) };
     const empty = ok(await w.call(w.admin, 'POST', '/v1/procurement/projects', projectBody(w, { title: '无人投标的项目（测试）' }, at)), 201, 'create');
     const published = ok(await w.call(w.admin, 'POST', `/v1/procurement/projects/${empty.id}/publish`, undefined, ifMatch(empty)), 200, 'publish');
     await waitUntil(w.app, at.tenderEnd);

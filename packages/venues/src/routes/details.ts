@@ -23,7 +23,8 @@ export const EquipmentSchema = model(
   'VenueEquipment',
   Type.Object({ id: Uuid, venueId: Uuid, roomId: Nullable(Uuid), name: Type.String(), kind: Type.String({ description: 'e.g. projector, piano, sound-system' }), quantity: Type.Integer() }),
 );
-const IntervalSchema = Type.Tuple([Time, Time]);
+// An [opens, closes] pair. Not Type.Tuple: its draft-07 `items: [...]` is not valid in OpenAPI 3.1.
+const IntervalSchema = Type.Unsafe<[string, string]>(Type.Array(Time, { minItems: 2, maxItems: 2, description: '[opens, closes], HH:MM' }));
 const WeeklySchema = Type.Object({ weekday: Type.Integer({ minimum: 1, maximum: 7, description: '1 = Monday … 7 = Sunday' }), opens: Time, closes: Time });
 export const ProfileSchema = model(
   'VenueProfile',
