@@ -1,6 +1,13 @@
 import { fileURLToPath } from 'node:url';
 import { Type, definePlugin, extension, kernel, on, orderScheduled, type Actor, type PluginOptions, type Transaction } from '@diandan/kernel';
+import { CalendarFeeds } from './calendars.js';
+import { CheckInService } from './check-in.js';
 import { CitizenService } from './citizens.js';
+import { NoShowService } from './no-shows.js';
+import { doorRoutes, doorSchemas } from './routes/door.js';
+import { reportRoutes, reportSchemas } from './routes/reports.js';
+import { TicketSigner } from './tickets.js';
+import { UtilisationReport } from './utilisation.js';
 import { VenueDetails } from './details.js';
 import { ReservationService } from './reservations.js';
 import { detailRoutes, detailSchemas } from './routes/details.js';
@@ -36,6 +43,19 @@ const config = Type.Object({
     },
     { default: {} },
   ),
+  noShows: Type.Object(
+    {
+      /** Unclaimed seats are released this long after a session's check-in window closes. */
+      graceMinutes: Type.Integer({ minimum: 0, maximum: 1440, default: 15 }),
+      /** This many no-shows within `periodDays` block booking for `blockDays`. */
+      blockAfter: Type.Integer({ minimum: 1, maximum: 100, default: 3 }),
+      periodDays: Type.Integer({ minimum: 1, maximum: 366, default: 90 }),
+      blockDays: Type.Integer({ minimum: 1, maximum: 366, default: 30 }),
+      /** How often due sessions' no-shows are released (cron, Asia/Shanghai). */
+      sweepSchedule: Type.String({ default: '*/5 * * * *' }),
+    },
+    { default: {} },
+  ),
   otp: Type.Object(
     {
       /** Log codes (with the phone masked) instead of sending them: development only. */
@@ -66,7 +86,7 @@ export const venuesPlugin = definePlugin({
   deps: { kernel },
   config,
   db: { schema: 'venues', migrations: fileURLToPath(new URL('../drizzle', import.meta.url)) },
-  schemas: [...detailSchemas, ...sessionSchemas],
+  schemas: [...detailSchemas, ...sessionSchemas, ...doorSchemas, ...reportSchemas],
   tags: [{ name: 'venues', description: 'Venues’ rooms, equipment, opening hours, sessions, reservations, waiting lists and check-in' }],
   contributes: {
     venueKinds: [
@@ -92,7 +112,15 @@ export const venuesPlugin = definePlugin({
         send: async ({ phoneMasked, code }) => ctx.log.info({ phone: phoneMasked, otp: code }, DEVELOPMENT_CODE_MESSAGE),
       });
     }
-    const reservations = new ReservationService(ctx.db, ctx.config.reservations, now);
+    // Keys derived from the deployment's secret (the personal-data key): the same on every process.
+    const signer = new TicketSigner(Buffer.from(ctx.deps.kernel.personalData.hash('venues-ticket-signing', 'ed25519-seed'), 'hex'));
+    const reservations = new ReservationService(ctx.db, ctx.config.reservations, signer, now);
+    const checkIns = new CheckInService(ctx.db, reservations, signer, now);
+    const noShows = new NoShowService(ctx.db, reservations, ctx.config.noShows, now);
+    reservations.blockCheck = (tx, citizenId) => noShows.assertNotBlocked(tx, citizenId);
+    const calendars = new CalendarFeeds(ctx.db, details, Buffer.from(ctx.deps.kernel.personalData.hash('venues-calendar-feed', 'feed-key'), 'hex'), now);
+    const utilisation = new UtilisationReport(ctx.db, details);
+    const releaseNoShows = ctx.jobs.define('release-no-shows', async () => ({ released: await noShows.releaseDue() }));
     const lapseOffer = ctx.jobs.define<{ entryId: number }>('lapse-offer', async (job) => ({ lapsed: await reservations.lapse(job.data.entryId) }));
     const sweepOffers = ctx.jobs.define('sweep-offers', async () => ({ lapsed: await reservations.lapseDue() }));
     const notifyOffer = ctx.jobs.define<{ entryId: number; expiresAt: string }>('notify-offer', async (job) => {
@@ -106,7 +134,7 @@ export const venuesPlugin = definePlugin({
         await ctx.jobs.send(notifyOffer, { entryId: id, expiresAt: expiresAt.toISOString() }, { tx: tx as Transaction });
       },
     };
-    return { clock, details, sessions, citizens, reservations, lapseOffer, sweepOffers };
+    return { clock, details, sessions, citizens, reservations, checkIns, noShows, calendars, utilisation, signer, lapseOffer, sweepOffers, releaseNoShows };
   },
 
   hooks: (ctx, { sessions }) => [
@@ -119,14 +147,17 @@ export const venuesPlugin = definePlugin({
     extension('venue', { schema: VenueSummary, load: (venues, { db }) => details.profiles(venues.map((v) => v.id), db) }),
   ],
 
-  async ready(ctx, { details, sweepOffers }) {
+  async ready(ctx, { details, sweepOffers, releaseNoShows }) {
     if (ctx.config.seedCalendars) await details.seedCalendars(await ctx.systemActor({ roles: ['city-admin'] }));
     await ctx.jobs.schedule(sweepOffers, ctx.config.reservations.sweepSchedule, {}, { tz: 'Asia/Shanghai' });
+    await ctx.jobs.schedule(releaseNoShows, ctx.config.noShows.sweepSchedule, {}, { tz: 'Asia/Shanghai' });
   },
 
-  routes: (app, ctx, { details, sessions, citizens, reservations }) => {
+  routes: (app, ctx, { details, sessions, citizens, reservations, checkIns, noShows, calendars, utilisation, signer }) => {
     detailRoutes(app, details, ctx.db);
     sessionRoutes(app, { sessions, citizens, reservations }, ctx.db);
+    doorRoutes(app, { citizens, reservations, checkIns, signer }, ctx.db);
+    reportRoutes(app, { citizens, noShows, calendars, utilisation });
   },
 });
 

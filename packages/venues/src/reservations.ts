@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { and, asc, desc, eq, inArray, lte, ne, sql } from 'drizzle-orm';
 import { DomainError, inScope, notFound, transaction, withTransaction, type Actor, type Database, type Executor, type Transaction } from '@diandan/kernel';
 import type { Citizen } from './citizens.js';
+import type { TicketSigner } from './tickets.js';
 import { addDays, instantOf, localParts } from './hours.js';
 import { VenueProblems } from './problems.js';
 import { citizens, reservations, sessions, waitlist } from './schema.js';
@@ -25,12 +26,18 @@ export interface Reservation {
   sessionId: string;
   quantity: number;
   groupName: string | null;
-  status: 'confirmed' | 'checked-in' | 'cancelled';
-  /** The door code (also in the QR code). */
+  status: 'confirmed' | 'checked-in' | 'cancelled' | 'no-show';
+  /** The door code (typed in at the door when a QR code cannot be read). */
   code: string;
+  /** The signed ticket the QR code carries: verifiable at the door without the database. */
+  ticket: string;
   waitlistEntryId: number | null;
   checkedInAt: string | null;
+  /** `online`, or `offline` (a signed ticket scanned while the door was offline, reconciled later). */
+  checkedInVia: 'online' | 'offline' | null;
   cancelledAt: string | null;
+  /** When the no-show sweep released its seats. */
+  noShowAt: string | null;
   createdAt: string;
   /** The citizen's phone, masked. */
   phone: string;
@@ -57,16 +64,20 @@ type EntryRow = typeof waitlist.$inferSelect;
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 const MINUTE = 60_000;
 
-const toReservation = (r: ReservationRow, phone: string): Reservation => ({
+/** A reservation as its citizen and the venue's staff see it (the phone masked), with its signed ticket. */
+export const reservationView = (r: ReservationRow, phone: string, signer: TicketSigner): Reservation => ({
   id: r.id,
   sessionId: r.sessionId,
   quantity: r.quantity,
   groupName: r.groupName,
   status: r.status as Reservation['status'],
   code: r.code,
+  ticket: signer.sign({ reservationId: r.id, sessionId: r.sessionId, seats: r.quantity }),
   waitlistEntryId: r.waitlistEntryId,
   checkedInAt: iso(r.checkedInAt),
+  checkedInVia: r.checkedInVia as Reservation['checkedInVia'],
   cancelledAt: iso(r.cancelledAt),
+  noShowAt: iso(r.noShowAt),
   createdAt: r.createdAt.toISOString(),
   phone,
 });
@@ -89,13 +100,21 @@ export interface ReservationEffects {
 export class ReservationService {
   effects: ReservationEffects = { offered: async () => {} };
 
+  /** Refuses a booking while the citizen is blocked (the no-show rules plug this in). */
+  blockCheck: (tx: Executor, citizenId: string) => Promise<void> = async () => {};
+
   constructor(
     private readonly db: Database,
     private readonly config: ReservationConfig,
+    readonly signer: TicketSigner,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  private async lockSession(tx: Executor, id: string): Promise<SessionRow> {
+  private view(r: ReservationRow, phone: string): Reservation {
+    return reservationView(r, phone, this.signer);
+  }
+
+  async lockSession(tx: Executor, id: string): Promise<SessionRow> {
     const [row] = await tx.select().from(sessions).where(eq(sessions.id, id)).for('update');
     if (!row) throw notFound(VenueProblems.SESSION_NOT_FOUND, `No session ${id}`);
     return row;
@@ -149,6 +168,7 @@ export class ReservationService {
       await tx.select({ id: citizens.id }).from(citizens).where(eq(citizens.id, citizen.id)).for('update');
       const s = await this.lockSession(tx, input.sessionId);
       this.bookable(s, now);
+      await this.blockCheck(tx, citizen.id);
       await this.checkLimits(tx, s, citizen.id, input.quantity, Boolean(input.groupName));
       const available = s.capacity - s.confirmed - s.held;
       const waiting = await this.waitingCount(tx, s.id);
@@ -164,7 +184,7 @@ export class ReservationService {
         .returning({ id: sessions.id });
       if (!moved) throw new DomainError('conflict', VenueProblems.SESSION_FULL, 'No seats left', { available: 0, waiting });
       const row = await this.insertReservation(tx, s, citizen.id, input.quantity, input.groupName ?? null, null);
-      return { kind: 'reserved', reservation: toReservation(row, citizen.phone) };
+      return { kind: 'reserved', reservation: this.view(row, citizen.phone) };
     });
   }
 
@@ -204,6 +224,7 @@ export class ReservationService {
       await tx.select({ id: citizens.id }).from(citizens).where(eq(citizens.id, citizen.id)).for('update');
       const s = await this.lockSession(tx, input.sessionId);
       this.bookable(s, this.now());
+      await this.blockCheck(tx, citizen.id);
       await this.checkLimits(tx, s, citizen.id, input.quantity, false);
       if (input.quantity <= s.capacity - s.confirmed - s.held && (await this.waitingCount(tx, s.id)) === 0) {
         throw new DomainError('conflict', VenueProblems.WAITLIST_NOT_NEEDED, 'There are seats: book them directly');
@@ -224,7 +245,7 @@ export class ReservationService {
    * still waiting gets an offer when its whole quantity fits; if it does not, nobody
    * behind it is offered (no overtaking). The session row must be locked by the caller.
    */
-  private async promote(tx: Executor, sessionId: string): Promise<number> {
+  async promote(tx: Executor, sessionId: string): Promise<number> {
     const now = this.now();
     let offered = 0;
     for (;;) {
@@ -252,7 +273,7 @@ export class ReservationService {
       const [row] = await tx.update(reservations).set({ status: 'cancelled', cancelledAt: this.now() }).where(eq(reservations.id, r.id)).returning();
       await tx.update(sessions).set({ confirmed: sql`${sessions.confirmed} - ${r.quantity}` }).where(eq(sessions.id, s.id));
       await this.promote(tx, s.id);
-      return toReservation(row!, citizen.phone);
+      return this.view(row!, citizen.phone);
     });
   }
 
@@ -268,7 +289,7 @@ export class ReservationService {
       await tx.update(sessions).set({ held: sql`${sessions.held} - ${e.quantity}`, confirmed: sql`${sessions.confirmed} + ${e.quantity}` }).where(eq(sessions.id, s.id));
       const r = await this.insertReservation(tx, s, citizen.id, e.quantity, null, e.id);
       await tx.update(waitlist).set({ status: 'accepted', reservationId: r.id, updatedAt: this.now() }).where(eq(waitlist.id, e.id));
-      return toReservation(r, citizen.phone);
+      return this.view(r, citizen.phone);
     });
   }
 
@@ -285,6 +306,16 @@ export class ReservationService {
         await this.promote(tx, e.sessionId);
       }
       return this.toEntry(tx, row!);
+    });
+  }
+
+  /** Declines an open offer: its seats go to the next entry at once. */
+  async decline(entryId: number, citizen: Citizen, outer?: Transaction): Promise<WaitlistEntry> {
+    return withTransaction(this.db, outer, async (tx) => {
+      const [e] = await tx.select().from(waitlist).where(and(eq(waitlist.id, entryId), eq(waitlist.citizenId, citizen.id))).for('update');
+      if (!e) throw notFound(VenueProblems.WAITLIST_NOT_FOUND, `No waiting-list entry ${entryId}`);
+      if (e.status !== 'offered') throw new DomainError('conflict', VenueProblems.OFFER_NOT_OPEN, `This entry is ${e.status}`, { status: e.status });
+      return this.leave(entryId, citizen, tx as Transaction);
     });
   }
 
@@ -311,14 +342,14 @@ export class ReservationService {
 
   async mine(citizen: Citizen, limit: number): Promise<Reservation[]> {
     const rows = await this.db.select().from(reservations).where(eq(reservations.citizenId, citizen.id)).orderBy(desc(reservations.createdAt), desc(reservations.id)).limit(limit);
-    return rows.map((r) => toReservation(r, citizen.phone));
+    return rows.map((r) => this.view(r, citizen.phone));
   }
 
   async one(id: string, citizen: Citizen): Promise<{ reservation: Reservation; session: Session }> {
     const [r] = await this.db.select().from(reservations).where(and(eq(reservations.id, id), eq(reservations.citizenId, citizen.id)));
     if (!r) throw notFound(VenueProblems.RESERVATION_NOT_FOUND, `No reservation ${id}`);
     const [s] = await this.db.select().from(sessions).where(eq(sessions.id, r.sessionId));
-    return { reservation: toReservation(r, citizen.phone), session: toSession(s!) };
+    return { reservation: this.view(r, citizen.phone), session: toSession(s!) };
   }
 
   async myEntries(citizen: Citizen, limit: number): Promise<WaitlistEntry[]> {
@@ -337,7 +368,7 @@ export class ReservationService {
   async ofSession(sessionId: string, actor: Actor, limit: number): Promise<Reservation[]> {
     const s = await this.staffSession(sessionId, actor);
     const rows = await this.db.select({ r: reservations, phone: citizens.phoneMasked }).from(reservations).innerJoin(citizens, eq(citizens.id, reservations.citizenId)).where(eq(reservations.sessionId, s.id)).orderBy(asc(reservations.createdAt), asc(reservations.id)).limit(limit);
-    return rows.map(({ r, phone }) => toReservation(r, phone));
+    return rows.map(({ r, phone }) => this.view(r, phone));
   }
 
   /** A session's waiting list for its staff, in arrival order. */
@@ -345,28 +376,5 @@ export class ReservationService {
     const s = await this.staffSession(sessionId, actor);
     const rows = await this.db.select().from(waitlist).where(eq(waitlist.sessionId, s.id)).orderBy(asc(waitlist.id)).limit(limit);
     return Promise.all(rows.map((r) => this.toEntry(this.db, r)));
-  }
-
-  /**
-   * Checks a reservation in at the door (venue staff of the session's subtree), with a
-   * reason for every refusal: an unknown code, another session's code, a cancelled
-   * reservation, one checked in already, or outside the check-in window.
-   */
-  async checkIn(input: { sessionId: string; code: string }, actor: Actor): Promise<Reservation> {
-    return transaction(this.db, async (tx) => {
-      const s = await this.staffSession(input.sessionId, actor, tx);
-      const [r] = await tx.select().from(reservations).where(eq(reservations.code, input.code)).for('update');
-      if (!r) throw new DomainError('invalid', VenueProblems.CHECKIN_UNKNOWN_CODE, 'No reservation has this code');
-      if (r.sessionId !== s.id) throw new DomainError('conflict', VenueProblems.CHECKIN_WRONG_SESSION, 'This code is for another session', { sessionId: r.sessionId });
-      if (r.status === 'cancelled') throw new DomainError('conflict', VenueProblems.CHECKIN_CANCELLED, 'This reservation was cancelled');
-      if (r.status === 'checked-in') throw new DomainError('conflict', VenueProblems.CHECKIN_ALREADY, `Checked in already at ${r.checkedInAt!.toISOString()}`, { checkedInAt: r.checkedInAt!.toISOString() });
-      const now = this.now();
-      if (now < s.checkInOpensAt || now > s.checkInClosesAt) {
-        throw new DomainError('conflict', VenueProblems.CHECKIN_OUTSIDE_WINDOW, `Check-in is open from ${s.checkInOpensAt.toISOString()} to ${s.checkInClosesAt.toISOString()}`, { opensAt: s.checkInOpensAt.toISOString(), closesAt: s.checkInClosesAt.toISOString() });
-      }
-      const [row] = await tx.update(reservations).set({ status: 'checked-in', checkedInAt: now, checkedInBy: actor.userId }).where(eq(reservations.id, r.id)).returning();
-      const [c] = await tx.select({ phone: citizens.phoneMasked }).from(citizens).where(eq(citizens.id, r.citizenId));
-      return toReservation(row!, c!.phone);
-    });
   }
 }

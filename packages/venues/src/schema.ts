@@ -159,6 +159,8 @@ export const sessions = venuesSchema.table(
     audienceGroups: text('audience_groups').array().notNull(),
     status: text().notNull().default('open'),
     version: integer().notNull().default(1),
+    /** When the no-show sweep released this session's unclaimed seats (null: not yet). */
+    noShowsReleasedAt: timestamp('no_shows_released_at', { withTimezone: true }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [index('sessions_venue_idx').on(t.venueId, t.startsAt), index('sessions_starts_idx').on(t.startsAt, t.id)],
@@ -206,7 +208,7 @@ export const reservations = venuesSchema.table(
     quantity: integer().notNull(),
     /** A family or school class booking together. */
     groupName: text('group_name'),
-    /** `confirmed` → `checked-in` | `cancelled`. */
+    /** `confirmed` → `checked-in` | `cancelled` | `no-show`. */
     status: text().notNull(),
     /** Random secret printed in the QR code. */
     code: text().notNull().unique(),
@@ -214,10 +216,48 @@ export const reservations = venuesSchema.table(
     waitlistEntryId: integer('waitlist_entry_id'),
     checkedInAt: timestamp('checked_in_at', { withTimezone: true }),
     checkedInBy: text('checked_in_by'),
+    /** `online` (the door was connected) or `offline` (a signed ticket, reconciled later). */
+    checkedInVia: text('checked_in_via'),
+    /** The offline device that scanned it, when reconciled. */
+    checkedInDevice: text('checked_in_device'),
+    noShowAt: timestamp('no_show_at', { withTimezone: true }),
     cancelledAt: timestamp('cancelled_at', { withTimezone: true }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [index('reservations_session_idx').on(t.sessionId, t.status), index('reservations_citizen_idx').on(t.citizenId, t.createdAt)],
+  (t) => [index('reservations_session_idx').on(t.sessionId, t.status), index('reservations_citizen_idx').on(t.citizenId, t.createdAt), index('reservations_no_show_idx').on(t.citizenId, t.noShowAt)],
+);
+
+/** A booking block after repeated no-shows: from when, until when, and which no-shows caused it. */
+export const citizenBlocks = venuesSchema.table(
+  'citizen_blocks',
+  {
+    id: serial().primaryKey(),
+    citizenId: uuid('citizen_id').notNull().references(() => citizens.id),
+    startsAt: timestamp('starts_at', { withTimezone: true }).notNull(),
+    endsAt: timestamp('ends_at', { withTimezone: true }).notNull(),
+    reason: text().notNull(),
+    /** The no-show reservations that counted. */
+    reservationIds: uuid('reservation_ids').array().notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('citizen_blocks_citizen_idx').on(t.citizenId, t.endsAt)],
+);
+
+/** Offline scans uploaded by door devices, each kept with its outcome (conflicts are reported, never lost). */
+export const offlineScans = venuesSchema.table(
+  'offline_scans',
+  {
+    id: serial().primaryKey(),
+    sessionId: uuid('session_id').notNull().references(() => sessions.id),
+    reservationId: uuid('reservation_id').notNull(),
+    deviceId: text('device_id').notNull(),
+    scannedAt: timestamp('scanned_at', { withTimezone: true }).notNull(),
+    /** `checked-in` or the refusal's problem code. */
+    outcome: text().notNull(),
+    uploadedBy: text('uploaded_by').notNull(),
+    uploadedAt: timestamp('uploaded_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('offline_scans_once_idx').on(t.reservationId, t.deviceId, t.scannedAt), index('offline_scans_session_idx').on(t.sessionId, t.id)],
 );
 
 /** A waiting-list entry; its id gives the arrival order. */

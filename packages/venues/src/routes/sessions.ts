@@ -54,11 +54,14 @@ export const ReservationSchema = model(
     sessionId: Uuid,
     quantity: Type.Integer(),
     groupName: Nullable(Type.String()),
-    status: Type.Enum(['confirmed', 'checked-in', 'cancelled']),
-    code: Type.String({ description: 'The door code (in the QR code)' }),
+    status: Type.Enum(['confirmed', 'checked-in', 'cancelled', 'no-show']),
+    code: Type.String({ description: 'The door code, typed in when the QR code cannot be read' }),
+    ticket: Type.String({ description: 'The signed ticket the QR code carries (Ed25519; verifiable offline with GET /v1/venue-checkin-key)' }),
     waitlistEntryId: Nullable(Type.Integer()),
     checkedInAt: Nullable(DateTime),
+    checkedInVia: Nullable(Type.Enum(['online', 'offline'])),
     cancelledAt: Nullable(DateTime),
+    noShowAt: Nullable(DateTime),
     createdAt: DateTime,
     phone: Type.String({ description: 'masked' }),
   }),
@@ -78,12 +81,12 @@ export const WaitlistEntrySchema = model(
 );
 
 export const CitizenHeaders = Type.Object({ 'x-citizen-token': Type.Optional(Type.String({ maxLength: 100, description: 'From POST /v1/citizen-codes/{id}/verify' })) });
-const CitizenWriteHeaders = Type.Object({ ...CitizenHeaders.properties, ...IdempotencyKeyHeader.properties });
+export const CitizenWriteHeaders = Type.Object({ ...CitizenHeaders.properties, ...IdempotencyKeyHeader.properties });
 const Limit = Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })) });
 const EntryParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2147483647 }) });
 
-export function sessionRoutes(app: DiandanApp, services: { sessions: SessionService; citizens: CitizenService; reservations: ReservationService }, db: Database): void {
-  const { sessions, citizens, reservations } = services;
+/** Citizens' authentication by their token header, and their Idempotency-Keys scoped to them. */
+export function citizenAuth(citizens: CitizenService) {
   const citizenOf = (req: FastifyRequest) => citizens.authenticate(req.headers['x-citizen-token'] as string | undefined);
   /**
    * Citizens carry no bearer token, so the kernel keys their Idempotency-Keys as
@@ -96,6 +99,12 @@ export function sessionRoutes(app: DiandanApp, services: { sessions: SessionServ
     if (typeof key === 'string' && /^[\x21-\x7e]{1,255}$/.test(key)) req.headers['idempotency-key'] = `citizen:${citizen.id}:${createHash('sha256').update(key).digest('base64url')}`;
     return citizen;
   };
+  return { citizenOf, asCitizen };
+}
+
+export function sessionRoutes(app: DiandanApp, services: { sessions: SessionService; citizens: CitizenService; reservations: ReservationService }, db: Database): void {
+  const { sessions, citizens, reservations } = services;
+  const { citizenOf, asCitizen } = citizenAuth(citizens);
 
   app.post(
     '/v1/venues/:id/sessions',
@@ -310,13 +319,14 @@ export function sessionRoutes(app: DiandanApp, services: { sessions: SessionServ
   for (const [action, summary] of [
     ['accept', 'Accept a waiting-list offer: the held seats become a reservation'],
     ['leave', 'Leave a waiting list (or decline an offer)'],
+    ['decline', 'Decline an open offer: its seats go to the next entry at once'],
   ] as const) {
     app.post(
       `/v1/venue-waitlist/:id/${action}`,
       {
         schema: {
           tags: TAG,
-          operationId: action === 'accept' ? 'acceptVenueWaitlistOffer' : 'leaveVenueWaitlist',
+          operationId: { accept: 'acceptVenueWaitlistOffer', leave: 'leaveVenueWaitlist', decline: 'declineVenueWaitlistOffer' }[action],
           summary,
           security: [],
           params: EntryParams,
@@ -328,7 +338,12 @@ export function sessionRoutes(app: DiandanApp, services: { sessions: SessionServ
         const citizen = await asCitizen(req);
         return idempotentWrite<Reservation | WaitlistEntry>(db, req, reply, async (tx) => ({
           status: 200,
-          body: action === 'accept' ? await reservations.accept(req.params.id, citizen, tx) : await reservations.leave(req.params.id, citizen, tx),
+          body:
+            action === 'accept'
+              ? await reservations.accept(req.params.id, citizen, tx)
+              : action === 'decline'
+                ? await reservations.decline(req.params.id, citizen, tx)
+                : await reservations.leave(req.params.id, citizen, tx),
         }));
       },
     );
