@@ -1,6 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { and, asc, eq, gte, lt } from 'drizzle-orm';
 import ical, { ICalEventStatus } from 'ical-generator';
+import { DateTime } from 'luxon';
 import { notFound, type Database } from '@diandan/kernel';
 import type { Citizen } from './citizens.js';
 import type { VenueDetails } from './details.js';
@@ -11,6 +12,8 @@ export const TIMEZONE = 'Asia/Shanghai';
 /** China keeps UTC+8 all year (no daylight saving since 1991): one fixed STANDARD rule. */
 const VTIMEZONE = ['BEGIN:VTIMEZONE', `TZID:${TIMEZONE}`, 'X-LIC-LOCATION:Asia/Shanghai', 'BEGIN:STANDARD', 'TZOFFSETFROM:+0800', 'TZOFFSETTO:+0800', 'TZNAME:CST', 'DTSTART:19700101T000000', 'END:STANDARD', 'END:VTIMEZONE'].join('\r\n');
 const DAY = 86_400_000;
+// ical-generator writes a native Date in the process's own zone; a luxon DateTime it moves to the event's zone.
+const local = (d: Date) => DateTime.fromJSDate(d, { zone: TIMEZONE });
 
 /**
  * iCalendar feeds: a venue's sessions (public) and a citizen's reservations. Calendar
@@ -43,8 +46,8 @@ export class CalendarFeeds {
     for (const s of rows) {
       cal.createEvent({
         id: `session-${s.id}@diandan`,
-        start: s.startsAt,
-        end: s.endsAt,
+        start: local(s.startsAt),
+        end: local(s.endsAt),
         timezone: TIMEZONE,
         stamp: s.createdAt,
         summary: s.title,
@@ -85,8 +88,8 @@ export class CalendarFeeds {
       const v = venues.get(s.venueId)!;
       cal.createEvent({
         id: `reservation-${r.id}@diandan`,
-        start: s.startsAt,
-        end: s.endsAt,
+        start: local(s.startsAt),
+        end: local(s.endsAt),
         timezone: TIMEZONE,
         stamp: r.createdAt,
         summary: `${s.title}（${r.quantity} 位）`,

@@ -52,8 +52,9 @@ interface Counts {
 
 const zero = (): Counts => ({ sessions: 0, capacityOffered: 0, seatsReserved: 0, seatsCheckedIn: 0, seatsNoShow: 0, waitlistJoined: 0, waitlistAccepted: 0 });
 const ratio = (a: number, b: number) => (b === 0 ? null : Math.round((a / b) * 10_000) / 10_000);
+const COUNTS = Object.keys(zero()) as (keyof Counts)[];
 const add = (into: Counts, c: Counts) => {
-  for (const k of Object.keys(into) as (keyof Counts)[]) into[k] += c[k];
+  for (const k of COUNTS) into[k] += c[k];
 };
 
 export function figuresOf(c: Counts): Figures {

@@ -1,5 +1,5 @@
-/** Many citizens booking a few seats at once never oversell (a real race on PostgreSQL; serialised on PGlite). */
-import { client, createTestServer, seedRegions, type Call } from '@diandan/testing';
+/** Many citizens booking a few seats at once never oversell; racing cancellations and acceptances promote each entry once (real races on PostgreSQL; serialised on PGlite). */
+import { client, createTestServer, expectStatus, seedRegions, testActors, type Call } from '@diandan/testing';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { venues } from '../src/index.js';
@@ -8,7 +8,7 @@ import { citizen, phone, session, useRecorder, venue } from './support.js';
 let app: FastifyInstance;
 let call: Call;
 beforeAll(async () => {
-  app = await createTestServer({ plugins: [venues()] });
+  app = await createTestServer({ plugins: [venues({ reservations: { monthlyLimit: 100 } })] });
   await seedRegions(app);
   call = client(app);
 });
@@ -25,4 +25,37 @@ it('60 concurrent reservations for a 10-seat session confirm exactly 10, and wai
   expect(replies.filter((r) => r.status === 202)).toHaveLength(50);
   const after = (await call(null, 'GET', `/v1/venue-sessions/${s.id}`)).body;
   expect(after).toMatchObject({ confirmed: 10, available: 0 });
+});
+
+it('20 cancellations racing 20 offer acceptances promote exactly as many entries as seats freed, each once, in arrival order', async () => {
+  const sender = useRecorder(app);
+  const s = await session(call, (await venue(call, '440103001', 100)).id, { capacity: 40, perCitizenLimit: 20 });
+  const [h1, h2] = [await citizen(call, sender, phone(2001)), await citizen(call, sender, phone(2002))];
+  const held: { id: string; who: typeof h1 }[] = [];
+  for (const who of [h1, h2]) for (let i = 0; i < 20; i++) held.push({ id: expectStatus(await call(null, 'POST', `/v1/venue-sessions/${s.id}/reservations`, {}, who), 201, 'hold').id, who });
+  // 20 entries for one seat, then 10 families for two: a family is offered only once two seats are free,
+  // which two racing single-seat cancellations see only if they take turns (the session row lock).
+  const waiters: Awaited<ReturnType<typeof citizen>>[] = [];
+  for (let i = 0; i < 30; i++) waiters.push(await citizen(call, sender, phone(2100 + i)));
+  const entries: number[] = [];
+  for (const [i, w] of waiters.entries()) entries.push(expectStatus(await call(null, 'POST', `/v1/venue-sessions/${s.id}/waitlist`, { quantity: i < 20 ? 1 : 2 }, w), 201, 'join').id);
+  // The first holder's 20 seats go to the first 20 entries.
+  for (const r of held.slice(0, 20)) expectStatus(await call(null, 'POST', `/v1/venue-reservations/${r.id}/cancel`, undefined, r.who), 200, 'cancel');
+  // Now all at once: those 20 accept while the second holder cancels 20 more seats.
+  const replies = await Promise.all([
+    ...entries.slice(0, 20).map((id, i) => call(null, 'POST', `/v1/venue-waitlist/${id}/accept`, undefined, waiters[i])),
+    ...held.slice(20).map((r) => call(null, 'POST', `/v1/venue-reservations/${r.id}/cancel`, undefined, r.who)),
+  ]);
+  expect(replies.map((r) => r.status)).toEqual(replies.map(() => 200));
+  const after = (await call(null, 'GET', `/v1/venue-sessions/${s.id}`)).body;
+  expect(after).toMatchObject({ confirmed: 20, held: 20, available: 0 });
+  const list = expectStatus(await call(testActors.streetOperator, 'GET', `/v1/venue-sessions/${s.id}/waitlist`), 200, 'waitlist').items as { id: number; status: string; reservationId: string | null }[];
+  expect(list.map((e) => e.id)).toEqual(entries);
+  // 40 seats freed, 30 entries promoted (20 of one seat, 10 of two), each once; nobody is left waiting.
+  expect(list.slice(0, 20).map((e) => e.status)).toEqual(Array(20).fill('accepted'));
+  expect(list.slice(20).map((e) => e.status)).toEqual(Array(10).fill('offered'));
+  const booked = expectStatus(await call(testActors.streetOperator, 'GET', `/v1/venue-sessions/${s.id}/reservations`), 200, 'reservations').items as { status: string; waitlistEntryId: number | null }[];
+  const fromOffers = booked.filter((r) => r.waitlistEntryId !== null && r.status === 'confirmed').map((r) => r.waitlistEntryId);
+  expect(new Set(fromOffers).size).toBe(20);
+  expect(fromOffers.sort((a, b) => a! - b!)).toEqual(entries.slice(0, 20));
 });
