@@ -11,7 +11,7 @@ import { UtilisationReport } from './utilisation.js';
 import { VenueDetails } from './details.js';
 import { ReservationService } from './reservations.js';
 import { detailRoutes, detailSchemas } from './routes/details.js';
-import { sessionRoutes, sessionSchemas } from './routes/sessions.js';
+import { guardCitizenRoutes, sessionRoutes, sessionSchemas } from './routes/sessions.js';
 import { SessionService } from './sessions.js';
 
 const config = Type.Object({
@@ -154,6 +154,7 @@ export const venuesPlugin = definePlugin({
   },
 
   routes: (app, ctx, { details, sessions, citizens, reservations, checkIns, noShows, calendars, utilisation, signer }) => {
+    guardCitizenRoutes(app, citizens);
     detailRoutes(app, details, ctx.db);
     sessionRoutes(app, { sessions, citizens, reservations }, ctx.db);
     doorRoutes(app, { citizens, reservations, checkIns, signer }, ctx.db);

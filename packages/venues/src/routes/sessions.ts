@@ -85,9 +85,27 @@ export const CitizenWriteHeaders = Type.Object({ ...CitizenHeaders.properties, .
 const Limit = Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })) });
 const EntryParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2147483647 }) });
 
+type CitizenRequest = FastifyRequest & { citizen?: Awaited<ReturnType<CitizenService['authenticate']>> };
+
+/**
+ * Authenticates citizens before validation on every route that takes the citizen token
+ * header, so that a caller without a valid token gets 401 whatever the request's shape
+ * (as the kernel's bearer routes do).
+ */
+export function guardCitizenRoutes(app: DiandanApp, citizens: CitizenService): void {
+  const { citizenOf } = citizenAuth(citizens);
+  const guard = async (req: FastifyRequest) => void (await citizenOf(req));
+  app.addHook('onRoute', (route) => {
+    const headers = (route.schema as { headers?: { properties?: Record<string, unknown> } } | undefined)?.headers;
+    if (!headers?.properties?.['x-citizen-token']) return;
+    const before = route.preValidation;
+    route.preValidation = [...(before ? (Array.isArray(before) ? before : [before]) : []), guard] as never;
+  });
+}
+
 /** Citizens' authentication by their token header, and their Idempotency-Keys scoped to them. */
 export function citizenAuth(citizens: CitizenService) {
-  const citizenOf = (req: FastifyRequest) => citizens.authenticate(req.headers['x-citizen-token'] as string | undefined);
+  const citizenOf = async (req: FastifyRequest) => ((req as CitizenRequest).citizen ??= await citizens.authenticate(req.headers['x-citizen-token'] as string | undefined));
   /**
    * Citizens carry no bearer token, so the kernel keys their Idempotency-Keys as
    * `anonymous`: the citizen's id is put into the key, so that one citizen's key never
