@@ -48,7 +48,7 @@ export default defineDeployment({
     // Demand surveys, demand records and the cultural needs map (群众点单: 需求采集) — no demo data yet.
     survey(),
     // Venue hours, sessions and reservations without overbooking — no demo data yet.
-    venues(),
+    venues({ demo: process.env.DIANDAN_DEMO_SEED !== 'off' }),
     // Government procurement of cultural services with sealed bids and an OCDS 1.1 export (政府购买公共文化服务).
     procurement({ demo: process.env.DIANDAN_DEMO_SEED !== 'off', ocds: { publicUrl: process.env.DIANDAN_PUBLIC_URL ?? 'http://localhost:3000' } }),
   ],

@@ -46,6 +46,17 @@ export class CitizenService {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
+  /** Runs `fn` with another sender (the demo seed verifies its synthetic citizens this way), then restores the sender. */
+  async withSender<T>(sender: OtpSender, fn: () => Promise<T>): Promise<T> {
+    const before = this.sender;
+    this.sender = sender;
+    try {
+      return await fn();
+    } finally {
+      this.sender = before;
+    }
+  }
+
   /** Plugs in the sender of one-time codes (an SMS gateway plugin calls this in its `init`). */
   useSender(sender: OtpSender | undefined): void {
     this.sender = sender;

@@ -1,8 +1,9 @@
 import { fileURLToPath } from 'node:url';
-import { Type, definePlugin, extension, kernel, on, orderScheduled, type Actor, type PluginOptions, type Transaction } from '@diandan/kernel';
+import { Type, definePlugin, extension, kernel, kernelReady, on, orderScheduled, type Actor, type PluginOptions, type Transaction } from '@diandan/kernel';
 import { CalendarFeeds } from './calendars.js';
 import { CheckInService } from './check-in.js';
 import { CitizenService } from './citizens.js';
+import { seedVenuesDemo } from './demo.js';
 import { NoShowService } from './no-shows.js';
 import { doorRoutes, doorSchemas } from './routes/door.js';
 import { reportRoutes, reportSchemas } from './routes/reports.js';
@@ -15,6 +16,8 @@ import { guardCitizenRoutes, sessionRoutes, sessionSchemas } from './routes/sess
 import { SessionService } from './sessions.js';
 
 const config = Type.Object({
+  /** Seed synthetic venues, hours, sessions and reservations (the Guangzhou demo) once the deployment is ready. */
+  demo: Type.Boolean({ default: false }),
   /** Load the shipped 2026 and 2027 holiday calendars for years the deployment has none of. */
   seedCalendars: Type.Boolean({ default: true }),
   /** Session defaults (each session may set its own). */
@@ -137,9 +140,21 @@ export const venuesPlugin = definePlugin({
     return { clock, details, sessions, citizens, reservations, checkIns, noShows, calendars, utilisation, signer, lapseOffer, sweepOffers, releaseNoShows };
   },
 
-  hooks: (ctx, { sessions }) => [
+  hooks: (ctx, services) => [
+    ...(ctx.config.demo
+      ? [
+          // After every plugin's `ready` (the demo-data plugin seeds the regions there).
+          on(kernelReady, async () => {
+            try {
+              await seedVenuesDemo(ctx, services);
+            } catch (error) {
+              ctx.log.error({ err: error }, 'the venues demo could not be seeded');
+            }
+          }),
+        ]
+      : []),
     // A scheduled order becomes a session; durable: none is lost, each made once.
-    on(orderScheduled, async ({ order }, { eventId }) => void (await sessions.fromOrder(eventId, order, await ctx.systemActor({ roles: ['city-admin'] }))), { durable: true, name: 'order-sessions' }),
+    on(orderScheduled, async ({ order }, { eventId }) => void (await services.sessions.fromOrder(eventId, order, await ctx.systemActor({ roles: ['city-admin'] }))), { durable: true, name: 'order-sessions' }),
   ],
 
   extensions: (_ctx, { details }) => [
