@@ -18,7 +18,7 @@ const VENUES = [
   { id: '00000000-0000-4000-8000-0000000fe001', regionCode: '440103001', name: '荔湾示范总馆（虚构）', kind: 'main-library', capacity: 400, address: '荔湾区示范路10号（虚构）', role: 'main' as const },
   { id: '00000000-0000-4000-8000-0000000fe002', regionCode: '440106001', name: '天河示范分馆（虚构）', kind: 'branch-library', capacity: 120, address: '天河区示范大道20号（虚构）', role: 'branch' as const },
   { id: '00000000-0000-4000-8000-0000000fe003', regionCode: '440103001', name: '荔湾示范文化馆（虚构）', kind: 'culture-centre', capacity: 300, address: '荔湾区示范路30号（虚构）', role: null },
-  { id: '00000000-0000-4000-8000-0000000fe004', regionCode: '440103001001', name: '示范第1社区活动室（虚构）', kind: 'community-room', capacity: 40, address: '荔湾区示范路40号（虚构）', role: null },
+  { id: '00000000-0000-4000-8000-0000000fe004', regionCode: '440103001002', name: '示范第2社区活动室（虚构）', kind: 'community-room', capacity: 40, address: '荔湾区示范路40号（虚构）', role: null },
 ];
 const WEEKLY = [2, 3, 4, 5].map((weekday) => ({ weekday, opens: '09:00', closes: '17:30' })).concat([6, 7].map((weekday) => ({ weekday, opens: '09:00', closes: '21:00' })));
 /** Synthetic numbers of the 170 range; nobody's. */
@@ -32,7 +32,7 @@ const PHONES = ['17000000101', '17000000102', '17000000103'];
 export async function seedVenuesDemo(ctx: DemoContext, s: DemoServices): Promise<void> {
   const k = ctx.deps.kernel;
   const city: Actor = await ctx.systemActor({ roles: ['city-admin'], region: '440100' });
-  if (!(await k.regions.locate('440103001001'))) {
+  if (!(await k.regions.locate('440103001002'))) {
     ctx.log.info('venues demo skipped: it needs the Guangzhou demo regions');
     return;
   }

@@ -18,9 +18,13 @@ fuzzRoutes({
     for (let i = 0; i < 2; i++) await venue(call, '440103001', 100);
     return { app };
   },
-  // The kernel's own /v1/venues and /v1/venues/{id} are not ours. The hour-exception route has a
-  // date path parameter the suite cannot fill yet (it sends `ZZ9999`): its bad bodies are tested in details.test.ts.
-  operations: (op) => (op.path.startsWith('/v1/venue') || op.path.startsWith('/v1/citizen-codes')) && !['/v1/venues', '/v1/venues/{id}'].includes(op.path) && op.operationId !== 'setVenueHourException',
+  // The kernel's own /v1/venues and /v1/venues/{id} are not ours. Left out, tested in details.test.ts:
+  // the hour-exception route (a date path parameter the suite cannot fill: it sends `ZZ9999`) and the
+  // holiday calendars (every year is a valid key, so a valid body would write one).
+  operations: (op) =>
+    (op.path.startsWith('/v1/venue') || op.path.startsWith('/v1/citizen-codes')) &&
+    !['/v1/venues', '/v1/venues/{id}'].includes(op.path) &&
+    !['setVenueHourException', 'setVenueHolidayCalendar', 'getVenueHolidayCalendar'].includes(op.operationId),
   callers: { 'a street operator': () => testActors.streetOperator, 'a city admin': () => testActors.cityAdmin, 'an anonymous caller or citizen': () => null },
   validBodies: {
     createVenueSession: { title: '不存在的场馆', startsAt: '2027-03-01T10:00:00Z', endsAt: '2027-03-01T11:00:00Z' },
@@ -34,12 +38,9 @@ fuzzRoutes({
     joinVenueWaitlist: {},
     setVenueProfile: { description: '不存在的场馆' },
     setVenueHours: { weekly: [], reason: '不存在的场馆' },
-    setVenueHolidayCalendar: { source: '不会写入', days: [] },
     requestCitizenCode: { phone: '12345678901' },
   },
   query: { getVenueUtilisation: 'from=2027-03-01T00:00:00Z&to=2027-04-01T00:00:00Z' },
-  // A valid calendar for a real year would replace it.
-  writesWhenValid: ['setVenueHolidayCalendar'],
   tables: { sessions, reservations, waitlist, citizens, rooms, equipment, equipmentUses, weeklyHours, hourExceptions, offlineScans, citizenBlocks },
   minOperations: 30,
 });
