@@ -116,12 +116,12 @@ export class BallotService {
   }
 
   /** Drafts a ballot for a street's budget over listed products that serve the street. */
-  async create(input: BallotInput, ctx: CallContext): Promise<Ballot> {
+  async create(input: BallotInput, ctx: CallContext, resolved?: BallotOptionView[]): Promise<Ballot> {
     this.staff(ctx.actor);
-    const path = await this.kernel.regions.pathInScope(input.regionCode, ctx.actor);
-    const region = await this.kernel.regions.get(input.regionCode);
+    const path = await this.kernel.regions.pathInScope(input.regionCode, ctx.actor, { tx: ctx.tx });
+    const region = await this.kernel.regions.get(input.regionCode, { tx: ctx.tx });
     if (region.level !== 'street') throw new DomainError('invalid', BallotProblems.NOT_A_STREET, 'A residents’ ballot is for a street’s budget');
-    const options = await this.optionsOf(input.regionCode, input.options);
+    const options = resolved ?? (await this.resolveOptions(input.regionCode, input.options, ctx.actor));
     const rule: RuleParameters = { rule: 'equal-shares', completion: input.rule?.completion ?? 'add1-greedy', increment: input.rule?.increment ?? 1 };
     return withTransaction(this.db, ctx.tx, async (tx) => {
       const [row] = await tx
@@ -136,7 +136,10 @@ export class BallotService {
     });
   }
 
-  private async optionsOf(regionCode: string, wanted: BallotInput['options']): Promise<BallotOptionView[]> {
+  /** The options' products and costs, read before the write's transaction (the kernel's product reads take none). */
+  async resolveOptions(regionCode: string, wanted: BallotInput['options'], actor: Actor): Promise<BallotOptionView[]> {
+    this.staff(actor);
+    await this.kernel.regions.pathInScope(regionCode, actor);
     const system = await this.systemActor();
     const seen = new Set<string>();
     const out: BallotOptionView[] = [];
@@ -187,7 +190,11 @@ export class BallotService {
   }
 
   /** Changes a draft (If-Match). Once voting opens the rule and the options are locked. */
-  async update(input: { id: string; expectedVersion: number; title?: string | undefined; budget?: number | undefined; options?: BallotInput['options'] | undefined; rule?: BallotInput['rule'] }, ctx: CallContext): Promise<Ballot> {
+  async update(
+    input: { id: string; expectedVersion: number; title?: string | undefined; budget?: number | undefined; options?: BallotInput['options'] | undefined; rule?: BallotInput['rule'] },
+    ctx: CallContext,
+    resolved?: BallotOptionView[],
+  ): Promise<Ballot> {
     this.staff(ctx.actor);
     return withTransaction(this.db, ctx.tx, async (tx) => {
       const [before] = await tx.select().from(ballots).where(eq(ballots.id, input.id)).for('update');
@@ -198,7 +205,7 @@ export class BallotService {
       const next = {
         title: input.title ?? before.title,
         budget: input.budget ?? before.budget,
-        options: input.options ? await this.optionsOf(before.regionCode, input.options) : (before.options as BallotOptionView[]),
+        options: input.options ? (resolved ?? (await this.resolveOptions(before.regionCode, input.options, ctx.actor))) : (before.options as BallotOptionView[]),
         rule: { ...rule, ...(input.rule?.completion ? { completion: input.rule.completion } : {}), ...(input.rule?.increment ? { increment: input.rule.increment } : {}) },
       };
       const [row] = await tx.update(ballots).set({ ...next, version: before.version + 1 }).where(eq(ballots.id, input.id)).returning();
@@ -240,6 +247,12 @@ export class BallotService {
     });
   }
 
+  /** A kernel population group (checked before the vote's transaction). */
+  async checkGroup(group: string): Promise<void> {
+    const groups = await this.kernel.populationGroups.list({ page: { limit: 200 } });
+    if (!groups.items.some((g) => g.key === group)) throw new DomainError('invalid', BallotProblems.UNKNOWN_GROUP, `Unknown population group: ${group}`);
+  }
+
   /**
    * Records one resident's approvals (a paper ballot entered by staff, or a kiosk): the
    * voter's identifier is hashed with the deployment's key (never stored or returned),
@@ -247,6 +260,7 @@ export class BallotService {
    */
   async vote(input: { id: string; voter: string; group: string; approvals: string[] }, ctx: CallContext): Promise<{ ballotId: string; approvals: string[]; group: string; votes: number }> {
     this.staff(ctx.actor);
+    if (!ctx.tx) await this.checkGroup(input.group);
     return withTransaction(this.db, ctx.tx, async (tx) => {
       const [ballot] = await tx.select().from(ballots).where(eq(ballots.id, input.id)).for('share');
       if (!ballot || !inScope(ctx.actor, ballot.regionPath)) throw notFound();
@@ -255,8 +269,6 @@ export class BallotService {
       const approvals = [...new Set(input.approvals)];
       const unknown = approvals.filter((a) => !keys.has(a));
       if (unknown.length) throw new DomainError('invalid', BallotProblems.UNKNOWN_OPTION, `Not options of this ballot: ${unknown.join(', ')}`);
-      const groups = await this.kernel.populationGroups.list({ page: { limit: 200 } });
-      if (!groups.items.some((g) => g.key === input.group)) throw new DomainError('invalid', BallotProblems.UNKNOWN_GROUP, `Unknown population group: ${input.group}`);
       const voterHash = this.kernel.personalData.hash('matching-voter', `${input.id}:${normaliseVoter(input.voter)}`);
       const added = await tx.insert(ballotVotes).values({ ballotId: input.id, voterHash, groupKey: input.group, approvals, recordedBy: ctx.actor.userId }).onConflictDoNothing().returning({ id: ballotVotes.id });
       if (!added.length) throw new DomainError('conflict', BallotProblems.ALREADY_VOTED, 'This resident has already voted on this ballot');

@@ -323,12 +323,21 @@ export class MatchingService {
     return base;
   }
 
-  /** Starts a run: the instance is built now, solved by a worker-thread job. */
-  async startRun(input: RunInput, ctx: CallContext): Promise<Run> {
-    const { actor } = ctx;
+  /**
+   * Checks a run's input and builds its instance from kernel data: outside the write's
+   * transaction (the kernel's reads take none), before `startRun`.
+   */
+  async prepareRun(input: RunInput, actor: Actor): Promise<{ path: string; instance: Instance }> {
+    if (!hasRole(actor, PLANNER_ROLES)) throw forbidden('Only city and district admins run plans');
     const path = await this.kernel.regions.pathInScope(input.regionCode, actor);
     if (!input.periods.length || input.periods.some((p) => !MONTH.test(p))) throw new DomainError('invalid', 'INVALID_PERIOD', 'periods must be YYYY-MM months');
-    const instance = await this.buildInstance(input, path);
+    return { path, instance: await this.buildInstance(input, path) };
+  }
+
+  /** Starts a run: the instance (from `prepareRun`) is stored, and solved by a worker-thread job sent in the same transaction. */
+  async startRun(input: RunInput, ctx: CallContext, prepared?: { path: string; instance: Instance }): Promise<Run> {
+    const { actor } = ctx;
+    const { path, instance } = prepared ?? (await this.prepareRun(input, actor));
     return withTransaction(this.db, ctx.tx, async (tx) => {
       const [row] = await tx
         .insert(runs)

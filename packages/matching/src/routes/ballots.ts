@@ -32,7 +32,8 @@ export function ballotRoutes(app: DiandanApp, { ballots }: Services, db: Databas
     status: 201,
     response: ref(BallotSchema),
     problems: [403, 404, 422],
-    run: (req, tx) => ballots.create(req.body, ctxOf(req, tx)),
+    prepare: (req) => ballots.resolveOptions(req.body.regionCode, req.body.options, requireActor(req)),
+    run: (req, tx, _version, options) => ballots.create(req.body, ctxOf(req, tx), options),
   });
 
   app.get(
@@ -73,7 +74,9 @@ export function ballotRoutes(app: DiandanApp, { ballots }: Services, db: Databas
       },
     },
     async (req, reply) => {
-      const result = await idempotentWrite(db, req, reply, async (tx) => ({ status: 200, body: await ballots.update({ id: req.params.id, expectedVersion: expectedVersion(req), ...req.body }, ctxOf(req, tx)) }));
+      const actor = requireActor(req);
+      const options = req.body.options ? await ballots.resolveOptions((await ballots.get(req.params.id, { actor })).regionCode, req.body.options, actor) : undefined;
+      const result = await idempotentWrite(db, req, reply, async (tx) => ({ status: 200, body: await ballots.update({ id: req.params.id, expectedVersion: expectedVersion(req), ...req.body }, ctxOf(req, tx), options) }));
       sendVersion(reply, (result as { version: number }).version);
       return result;
     },
@@ -114,6 +117,7 @@ export function ballotRoutes(app: DiandanApp, { ballots }: Services, db: Databas
     status: 201,
     response: Type.Object({ ballotId: Id, approvals: Type.Array(Type.String()), group: Type.String(), votes: Type.Integer() }),
     problems: [403, 404, 409, 422],
+    prepare: (req) => ballots.checkGroup(req.body.group),
     run: (req, tx) => ballots.vote({ id: req.params.id, ...req.body }, ctxOf(req, tx)),
   });
 }

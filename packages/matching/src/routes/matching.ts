@@ -46,7 +46,9 @@ export function action(
     status: 200 | 201 | 202;
     response: TSchema;
     problems: Problems;
-    run: (req: any, tx: any, version: number) => Promise<any>;
+    run: (req: any, tx: any, version: number, prepared: any) => Promise<any>;
+    /** Reads before the write's transaction (the kernel's reads take none): its result is handed to `run`. */
+    prepare?: (req: any) => Promise<unknown>;
   },
 ): void {
   app.post(
@@ -65,9 +67,10 @@ export function action(
       },
     },
     async (req: FastifyRequest, reply: FastifyReply) => {
+      const prepared = spec.prepare ? await spec.prepare(req) : undefined;
       const result = await idempotentWrite(db, req, reply, async (tx) => ({
         status: spec.status,
-        body: await spec.run(req, tx, spec.ifMatch ? expectedVersion(req) : 0),
+        body: await spec.run(req, tx, spec.ifMatch ? expectedVersion(req) : 0, prepared),
       }));
       if (result && typeof result === 'object' && typeof (result as { version?: unknown }).version === 'number') sendVersion(reply, (result as { version: number }).version);
       return result;
@@ -97,7 +100,8 @@ export function matchingRoutes(app: DiandanApp, { matching }: Services, db: Data
     status: 202,
     response: ref(RunSchema),
     problems: [403, 404, 422],
-    run: (req, tx) => matching.startRun(req.body, ctxOf(req, tx)),
+    prepare: (req) => matching.prepareRun(req.body, requireActor(req)),
+    run: (req, tx, _version, prepared) => matching.startRun(req.body, ctxOf(req, tx), prepared),
   });
 
   app.get(
@@ -125,17 +129,22 @@ export function matchingRoutes(app: DiandanApp, { matching }: Services, db: Data
     async (req) => matching.getRun(req.params.id, { actor: requireActor(req) }),
   );
 
-  action(app, db, {
-    url: '/v1/matching/runs/:id/cancel',
-    operationId: 'cancelMatchingRun',
-    summary: 'Cancel a run that is solving (its worker thread is stopped)',
-    roles: PLANNER_ROLES,
-    params: IdParams,
-    status: 200,
-    response: ref(RunSchema),
-    problems: [403, 404, 409],
-    run: (req, tx) => matching.cancelRun(req.params.id, ctxOf(req, tx)),
-  });
+  // Like the kernel's `POST /v1/jobs/{id}/cancel`: no Idempotency-Key, a repeat answers 409 with the state.
+  app.post(
+    '/v1/matching/runs/:id/cancel',
+    {
+      preValidation: authorize(...PLANNER_ROLES),
+      schema: {
+        tags: [TAG],
+        operationId: 'cancelMatchingRun',
+        summary: 'Cancel a run that is solving: its job is cancelled and the worker thread stopped (a run that finished meanwhile is answered as it is)',
+        security: BEARER,
+        params: IdParams,
+        response: { 200: ref(RunSchema), ...problemResponses(403, 404, 409) },
+      },
+    },
+    async (req) => matching.cancelRun(req.params.id, { actor: requireActor(req), requestId: req.id }),
+  );
 
   app.get(
     '/v1/matching/runs/:id/explanations',
