@@ -6,6 +6,7 @@
  * per method.
  */
 import { defineDeployment } from '@diandan/kernel';
+import { matching } from '@diandan/matching';
 import { procurement } from '@diandan/procurement';
 import { supplierRegistry } from '@diandan/supplier-registry';
 import { survey } from '@diandan/survey';
@@ -51,6 +52,8 @@ export default defineDeployment({
     venues({ demo: process.env.DIANDAN_DEMO_SEED !== 'off' }),
     // Government procurement of cultural services with sealed bids and an OCDS 1.1 export (政府购买公共文化服务).
     procurement({ demo: process.env.DIANDAN_DEMO_SEED !== 'off', ocds: { publicUrl: process.env.DIANDAN_PUBLIC_URL ?? 'http://localhost:3000' } }),
+    // Fair, explainable allocation of products to demand (精准配送) and residents' ballots, with a demo run and ballot.
+    matching({ demo: process.env.DIANDAN_DEMO_SEED !== 'off' }),
   ],
   logger: { level: process.env.LOG_LEVEL ?? 'info' },
 });

@@ -5,7 +5,7 @@
  * that: a remembered fact is never used once the database says otherwise, and orders
  * written together still succeed or fail one by one.
  */
-import { kernelTables, queryRows } from '@diandan/kernel';
+import { kernelTables, queryRows, transaction } from '@diandan/kernel';
 import {
   addSupplier,
   addUnit,
@@ -183,3 +183,27 @@ function contentOf(p: any): Record<string, unknown> {
   const { title, summary, description, category, form, targetGroups, audienceMin, audienceMax, durationMinutes, costPerSession, serviceableRegions, tags, media } = p;
   return { title, summary, description, category, form, targetGroups, audienceMin, audienceMax, durationMinutes, costPerSession, serviceableRegions, tags, media };
 }
+
+describe(`placing inside a caller's transaction (${testDriver()})`, () => {
+  it('reads facts it has not seen in that transaction, and the order is rolled back with it', async () => {
+    // Fresh unit, venue and product: nothing remembered, so placement must read them — in the caller's transaction.
+    const own = await listedProduct(call, supplier, { costPerSession: 700 });
+    const freshUnit = await addUnit(call, '440103001001', '事务内下单文化室', 'placement-tx-op');
+    const freshVenue = await addVenue(call, '440103001001', 150);
+    const kernel = app.diandan.services;
+    const actor = await kernel.access.systemActor('testing', { roles: ['district-admin'], region: '440103' });
+    const spec = { unitId: freshUnit.id, productId: own.id, venueId: freshVenue, windowStart: '2027-03-01', windowEnd: '2027-03-31', expectedAudience: 100 };
+    const rollback = new Error('roll back');
+    await expect(
+      transaction(db(), async (tx) => {
+        const placed = await kernel.orders.place(spec, { actor, tx });
+        expect('order' in placed && placed.order.status).toBe('draft');
+        throw rollback;
+      }),
+    ).rejects.toBe(rollback);
+    expect(await ordersOf(own.id)).toBe(0);
+    const placed = await transaction(db(), (tx) => kernel.orders.place(spec, { actor, tx }));
+    expect('order' in placed && placed.order.productId).toBe(own.id);
+    expect(await ordersOf(own.id)).toBe(1);
+  });
+});

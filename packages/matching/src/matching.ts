@@ -1,11 +1,12 @@
 /**
- * Matching's domain services: demand (direct requests, kernel orders, and any other
- * `DemandSource`), runs (the instance built from kernel data, solved by a worker-thread
- * job), and plans (draft → approved → kernel draft orders, once).
+ * Matching's domain services: demand (kernel orders, the survey's demand records when
+ * the survey is deployed, and any other `DemandSource`), runs (the instance built from
+ * kernel data, solved by a worker-thread job), plans (draft → approved → kernel draft
+ * orders, once) and recommendations for one unit.
  */
 import {
   DomainError,
-  createFilter,
+  forbidden,
   hasRole,
   inScope,
   nextState,
@@ -21,13 +22,19 @@ import {
   type KernelServices,
   type PageOf,
   type PageRequest,
+  type ProductSummary,
 } from '@diandan/kernel';
 import { and, asc, eq, gt, inArray } from 'drizzle-orm';
+import { matchingConstraints, matchingScore, planOrdered, type ScoredCandidate } from './hooks.js';
 import { planLifecycle, type PlanAction, type PlanState, type RunState } from './lifecycle.js';
 import {
   DEFAULT_WEIGHTS,
+  INSTANCE_VERSION,
   PLAN_VERSION,
   buildInstance,
+  relevanceOf,
+  round6,
+  valueOf,
   type Capacity,
   type DemandRecord,
   type Floor,
@@ -37,54 +44,25 @@ import {
   type RegionNode,
   type Weights,
 } from './problem.js';
-import { demandRequests, planOrders, plans, runs } from './schema.js';
-import type { SolveOptions, SolveReport } from './solve.js';
+import { planOrders, plans, runs } from './schema.js';
+import { whyNot, type Explanation, type SolveReport } from './solve.js';
+import type { SolveJobData } from './worker.js';
 
 /** Who runs, approves and converts plans. */
 export const PLANNER_ROLES = ['city-admin', 'district-admin'] as const;
 
-/** Where a run's demand comes from. The survey package implements one for its demand signals. */
+/** Where a run's demand comes from. */
 export interface DemandSource {
   readonly name: string;
   demands(query: { regionCode: string; regionPath: string; periods: readonly string[] }, ctx: { db: Executor }): Promise<DemandRecord[]>;
 }
 
-/** `matching.score`: a region plugin changes candidate values (e.g. a monthly theme boost). */
-export interface ScoredCandidate {
-  readonly demand: DemandRecord;
-  readonly product: ListedProduct;
-  readonly relevance: number;
-  value: number;
-}
-export const matchingScore = createFilter<ScoredCandidate[], { regionCode: string; periods: readonly string[] }>('matching.score');
-/** `matching.constraints`: a region plugin adds floors (e.g. a minimum share for a sub-brand's group). */
-export const matchingConstraints = createFilter<Floor[], { regionCode: string; periods: readonly string[] }>('matching.constraints');
-
-export interface DemandRequest {
-  id: string;
-  unitId: string;
-  regionCode: string;
-  venueId: string | null;
-  group: string;
-  category: string;
-  tags: string[];
-  period: string;
-  weight: number;
-  sessions: number;
-  audience: number | null;
-  createdAt: string;
-}
-
-export interface DemandRequestInput {
-  unitId: string;
-  venueId?: string | undefined;
-  group: string;
-  category: string;
-  tags?: string[] | undefined;
-  period: string;
-  weight?: number | undefined;
-  sessions?: number | undefined;
-  audience?: number | undefined;
+/** What matching reads of the survey's demand records (its `DemandService.list`). */
+export interface SurveyDemandReader {
+  list(
+    query: { regionCode?: string | undefined; period?: string | undefined; page: PageRequest },
+    ctx: { actor: Actor },
+  ): Promise<PageOf<{ id: number; source: string; regionCode: string; group: string; category: string; tags: string[]; period: string; weight: number }>>;
 }
 
 export interface RunInput {
@@ -141,6 +119,37 @@ export interface MatchingConfig {
   floors: Floor[];
   mipMaxEdges: number;
   mipTimeLimitSeconds: number;
+  /** Floors priced by re-solving the LP without each (every floor gets its dual anyway). */
+  pricedFloors: number;
+  /** Recommendations: each earlier pick of the same category or supplier multiplies a product's score by this (0–1). */
+  diversity: number;
+}
+
+/** One ranked product for a unit's ordering screen. */
+export interface Recommendation {
+  productId: string;
+  title: string;
+  category: string;
+  supplierId: string;
+  cost: number;
+  /** Relevance × quality (× the score filter), before diversity and repeats. */
+  value: number;
+  /** What ranks it: value × diversity × repeat factors. */
+  score: number;
+  affordable: boolean;
+  reasons: string[];
+  /** The demand record it serves best (null: no recorded demand, ranked by quality). */
+  demand: { id: string; source: string; category: string; group: string } | null;
+}
+
+export interface Recommendations {
+  unitId: string;
+  regionCode: string;
+  period: string;
+  /** The unit's region's available budget for the period's year (null: no budget allocated there). */
+  remainingBudget: number | null;
+  demands: number;
+  items: Recommendation[];
 }
 
 const MONTH = /^\d{4}-(0[1-9]|1[0-2])$/;
@@ -157,6 +166,9 @@ async function all<T>(read: (page: PageRequest) => Promise<PageOf<T>>): Promise<
     cursor = page.nextCursor;
   }
 }
+
+/** The demand's audience, within the product's range (100 when the demand says nothing). */
+const audienceFor = (audience: number | null, p: ListedProduct | undefined) => Math.min(p?.audienceMax ?? Infinity, Math.max(p?.audienceMin ?? 1, audience ?? 100));
 
 const lastDay = (period: string) => {
   const [y, m] = period.split('-').map(Number) as [number, number];
@@ -175,98 +187,20 @@ export class MatchingService {
     private readonly options: {
       name: string;
       systemActor: () => Promise<Actor>;
-      /** The supplier registry's scores (0–5) when it is deployed. */
-      quality?: ((supplierIds: readonly string[], db: Executor) => Promise<Map<string, { score: number | null }>>) | undefined;
+      /** The survey's demand records, when the survey is deployed. */
+      survey?: SurveyDemandReader | undefined;
       extraSources?: DemandSource[];
     },
   ) {
-    this.sources = [this.requestSource(), this.orderSource(), ...(options.extraSources ?? [])];
+    this.sources = [this.orderSource(), ...(options.survey ? [this.surveySource(options.survey)] : []), ...(options.extraSources ?? [])];
   }
 
-  private solveJob!: JobDefinition<{ instance: Instance; options: SolveOptions }, SolveReport>;
-  bindJob(job: JobDefinition<{ instance: Instance; options: SolveOptions }, SolveReport>) {
+  private solveJob!: JobDefinition<SolveJobData, SolveReport>;
+  bindJob(job: JobDefinition<SolveJobData, SolveReport>) {
     this.solveJob = job;
   }
 
   // ---- demand ----
-
-  /** A unit's operator (for its unit) or staff over the unit posts what it wants. */
-  async postDemand(input: DemandRequestInput, ctx: CallContext): Promise<DemandRequest> {
-    const { actor } = ctx;
-    if (!MONTH.test(input.period)) throw new DomainError('invalid', 'INVALID_PERIOD', 'period must be YYYY-MM');
-    if (hasRole(actor, ['unit-operator']) && !hasRole(actor, ['city-admin', 'district-admin', 'street-operator', 'community-operator']) && actor.unitId !== input.unitId) {
-      throw new DomainError('forbidden', 'NOT_YOUR_UNIT', 'A unit operator posts demand for its own unit only');
-    }
-    const unit = await this.kernel.units.get(input.unitId, { actor });
-    const path = await this.kernel.regions.pathInScope(unit.regionCode, actor);
-    const groups = await all((page) => this.kernel.populationGroups.list({ page }));
-    if (!groups.some((g) => g.key === input.group)) throw new DomainError('invalid', 'UNKNOWN_GROUP', `Unknown population group: ${input.group}`);
-    const categories = await all((page) => this.kernel.categories.list({ page }));
-    if (!categories.some((c) => c.key === input.category)) throw new DomainError('invalid', 'UNKNOWN_CATEGORY', `Unknown category: ${input.category}`);
-    if (input.venueId) await this.kernel.venues.get(input.venueId, { actor });
-    return withTransaction(this.db, ctx.tx, async (tx) => {
-      const [row] = await tx
-        .insert(demandRequests)
-        .values({
-          unitId: unit.id,
-          regionCode: unit.regionCode,
-          regionPath: path,
-          venueId: input.venueId ?? null,
-          groupKey: input.group,
-          category: input.category,
-          tags: input.tags ?? [],
-          period: input.period,
-          weight: input.weight ?? 1,
-          sessions: input.sessions ?? 1,
-          audience: input.audience ?? null,
-          createdBy: actor.userId,
-        })
-        .returning();
-      const request = toRequest(row!);
-      await this.kernel.audit.record(
-        { actor, entityType: 'matching-demand', entityId: request.id, action: 'matching-demand.post', region: { code: unit.regionCode, path }, after: request, requestId: ctx.requestId },
-        { tx },
-      );
-      return request;
-    });
-  }
-
-  async listDemands(query: { page: PageRequest; period?: string | undefined }, ctx: { actor: Actor }): Promise<PageOf<DemandRequest>> {
-    const rows = await this.db
-      .select()
-      .from(demandRequests)
-      .where(and(withinScope(demandRequests.regionPath, ctx.actor), query.period ? eq(demandRequests.period, query.period) : undefined, query.page.cursor ? gt(demandRequests.id, query.page.cursor) : undefined))
-      .orderBy(asc(demandRequests.id))
-      .limit(query.page.limit + 1);
-    const items = rows.slice(0, query.page.limit).map(toRequest);
-    return { items, nextCursor: rows.length > query.page.limit ? items.at(-1)!.id : null };
-  }
-
-  private requestSource(): DemandSource {
-    return {
-      name: 'request',
-      demands: async ({ regionPath, periods }, { db }) => {
-        const rows = await db
-          .select()
-          .from(demandRequests)
-          .where(and(withinScope(demandRequests.regionPath, { regionPath }), inArray(demandRequests.period, [...periods])));
-        return rows.map((r) => ({
-          id: `request:${r.id}`,
-          unitId: r.unitId,
-          venueId: r.venueId,
-          regionCode: r.regionCode,
-          group: r.groupKey,
-          category: r.category,
-          tags: r.tags,
-          period: r.period,
-          weight: r.weight,
-          sessions: r.sessions,
-          audience: r.audience,
-          source: 'request',
-        }));
-      },
-    };
-  }
 
   /** Revealed demand: the kernel's live orders in the periods (what units already ordered says what they want). */
   private orderSource(): DemandSource {
@@ -307,6 +241,38 @@ export class MatchingService {
     };
   }
 
+  /** The survey's demand records (responses, imports, other packages' signals; direct requests once the survey takes them). */
+  private surveySource(reader: SurveyDemandReader): DemandSource {
+    return {
+      name: 'survey',
+      demands: async ({ regionCode, periods }) => {
+        const system = await this.options.systemActor();
+        const out: DemandRecord[] = [];
+        for (const period of periods) {
+          const records = await all((page) => reader.list({ regionCode, period, page }, { actor: system }));
+          for (const r of records) {
+            const unitId = (r as { unitId?: string | null }).unitId ?? null;
+            out.push({
+              id: `survey:${r.id}`,
+              unitId,
+              venueId: (r as { venueId?: string | null }).venueId ?? null,
+              regionCode: r.regionCode,
+              group: r.group,
+              category: r.category,
+              tags: r.tags,
+              period: r.period,
+              weight: r.weight,
+              sessions: (r as { sessions?: number }).sessions ?? 1,
+              audience: (r as { audience?: number | null }).audience ?? null,
+              source: r.source === 'survey' ? 'survey' : `survey:${r.source}`,
+            });
+          }
+        }
+        return out;
+      },
+    };
+  }
+
   // ---- runs ----
 
   /** Builds the instance from kernel data (as the system actor, within `regionCode`). */
@@ -325,36 +291,17 @@ export class MatchingService {
     for (const source of this.sources) demands.push(...(await source.demands({ regionCode: input.regionCode, regionPath: path, periods: input.periods }, { db: this.db })));
     demands = demands.filter((d) => codes.has(d.regionCode));
     const listed = await all((page) => this.kernel.products.list({ status: 'listed', region: input.regionCode, page }, { actor: system }));
-    const scores = this.options.quality ? await this.options.quality(listed.map((p) => p.supplierId), this.db) : new Map<string, { score: number | null }>();
-    const ordered = new Map<string, number>();
-    for (const d of demands) if (d.source === 'order') ordered.set(d.id, 0);
     const counts = new Map<string, number>();
     const allOrders = await all((page) => this.kernel.orders.list({ page }, { actor: system }));
     for (const o of allOrders) if (!['rejected', 'cancelled'].includes(o.status)) counts.set(o.productId, (counts.get(o.productId) ?? 0) + 1);
     const most = Math.max(1, ...counts.values());
     const weights = { ...DEFAULT_WEIGHTS, ...this.config.weights };
-    const products: ListedProduct[] = listed.map((p) => {
-      const score = scores.get(p.supplierId)?.score;
-      return {
-        id: p.id,
-        supplierId: p.supplierId,
-        category: p.category,
-        targetGroups: p.targetGroups,
-        audienceMin: p.audienceMin,
-        audienceMax: p.audienceMax,
-        cost: p.costPerSession,
-        serviceableRegions: p.serviceableRegions,
-        tags: p.tags,
-        quality: score == null ? weights.neutralQuality : Math.round((score / 5) * 1e4) / 1e4,
-        qualitySource: score == null ? 'default' : 'registry',
-        popularity: Math.round(((counts.get(p.id) ?? 0) / most) * 1e4) / 1e4,
-      };
-    });
+    const products: ListedProduct[] = listed.map((p) => ({ ...toListed(p, weights), popularity: Math.round(((counts.get(p.id) ?? 0) / most) * 1e4) / 1e4 }));
     const budgets = (await all((page) => this.kernel.budgets.list({ year: input.year, page }, { actor: system })))
       .filter((b) => codes.has(b.regionCode))
       .map((b) => ({ regionCode: b.regionCode, amount: b.available }));
     const capacities: Capacity[] = [];
-    const context = { regionCode: input.regionCode, periods: input.periods };
+    const context = { regionCode: input.regionCode, periods: input.periods, purpose: 'run' as const };
     const floors = await this.hooks.apply(matchingConstraints, [...(input.withoutPolicyFloors ? [] : this.config.floors.filter((f) => f.kind === 'group-share' || codes.has(f.regionCode))), ...(input.floors ?? [])], context);
     const base = buildInstance({
       periods: input.periods,
@@ -376,12 +323,21 @@ export class MatchingService {
     return base;
   }
 
-  /** Starts a run: the instance is built now, solved by a worker-thread job. */
-  async startRun(input: RunInput, ctx: CallContext): Promise<Run> {
-    const { actor } = ctx;
+  /**
+   * Checks a run's input and builds its instance from kernel data: outside the write's
+   * transaction (the kernel's reads take none), before `startRun`.
+   */
+  async prepareRun(input: RunInput, actor: Actor): Promise<{ path: string; instance: Instance }> {
+    if (!hasRole(actor, PLANNER_ROLES)) throw forbidden('Only city and district admins run plans');
     const path = await this.kernel.regions.pathInScope(input.regionCode, actor);
     if (!input.periods.length || input.periods.some((p) => !MONTH.test(p))) throw new DomainError('invalid', 'INVALID_PERIOD', 'periods must be YYYY-MM months');
-    const instance = await this.buildInstance(input, path);
+    return { path, instance: await this.buildInstance(input, path) };
+  }
+
+  /** Starts a run: the instance (from `prepareRun`) is stored, and solved by a worker-thread job sent in the same transaction. */
+  async startRun(input: RunInput, ctx: CallContext, prepared?: { path: string; instance: Instance }): Promise<Run> {
+    const { actor } = ctx;
+    const { path, instance } = prepared ?? (await this.prepareRun(input, actor));
     return withTransaction(this.db, ctx.tx, async (tx) => {
       const [row] = await tx
         .insert(runs)
@@ -389,7 +345,7 @@ export class MatchingService {
         .returning();
       const jobId = await this.jobs.send(
         this.solveJob,
-        { instance, options: { solver: input.solver ?? 'auto', mipMaxEdges: this.config.mipMaxEdges, mipTimeLimit: this.config.mipTimeLimitSeconds } },
+        { instance, options: { solver: input.solver ?? 'auto', mipMaxEdges: this.config.mipMaxEdges, mipTimeLimit: this.config.mipTimeLimitSeconds, pricedFloors: this.config.pricedFloors } },
         { owner: actor, tx: tx as never },
       );
       await tx.update(runs).set({ jobId }).where(eq(runs.id, row!.id));
@@ -494,6 +450,152 @@ export class MatchingService {
     };
   }
 
+
+  /** Why each allocation is there (optionally of one unit), a page at a time. */
+  async explanations(id: string, query: { unitId?: string | undefined; page: PageRequest }, ctx: { actor: Actor }): Promise<PageOf<Explanation>> {
+    const { report } = await this.solvedRun(id, ctx);
+    const list = report.explanations.filter((e) => !query.unitId || e.unitId === query.unitId);
+    const start = query.page.cursor ? Number(query.page.cursor) : 0;
+    if (!Number.isInteger(start) || start < 0) throw new DomainError('invalid', 'INVALID_CURSOR', 'Unknown cursor');
+    const items = list.slice(start, start + query.page.limit);
+    return { items, nextCursor: start + query.page.limit < list.length ? String(start + query.page.limit) : null };
+  }
+
+  /** "Why not product P for unit U": the first reason for each of the unit's demand records in the run. */
+  async whyNot(id: string, query: { unitId: string; productId: string }, ctx: { actor: Actor }) {
+    const { instance, report } = await this.solvedRun(id, ctx);
+    const demands = instance.demands.filter((d) => d.unitId === query.unitId);
+    const allocated = report.plan.allocations.filter((a) => a.productId === query.productId && demands.some((d) => d.id === a.demandId)).reduce((n, a) => n + a.sessions, 0);
+    if (!demands.length) {
+      return { unitId: query.unitId, productId: query.productId, allocated, reasons: [{ demandId: null, reason: 'no-demand', detail: 'The unit had no demand record in this run (no order, request or survey record in its periods)' }] };
+    }
+    const reasons = demands.map((d) => ({ demandId: d.id as string | null, ...whyNot(instance, report.plan, d.id, query.productId) }));
+    return { unitId: query.unitId, productId: query.productId, allocated, reasons };
+  }
+
+  /** The run's instance and plan, in their versioned schemas, for an independent check (`verify`). */
+  async exportRun(id: string, ctx: { actor: Actor }) {
+    const { instance, report } = await this.solvedRun(id, ctx);
+    return {
+      schema: { instance: INSTANCE_VERSION, plan: PLAN_VERSION } as const,
+      runId: id,
+      instance,
+      plan: report.plan,
+      summary: { welfare: report.welfare, value: report.value, bound: report.bound, gap: report.gap, solver: report.solver, alpha: report.alpha },
+    };
+  }
+
+  private async solvedRun(id: string, ctx: { actor: Actor }): Promise<{ instance: Instance; report: SolveReport }> {
+    const { instance, report } = await this.runData(id, ctx);
+    if (!report) throw new DomainError('conflict', 'RUN_NOT_SOLVED', 'The run has no plan (still solving, failed or cancelled)');
+    return { instance, report };
+  }
+
+  // ---- recommendations ----
+
+  /**
+   * Ranked products for one unit's ordering screen: each listed product that serves the
+   * unit, valued by its best relevance × quality against the unit's demand (its orders
+   * and the survey's records of its region), through `matching.score`; then re-ranked for
+   * diversity (each earlier pick of the same category or supplier multiplies the score by
+   * `diversity`) and repeats (products the unit ordered in the period: × 0.5 per order, out
+   * at the repeat cap), affordable ones (within the remaining budget) first.
+   */
+  async recommend(unitId: string, query: { period: string; limit: number }, ctx: { actor: Actor }): Promise<Recommendations> {
+    const { actor } = ctx;
+    if (!MONTH.test(query.period)) throw new DomainError('invalid', 'INVALID_PERIOD', 'period must be YYYY-MM');
+    if (!hasRole(actor, ['city-admin', 'district-admin', 'street-operator', 'community-operator']) && actor.unitId !== unitId) throw forbidden('A unit operator sees the recommendations of its own unit only');
+    const unit = await this.kernel.units.get(unitId, { actor });
+    const system = await this.options.systemActor();
+    const weights = { ...DEFAULT_WEIGHTS, ...this.config.weights };
+    const [listed, unitOrders, budget, surveyed] = await Promise.all([
+      all((page) => this.kernel.products.list({ status: 'listed', region: unit.regionCode, page }, { actor: system })),
+      all((page) => this.kernel.orders.list({ unitId, page }, { actor: system })),
+      this.kernel.budgets.get({ regionCode: unit.regionCode, year: Number(query.period.slice(0, 4)) }, { actor: system }).catch((e: unknown) => {
+        if (e instanceof DomainError && e.kind === 'not_found') return null;
+        throw e;
+      }),
+      this.options.survey ? all((page) => this.options.survey!.list({ regionCode: unit.regionCode, period: query.period, page }, { actor: system })) : Promise.resolve([]),
+    ]);
+    const live = unitOrders.filter((o) => !['rejected', 'cancelled'].includes(o.status));
+    const byId = new Map(listed.map((p) => [p.id, p]));
+    const demands: DemandRecord[] = [
+      ...live.flatMap((o) => {
+        const p = byId.get(o.productId);
+        return p ? [{ id: `order:${o.id}`, unitId, regionCode: unit.regionCode, group: p.targetGroups[0] ?? 'general-public', category: p.category, tags: p.tags, period: o.windowStart.slice(0, 7), weight: 1, sessions: 1, audience: o.expectedAudience, source: 'order' }] : [];
+      }),
+      ...surveyed.map((r) => ({ id: `survey:${r.id}`, unitId: null, regionCode: r.regionCode, group: r.group, category: r.category, tags: r.tags, period: r.period, weight: r.weight, sessions: 1, audience: null, source: 'survey' })),
+    ];
+    // Normalise weights so one large survey record does not drown the unit's own orders.
+    const maxWeight = Math.max(1, ...demands.map((d) => d.weight));
+    const products = listed.map((p) => toListed(p, weights));
+    const candidates: ScoredCandidate[] = [];
+    for (const p of products) {
+      let best: ScoredCandidate | null = null;
+      for (const d of demands) {
+        const { relevance } = relevanceOf(d, p, weights);
+        if (relevance < weights.minRelevance) continue;
+        const value = valueOf({ ...d, weight: d.weight / maxWeight }, p, relevance, { ...weights, popularity: 0 });
+        if (!best || value > best.value) best = { demand: d, product: p, relevance, value };
+      }
+      // No recorded demand it serves: ranked by quality alone, well below any demand it serves.
+      candidates.push(best ?? { demand: { id: 'none', unitId, regionCode: unit.regionCode, group: 'general-public', category: p.category, tags: [], period: query.period, weight: 0.1, sessions: 1, audience: null, source: 'none' }, product: p, relevance: 0, value: 0.1 * p.quality });
+    }
+    const scored = await this.hooks.apply(matchingScore, candidates, { regionCode: unit.regionCode, periods: [query.period], purpose: 'recommendation' });
+    const orderedInPeriod = new Map<string, number>();
+    for (const o of live) if (o.windowStart.startsWith(query.period)) orderedInPeriod.set(o.productId, (orderedInPeriod.get(o.productId) ?? 0) + 1);
+    const remaining = budget?.available ?? null;
+    const pool = scored.filter((c) => c.value > 0 && (orderedInPeriod.get(c.product.id) ?? 0) < this.config.repeatCap);
+    const picked: Recommendation[] = [];
+    const categoryCount = new Map<string, number>();
+    const supplierCount = new Map<string, number>();
+    while (picked.length < query.limit && pool.length) {
+      let bestIndex = -1;
+      let bestKey: [number, number] = [-1, -Infinity];
+      pool.forEach((c, i) => {
+        const affordable = remaining === null || c.product.cost <= remaining ? 1 : 0;
+        const factor = this.config.diversity ** ((categoryCount.get(c.product.category) ?? 0) + (supplierCount.get(c.product.supplierId) ?? 0)) * 0.5 ** (orderedInPeriod.get(c.product.id) ?? 0);
+        const score = c.value * factor;
+        if (affordable > bestKey[0] || (affordable === bestKey[0] && score > bestKey[1])) {
+          bestKey = [affordable, score];
+          bestIndex = i;
+        }
+      });
+      const [c] = pool.splice(bestIndex, 1) as [ScoredCandidate];
+      const p = c.product;
+      const reasons: string[] = [];
+      if (c.demand.source === 'none') reasons.push('No recorded demand it serves: ranked by quality');
+      else {
+        const r = relevanceOf(c.demand, p, weights);
+        reasons.push(`Serves ${c.demand.source === 'order' ? "the unit's earlier order" : 'surveyed demand'} for ${c.demand.category} (${c.demand.group}), relevance ${round6(r.relevance)}`);
+        if (r.group === 1) reasons.push(`Made for ${c.demand.group}`);
+        if (r.tags > 0) reasons.push(`Tags in common: ${p.tags.filter((t) => c.demand.tags.includes(t)).join(', ')}`);
+      }
+      reasons.push(p.qualitySource === 'registry' ? `Quality ${p.quality} from the supplier registry` : `Quality ${p.quality} (no registry score yet: the neutral default)`);
+      const same = (categoryCount.get(p.category) ?? 0) + (supplierCount.get(p.supplierId) ?? 0);
+      if (same) reasons.push(`Diversity: ${same} earlier pick(s) of the same category or supplier (× ${round6(this.config.diversity ** same)})`);
+      const times = orderedInPeriod.get(p.id) ?? 0;
+      if (times) reasons.push(`Already ordered ${times} time(s) in ${query.period} (× ${0.5 ** times})`);
+      const affordable = remaining === null || p.cost <= remaining;
+      reasons.push(remaining === null ? `Costs ${p.cost} per session (no budget recorded for ${unit.regionCode})` : affordable ? `Costs ${p.cost} per session; ${remaining} remaining` : `Costs ${p.cost} per session: more than the ${remaining} remaining`);
+      picked.push({
+        productId: p.id,
+        title: byId.get(p.id)?.title ?? p.id,
+        category: p.category,
+        supplierId: p.supplierId,
+        cost: p.cost,
+        value: round6(c.value),
+        score: round6(bestKey[1]),
+        affordable,
+        reasons,
+        demand: c.demand.source === 'none' ? null : { id: c.demand.id, source: c.demand.source, category: c.demand.category, group: c.demand.group },
+      });
+      categoryCount.set(p.category, (categoryCount.get(p.category) ?? 0) + 1);
+      supplierCount.set(p.supplierId, (supplierCount.get(p.supplierId) ?? 0) + 1);
+    }
+    return { unitId, regionCode: unit.regionCode, period: query.period, remainingBudget: remaining, demands: demands.length, items: picked };
+  }
+
   // ---- plans ----
 
   async getPlan(id: string, ctx: { actor: Actor; tx?: Executor | undefined }): Promise<PlanRecord> {
@@ -536,6 +638,7 @@ export class MatchingService {
       const [run] = await tx.select().from(runs).where(eq(runs.id, plan.runId));
       const instance = run!.instance as Instance;
       const demands = new Map(instance.demands.map((d) => [d.id, d]));
+      const products = new Map(instance.products.map((p) => [p.id, p]));
       const orderIds: string[] = [];
       const skipped: PlanRecord['skipped'] = [];
       for (const a of plan.allocations) {
@@ -552,7 +655,7 @@ export class MatchingService {
               venueId: d.venueId,
               windowStart: `${d.period}-01`,
               windowEnd: lastDay(d.period),
-              expectedAudience: d.audience ?? 100,
+              expectedAudience: audienceFor(d.audience, products.get(a.productId)),
               extensions: { [this.options.name]: { planId: plan.id, demandId: d.id } },
             },
             { actor: ctx.actor, tx, requestId: ctx.requestId },
@@ -566,12 +669,24 @@ export class MatchingService {
         .where(and(eq(plans.id, plan.id), eq(plans.version, plan.version)))
         .returning();
       if (!row) throw new DomainError('conflict', 'STALE_VERSION', 'The plan changed since you read it');
+      await this.hooks.publish(tx, planOrdered, { planId: plan.id, runId: plan.runId, regionCode: plan.regionCode, orderIds, actorId: ctx.actor.userId });
       await this.kernel.audit.record(
         { actor: ctx.actor, entityType: 'matching-plan', entityId: plan.id, action: 'matching-plan.order', region: { code: row.regionCode, path: row.regionPath }, before: { status: plan.status }, after: { status: to, orders: orderIds.length, skipped: skipped.length }, requestId: ctx.requestId },
         { tx },
       );
       return toPlan(row);
     });
+  }
+
+  /** Stores an order's plan (the `extensions.matching` a plan's order is placed with), in the kernel's write transaction. */
+  async recordPlanOrder(orderId: string, value: { planId: string; demandId: string }, ctx: { tx: Executor; actor: Actor }): Promise<void> {
+    const [plan] = await ctx.tx.select().from(plans).where(eq(plans.id, value.planId));
+    // Only a planner converting an approved plan of its subtree may tie an order to it.
+    if (!plan || !inScope(ctx.actor, plan.regionPath) || !hasRole(ctx.actor, PLANNER_ROLES) || plan.status !== 'approved') {
+      throw new DomainError('invalid', 'PLAN_NOT_ORDERABLE', 'extensions.matching.planId must name an approved plan of your region');
+    }
+    const tx = ctx.tx;
+    await tx.insert(planOrders).values({ orderId, planId: value.planId, demandId: value.demandId }).onConflictDoNothing();
   }
 
   /** The extension data of orders (`extensions.matching`): the plan and demand each came from. */
@@ -582,20 +697,28 @@ export class MatchingService {
   }
 }
 
-function toRequest(r: typeof demandRequests.$inferSelect): DemandRequest {
+/** The supplier registry's score (0–5) as the kernel shows it on the product (`extensions['supplier-registry']`), when deployed. */
+function registryScore(p: ProductSummary): number | null {
+  const data = p.extensions?.['supplier-registry'] as { score?: number | null } | null | undefined;
+  return typeof data?.score === 'number' ? data.score : null;
+}
+
+/** A kernel product as the model sees it (popularity 0: runs fill it in from past orders). */
+function toListed(p: ProductSummary, weights: Weights): ListedProduct {
+  const score = registryScore(p);
   return {
-    id: r.id,
-    unitId: r.unitId,
-    regionCode: r.regionCode,
-    venueId: r.venueId,
-    group: r.groupKey,
-    category: r.category,
-    tags: r.tags,
-    period: r.period,
-    weight: r.weight,
-    sessions: r.sessions,
-    audience: r.audience,
-    createdAt: r.createdAt.toISOString(),
+    id: p.id,
+    supplierId: p.supplierId,
+    category: p.category,
+    targetGroups: p.targetGroups,
+    audienceMin: p.audienceMin,
+    audienceMax: p.audienceMax,
+    cost: p.costPerSession,
+    serviceableRegions: p.serviceableRegions,
+    tags: p.tags,
+    quality: score == null ? weights.neutralQuality : Math.round((score / 5) * 1e4) / 1e4,
+    qualitySource: score == null ? 'default' : 'registry',
+    popularity: 0,
   };
 }
 

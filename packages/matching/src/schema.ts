@@ -1,30 +1,8 @@
-import { index, integer, jsonb, pgSchema, real, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { index, integer, jsonb, pgSchema, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { kernelTables } from '@diandan/kernel';
 
 /** Everything matching stores lives in its own Postgres schema. */
 export const matchingSchema = pgSchema('matching');
-
-/** Demand a unit (or staff over it) posted directly: "we want sessions of this kind, for this group, in this month". */
-export const demandRequests = matchingSchema.table(
-  'demand_requests',
-  {
-    id: uuid().primaryKey().defaultRandom(),
-    unitId: uuid('unit_id').notNull().references(() => kernelTables.units.id),
-    regionCode: text('region_code').notNull().references(() => kernelTables.regions.code),
-    regionPath: text('region_path').notNull(),
-    venueId: uuid('venue_id').references(() => kernelTables.venues.id),
-    groupKey: text('group_key').notNull(),
-    category: text().notNull(),
-    tags: text().array().notNull().default([]),
-    period: text().notNull(),
-    weight: real().notNull(),
-    sessions: integer().notNull(),
-    audience: integer(),
-    createdBy: text('created_by').notNull(),
-    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
-  },
-  (t) => [index('demand_requests_path').on(t.regionPath), index('demand_requests_period').on(t.period)],
-);
 
 /** A run: the instance (every input after scoring) and, once the job is done, its report. */
 export const runs = matchingSchema.table(
@@ -66,9 +44,49 @@ export const plans = matchingSchema.table(
   (t) => [index('plans_path').on(t.regionPath)],
 );
 
-/** Which plan an order came from (the order's `extensions.matching`). */
+/** Which plan an order came from (shown as the order's `extensions.matching`). */
 export const planOrders = matchingSchema.table('plan_orders', {
   orderId: uuid('order_id').primaryKey(),
   planId: uuid('plan_id').notNull().references(() => plans.id),
   demandId: text('demand_id').notNull(),
 });
+
+/** A residents' ballot over a street's own budget: approval voting over library products. */
+export const ballots = matchingSchema.table(
+  'ballots',
+  {
+    id: uuid().primaryKey().defaultRandom(),
+    regionCode: text('region_code').notNull().references(() => kernelTables.regions.code),
+    regionPath: text('region_path').notNull(),
+    title: text().notNull(),
+    budget: integer().notNull(),
+    /** `[{ productId, sessions, cost, title, category }]`: the cost is fixed when the ballot is drafted. */
+    options: jsonb().notNull(),
+    /** The rule's parameters; locked once voting opens. */
+    rule: jsonb().notNull(),
+    status: text().notNull(),
+    result: jsonb(),
+    version: integer().notNull().default(1),
+    createdBy: text('created_by').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    openedAt: timestamp('opened_at', { withTimezone: true }),
+    closedAt: timestamp('closed_at', { withTimezone: true }),
+  },
+  (t) => [index('ballots_path').on(t.regionPath)],
+);
+
+/** One resident's approvals; the voter is a keyed hash (never the identifier itself). */
+export const ballotVotes = matchingSchema.table(
+  'ballot_votes',
+  {
+    id: uuid().primaryKey().defaultRandom(),
+    ballotId: uuid('ballot_id').notNull().references(() => ballots.id),
+    voterHash: text('voter_hash').notNull(),
+    groupKey: text('group_key').notNull(),
+    approvals: jsonb().notNull(),
+    recordedBy: text('recorded_by').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('ballot_votes_voter').on(t.ballotId, t.voterHash)],
+);
+
