@@ -136,7 +136,7 @@ export class OrderService {
    */
   async place(input: OrderInput, ctx: CallContext & { claim?: IdempotencyClaim | undefined }): Promise<Placed> {
     const { actor, claim } = ctx;
-    let context = await this.facts.get(input);
+    let context = await this.facts.get(input, ctx.tx);
     // Round again only when facts changed under us: remembered ones that went stale, or
     // a product relisted with new content between reading and writing.
     for (let attempt = 1; attempt <= 3; attempt++) {
@@ -145,7 +145,7 @@ export class OrderService {
         drafted = placement.checkPlacement(actor, input, context);
       } catch (error) {
         if (context.remembered) {
-          context = await this.facts.read(input);
+          context = await this.facts.read(input, ctx.tx);
           continue;
         }
         // A retry of an order placed before the world changed still gets its first answer.
@@ -157,7 +157,7 @@ export class OrderService {
       if (outcome.placed) return { order: outcome.order ?? (await this.extensions.attachOne('order', drafted.order, ctx.tx ?? this.db)) };
       // The facts held but the key was taken: a concurrent duplicate, committed by now.
       if (outcome.current) return { replay: await storedResponse(ctx.tx ?? this.db, claim!) };
-      context = await this.facts.read(input);
+      context = await this.facts.read(input, ctx.tx);
     }
     throw new DomainError(
       'conflict',

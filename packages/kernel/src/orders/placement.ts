@@ -102,7 +102,7 @@ export class PlacementFacts {
   private readonly units = new Map<string, UnitFacts>();
   private readonly venues = new Map<string, VenueFacts>();
   private readonly products = new Map<string, ProductFacts>();
-  private readonly query: (ids: { unitId: string; venueId: string; productId: string }) => Promise<FactsRow[]>;
+  private readonly query: (ids: { unitId: string; venueId: string; productId: string }, on?: Executor) => Promise<FactsRow[]>;
 
   constructor(db: Executor) {
     this.query = prepareRows<FactsRow>(
@@ -123,18 +123,18 @@ export class PlacementFacts {
     );
   }
 
-  /** The facts for `input`: from memory when all three are known, else read afresh. */
-  async get(input: OrderInput): Promise<PlacementContext> {
+  /** The facts for `input`: from memory when all three are known, else read afresh (inside `tx` when the caller has one). */
+  async get(input: OrderInput, tx?: Executor): Promise<PlacementContext> {
     const unit = this.units.get(input.unitId);
     const venue = this.venues.get(input.venueId);
     const product = this.products.get(input.productId);
     if (unit && venue && product) return { unit, venue, product, remembered: true };
-    return this.read(input);
+    return this.read(input, tx);
   }
 
   /** Reads the facts for `input` in one query, and remembers what exists (and products that can be ordered). */
-  async read(input: OrderInput): Promise<PlacementContext> {
-    const [r] = await this.query({ unitId: input.unitId, venueId: input.venueId, productId: input.productId });
+  async read(input: OrderInput, tx?: Executor): Promise<PlacementContext> {
+    const [r] = await this.query({ unitId: input.unitId, venueId: input.venueId, productId: input.productId }, tx);
     // One row always: the query selects from a single empty row and left-joins the rest.
     const { unitPath, venuePath, productStatus, ...f } = r!;
     const context: PlacementContext = {
