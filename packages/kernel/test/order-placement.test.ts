@@ -5,7 +5,7 @@
  * that: a remembered fact is never used once the database says otherwise, and orders
  * written together still succeed or fail one by one.
  */
-import { kernelTables, queryRows, transaction } from '@diandan/kernel';
+import { kernelTables, queryRows, transaction, withTransaction } from '@diandan/kernel';
 import {
   addSupplier,
   addUnit,
@@ -51,6 +51,27 @@ afterAll(() => app?.close());
 const db = () => app.diandan.database.db;
 const ordersOf = (productId: string) => countRows(app, orders, eq(orders.productId, productId));
 const place = (body: object, headers: Record<string, string> = {}) => call(unit.operator, 'POST', '/v1/orders', body, headers);
+
+describe(`placing an order inside a caller's transaction (${testDriver()})`, () => {
+  it('reads facts it does not remember through the caller’s transaction, and rolls back with it', async () => {
+    // A unit and venue never ordered for: their facts are read, not remembered.
+    const fresh = await addUnit(call, '440103001001', '事务内下单文化室', 'tx-unit-op');
+    const freshVenue = await addVenue(call, '440103001001', 120);
+    const services = app.diandan.services;
+    const actor = await services.access.systemActor('testing', { roles: ['city-admin'], region: '440100' });
+    const input = orderBody({ unitId: fresh.id, productId: product.id, venueId: freshVenue });
+    const before = await ordersOf(product.id);
+    // Without the transaction passed down, the read would use the outer handle (refused) or wait for it (PGlite).
+    await expect(
+      withTransaction(db(), undefined, async (tx) => {
+        const placed = await services.orders.place(input, { actor, tx });
+        expect('order' in placed && placed.order.status).toBe('draft');
+        throw new Error('roll back');
+      }),
+    ).rejects.toThrow('roll back');
+    expect(await ordersOf(product.id)).toBe(before);
+  });
+});
 
 describe(`remembered facts never outlive the data (${testDriver()})`, () => {
   it('a supplier suspended after its product was ordered: the next order is refused, none is written', async () => {

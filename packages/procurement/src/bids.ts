@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray } from 'drizzle-orm';
 import { DomainError, kernelTables, withTransaction, type Actor, type CallContext, type Database, type Executor, type HookBus } from '@diandan/kernel';
+import type { ProcurementClock } from './clock.js';
 import { bidSubmitted } from './hooks.js';
 import type { ProjectService } from './projects.js';
 import { type BidSealer, type BidContent } from './sealing.js';
 import { bids, type DocumentData } from './schema.js';
-import { auditRegion, dbNow, isBuyerAdmin, lockProject, readProject, requireEligibleSupplier, supplierOf, type Kernel, type Project, type ProjectRow } from './support.js';
+import { auditRegion, isBuyerAdmin, lockProject, readProject, requireEligibleSupplier, supplierOf, type Kernel, type Project, type ProjectRow } from './support.js';
 
 export type BidStatus = 'sealed' | 'withdrawn' | 'replaced' | 'valid' | 'disqualified';
 
@@ -67,26 +68,27 @@ export class BidService {
     private readonly hooks: HookBus,
     private readonly projects: ProjectService,
     private readonly sealer: BidSealer,
+    private readonly clock: ProcurementClock,
   ) {}
 
   /** An eligible, active supplier submits (or replaces) its sealed bid for a lot before the tender deadline. */
   async submit(input: { projectId: string; lotId: string } & BidContent, ctx: CallContext): Promise<Bid> {
     return withTransaction(this.db, ctx.tx, async (tx) => {
       let row = await lockProject(tx, input.projectId, ctx.actor);
-      const now = await dbNow(tx);
+      const now = await this.clock.now(tx);
       row = await this.projects.advance(tx, row, now);
       this.requireOpenForBids(row, now);
       const supplierId = await requireEligibleSupplier(this.kernel, tx, row, ctx.actor);
       if (!row.lots.some((l) => l.id === input.lotId)) throw new DomainError('invalid', 'PROCUREMENT_LOT_UNKNOWN', `Lot ${input.lotId} is not a lot of this project`);
       const replaced = await tx
         .update(bids)
-        .set({ status: 'replaced', withdrawnAt: sql`now()` })
+        .set({ status: 'replaced', withdrawnAt: now })
         .where(and(eq(bids.projectId, row.id), eq(bids.lotId, input.lotId), eq(bids.supplierId, supplierId), eq(bids.status, 'sealed')))
         .returning({ id: bids.id });
       const id = randomUUID();
       const binding = { bidId: id, projectId: row.id, lotId: input.lotId, supplierId };
       const { sealed, commitment } = this.sealer.seal(binding, { price: input.price, proposal: input.proposal, documents: input.documents });
-      const [bid] = await tx.insert(bids).values({ id, projectId: row.id, lotId: input.lotId, supplierId, status: 'sealed', sealed, commitment }).returning();
+      const [bid] = await tx.insert(bids).values({ id, projectId: row.id, lotId: input.lotId, supplierId, status: 'sealed', sealed, commitment, submittedAt: now }).returning();
       // The audit record and the event carry the receipt, never the content.
       await this.kernel.audit.record(
         {
@@ -109,12 +111,12 @@ export class BidService {
   async withdraw(input: { projectId: string; bidId: string }, ctx: CallContext): Promise<Bid> {
     return withTransaction(this.db, ctx.tx, async (tx) => {
       let row = await lockProject(tx, input.projectId, ctx.actor);
-      const now = await dbNow(tx);
+      const now = await this.clock.now(tx);
       row = await this.projects.advance(tx, row, now);
       const bid = await this.ownBid(tx, row, input.bidId, ctx.actor);
       this.requireOpenForBids(row, now);
       if (bid.status !== 'sealed') throw new DomainError('conflict', 'PROCUREMENT_BID_NOT_LIVE', `This bid is ${bid.status}`);
-      const [updated] = await tx.update(bids).set({ status: 'withdrawn', withdrawnAt: sql`now()` }).where(eq(bids.id, bid.id)).returning();
+      const [updated] = await tx.update(bids).set({ status: 'withdrawn', withdrawnAt: now }).where(eq(bids.id, bid.id)).returning();
       await this.kernel.audit.record(
         { actor: ctx.actor, entityType: 'procurement-bid', entityId: bid.id, action: 'procurement.bid.withdraw', region: auditRegion(row), before: { status: 'sealed' }, after: { status: 'withdrawn' }, requestId: ctx.requestId },
         { tx },

@@ -1,11 +1,12 @@
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import { DomainError, stale, withTransaction, type Actor, type CallContext, type Database, type HookBus, type Order } from '@diandan/kernel';
 import { awardNotFound, toAward } from './evaluation.js';
+import type { ProcurementClock } from './clock.js';
 import { contractSigned } from './hooks.js';
 import type { OcdsService } from './ocds.js';
 import type { ProjectService } from './projects.js';
 import { awards, callOffs, contracts, type MilestoneData } from './schema.js';
-import { auditRegion, dbNow, isBuyerAdmin, lockProject, readProject, supplierOf } from './support.js';
+import { auditRegion, isBuyerAdmin, lockProject, readProject, supplierOf } from './support.js';
 import type { Kernel } from './support.js';
 
 /** A contract (合同) as the API shows it. */
@@ -55,6 +56,7 @@ export class ContractService {
     private readonly hooks: HookBus,
     private readonly projects: ProjectService,
     private readonly ocds: OcdsService,
+    private readonly clock: ProcurementClock,
   ) {}
 
   /** Signs the contract of a pending award once its standstill period has ended (DB clock). */
@@ -66,7 +68,7 @@ export class ContractService {
       if (!isBuyerAdmin(ctx.actor, row)) throw awardNotFound(input.awardId);
       if (a.version !== input.expectedVersion) throw stale();
       if (a.status !== 'pending' || row.status !== 'awarded') throw new DomainError('conflict', 'PROCUREMENT_AWARD_NOT_PENDING', `A ${a.status} award has no contract to sign`);
-      const now = await dbNow(tx);
+      const now = await this.clock.now(tx);
       if (a.standstillEnd && now < a.standstillEnd) {
         throw new DomainError('conflict', 'PROCUREMENT_STANDSTILL', `The standstill period runs until ${a.standstillEnd.toISOString()}: the contract cannot be signed before`, {
           standstillEnd: a.standstillEnd.toISOString(),
@@ -92,6 +94,7 @@ export class ContractService {
           periodEnd: end,
           status: 'active',
           milestones: input.milestones.map((m) => ({ ...m, status: 'scheduled', dateMet: null })),
+          signedAt: now,
         })
         .returning();
       const contract = toContract(c!, 0);
@@ -117,7 +120,7 @@ export class ContractService {
       if (!milestone) throw new DomainError('not_found', 'PROCUREMENT_MILESTONE_NOT_FOUND', `Milestone ${input.milestoneId} does not exist`);
       if (milestone.status === 'met') throw new DomainError('conflict', 'PROCUREMENT_MILESTONE_MET', 'This milestone has been met already');
       if (c.status !== 'active') throw new DomainError('conflict', 'PROCUREMENT_CONTRACT_NOT_ACTIVE', `The contract is ${c.status}`);
-      const now = await dbNow(tx);
+      const now = await this.clock.now(tx);
       const milestones = c.milestones.map((m) => (m.id === milestone.id ? { ...m, status: 'met' as const, dateMet: now.toISOString() } : m));
       const done = milestones.every((m) => m.status === 'met');
       const [updated] = await tx
@@ -174,7 +177,7 @@ export class ContractService {
       const row = await lockProject(tx, c.projectId, ctx.actor);
       if (!row.framework) throw new DomainError('conflict', 'PROCUREMENT_NOT_FRAMEWORK', 'Only a framework agreement’s contract takes call-offs');
       if (c.status !== 'active') throw new DomainError('conflict', 'PROCUREMENT_CONTRACT_NOT_ACTIVE', `The contract is ${c.status}`);
-      const now = await dbNow(tx);
+      const now = await this.clock.now(tx);
       if (now > c.periodEnd) throw new DomainError('conflict', 'PROCUREMENT_CONTRACT_NOT_ACTIVE', 'The framework agreement’s period has ended');
       // UNIT_NOT_FOUND / PRODUCT_NOT_FOUND (404) for what the caller may not see.
       const unit = await this.kernel.units.get(input.unitId, { actor: ctx.actor, tx });
@@ -189,7 +192,7 @@ export class ContractService {
         throw new DomainError('conflict', 'PROCUREMENT_CALL_OFF_EXCEEDS_CONTRACT', 'The call-off exceeds the framework contract’s remaining value', { remaining: c.value - used, cost: placed.order.cost });
       }
       const order = await this.kernel.orders.act({ id: placed.order.id, action: 'submit', expectedVersion: placed.order.version }, { actor: ctx.actor, tx, requestId: ctx.requestId });
-      const [call] = await tx.insert(callOffs).values({ contractId: c.id, orderId: order.id, cost: order.cost, createdBy: ctx.actor.userId }).returning();
+      const [call] = await tx.insert(callOffs).values({ contractId: c.id, orderId: order.id, cost: order.cost, createdBy: ctx.actor.userId, createdAt: now }).returning();
       const callOff = toCallOff(call!);
       await this.kernel.audit.record(
         { actor: ctx.actor, entityType: 'procurement-contract', entityId: c.id, action: 'procurement.contract.callOff', region: auditRegion(row), after: callOff, requestId: ctx.requestId },

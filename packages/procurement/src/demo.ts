@@ -7,7 +7,12 @@ export type DemoContext = Pick<PluginContext<unknown, { kernel: KernelServices }
 
 const SECOND = 1000;
 const DAY = 86_400_000;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** How the demo lets time pass: real time by default; a test moves the procurement clock instead. */
+export interface DemoOptions {
+  pause?: (ms: number) => Promise<void>;
+}
 
 /**
  * Seeds one synthetic project per procurement method, in various stages, through the
@@ -15,19 +20,21 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * three active suppliers but no procurement project yet (the Guangzhou demo). The
  * short-deadline projects move on by themselves over ~15 seconds after start-up: their
  * tender periods end, bids are opened, scored, awarded, and (after a few seconds of
- * standstill) contracted. Everything is fictitious (虚构).
+ * standstill) contracted. Everything is fictitious (虚构). Resolves once seeded, with
+ * `advanced`: the promise of those later steps.
  */
-export async function seedProcurementDemo(ctx: DemoContext, s: Services): Promise<void> {
+export async function seedProcurementDemo(ctx: DemoContext, s: Services, options: DemoOptions = {}): Promise<{ advanced: Promise<void> } | undefined> {
+  const pause = options.pause ?? sleep;
   const k = ctx.deps.kernel;
   const city = await ctx.systemActor({ roles: ['city-admin'] });
-  if ((await s.projects.list({ page: { limit: 1 } }, { actor: city })).items.length > 0) return;
+  if ((await s.projects.list({ page: { limit: 1 } }, { actor: city })).items.length > 0) return undefined;
   const suppliers = (await k.suppliers.list({ status: 'active', page: { limit: 3 } })).items;
   const units = (await k.units.list({ page: { limit: 50 } }, { actor: city })).items;
   const located = await Promise.all(units.map(async (u) => ({ unit: u, level: (await k.regions.locate(u.regionCode))?.level })));
   const buyer = located.find((x) => x.level === 'street')?.unit ?? units[0];
   if (!buyer || suppliers.length < 3) {
     ctx.log.info('procurement demo skipped: it needs a unit and three active suppliers');
-    return;
+    return undefined;
   }
   const path = (await k.regions.path(buyer.regionCode))!;
   const district = path.split('/').filter(Boolean)[1] ?? path.split('/')[0]!;
@@ -36,7 +43,7 @@ export async function seedProcurementDemo(ctx: DemoContext, s: Services): Promis
   const [a, b, c] = suppliers as [(typeof suppliers)[0], (typeof suppliers)[0], (typeof suppliers)[0]];
   const panel = [admin.userId];
 
-  const now = Date.now();
+  const now = (await s.clock.now()).getTime();
   const short = { enquiryPeriodEnd: new Date(now + 3 * SECOND).toISOString(), tenderPeriodEnd: new Date(now + 6 * SECOND).toISOString(), standstillDays: 0.00005 };
   const long = { enquiryPeriodEnd: new Date(now + 14 * DAY).toISOString(), tenderPeriodEnd: new Date(now + 30 * DAY).toISOString() };
   const base = (title: string, estimate: number): Omit<ProjectInput, 'method' | 'enquiryPeriodEnd' | 'tenderPeriodEnd' | 'priceWeight' | 'qualityWeight'> => ({
@@ -82,9 +89,9 @@ export async function seedProcurementDemo(ctx: DemoContext, s: Services): Promis
   ctx.log.info({ projects: 7 }, 'seeded the procurement demo; its short tenders advance over the next seconds');
 
   // The rest happens as the deadlines pass, without holding the start-up.
-  void (async () => {
+  const advanced = (async () => {
     try {
-      await sleep(6.5 * SECOND);
+      await pause(6.5 * SECOND);
       const opened: Record<string, number> = {};
       for (const p of [open, negotiation, consultation, framework]) {
         const current = await s.projects.get(p.id, { actor: admin });
@@ -100,7 +107,7 @@ export async function seedProcurementDemo(ctx: DemoContext, s: Services): Promis
       await evaluate(consultation.id, [80, 82, 75]); // stays in evaluation
       const awarded = [];
       for (const p of [open, negotiation, framework]) awarded.push(await s.evaluation.award({ projectId: p.id, expectedVersion: opened[p.id]! }, { actor: admin }));
-      await sleep(5 * SECOND); // the standstill
+      await pause(5 * SECOND); // the standstill
       for (const p of [open, negotiation, framework]) {
         const award = (await s.evaluation.awards({ projectId: p.id }, { actor: admin })).items.find((x) => x.status === 'pending')!;
         const contract = await s.contracts.sign(
@@ -129,6 +136,7 @@ export async function seedProcurementDemo(ctx: DemoContext, s: Services): Promis
       ctx.log.warn({ err: error }, 'the procurement demo stopped advancing');
     }
   })();
+  return { advanced };
 }
 
 /** One call-off under the framework contract, for a unit and venue inside the buyer's region, if the supplier has a product that serves it. */

@@ -1,11 +1,12 @@
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import { DomainError, stale, withTransaction, type Actor, type CallContext, type Database, type Executor, type HookBus } from '@diandan/kernel';
+import type { ProcurementClock } from './clock.js';
 import { bidNotFound } from './bids.js';
 import { tenderAwarded } from './hooks.js';
 import type { OcdsService } from './ocds.js';
 import { eventOf, type ProjectService } from './projects.js';
 import { awards, bids, declarations, projects, scores } from './schema.js';
-import { auditRegion, dbNow, isBuyerAdmin, lockProject, readProject, requireBuyerAdmin, type Kernel, type Project, type ProjectRow } from './support.js';
+import { auditRegion, isBuyerAdmin, lockProject, readProject, requireBuyerAdmin, type Kernel, type Project, type ProjectRow } from './support.js';
 
 /** A panel member's declaration of interests. */
 export interface Declaration {
@@ -81,6 +82,7 @@ export class EvaluationService {
     private readonly hooks: HookBus,
     private readonly projects: ProjectService,
     private readonly ocds: OcdsService,
+    private readonly clock: ProcurementClock,
   ) {}
 
   /** A panel member declares a conflict of interest, or none, once, before scoring. */
@@ -89,7 +91,8 @@ export class EvaluationService {
       const row = await lockProject(tx, input.projectId, ctx.actor);
       this.requireMember(row, ctx.actor);
       if (row.status !== 'evaluation') throw notEvaluating(row);
-      const [d] = await tx.insert(declarations).values({ projectId: row.id, member: ctx.actor.userId, conflict: input.conflict, statement: input.statement }).onConflictDoNothing().returning();
+      const now = await this.clock.now(tx);
+      const [d] = await tx.insert(declarations).values({ projectId: row.id, member: ctx.actor.userId, conflict: input.conflict, statement: input.statement, declaredAt: now }).onConflictDoNothing().returning();
       if (!d) throw new DomainError('conflict', 'PROCUREMENT_ALREADY_DECLARED', 'You have declared your interests for this project already');
       await this.kernel.audit.record(
         { actor: ctx.actor, entityType: 'procurement-project', entityId: row.id, action: 'procurement.panel.declare', region: auditRegion(row), after: { conflict: d.conflict, statement: d.statement }, requestId: ctx.requestId },
@@ -112,7 +115,8 @@ export class EvaluationService {
       if (!bid) throw bidNotFound(input.bidId);
       if (bid.status !== 'valid') throw new DomainError('conflict', 'PROCUREMENT_BID_NOT_VALID', `A ${bid.status} bid is not scored`);
       const values = { bidId: bid.id, member: ctx.actor.userId, score: input.score, comment: input.comment };
-      await tx.insert(scores).values(values).onConflictDoUpdate({ target: [scores.bidId, scores.member], set: { score: input.score, comment: input.comment, scoredAt: sql`now()` } });
+      const now = await this.clock.now(tx);
+      await tx.insert(scores).values({ ...values, scoredAt: now }).onConflictDoUpdate({ target: [scores.bidId, scores.member], set: { score: input.score, comment: input.comment, scoredAt: now } });
       await this.kernel.audit.record(
         { actor: ctx.actor, entityType: 'procurement-bid', entityId: bid.id, action: 'procurement.bid.score', region: auditRegion(row), after: { score: input.score, comment: input.comment }, requestId: ctx.requestId },
         { tx },
@@ -207,8 +211,8 @@ export class EvaluationService {
             .insert(awards)
             .values(
               best
-                ? { projectId: row.id, lotId: lot.lotId, bidId: best.bidId, supplierId: best.supplierId, status: 'pending', value: best.price, rank: 1, standstillEnd: standstillEnd(now, row.standstillDays) }
-                : { projectId: row.id, lotId: lot.lotId, status: 'unsuccessful', statusReason: 'No valid bid for this lot' },
+                ? { projectId: row.id, lotId: lot.lotId, bidId: best.bidId, supplierId: best.supplierId, status: 'pending', value: best.price, rank: 1, standstillEnd: standstillEnd(now, row.standstillDays), date: now }
+                : { projectId: row.id, lotId: lot.lotId, status: 'unsuccessful', statusReason: 'No valid bid for this lot', date: now },
             )
             .returning();
           made.push(a!);
@@ -241,7 +245,7 @@ export class EvaluationService {
       if (!isBuyerAdmin(ctx.actor, row)) throw awardNotFound(input.awardId);
       if (a.version !== input.expectedVersion) throw stale();
       if (a.status !== 'pending') throw new DomainError('conflict', 'PROCUREMENT_AWARD_NOT_PENDING', `A ${a.status} award cannot be rejected`);
-      const now = await dbNow(tx);
+      const now = await this.clock.now(tx);
       const [rejected] = await tx
         .update(awards)
         .set({ status: 'cancelled', statusReason: input.reason, version: sql`${awards.version} + 1` })
@@ -254,8 +258,8 @@ export class EvaluationService {
         .insert(awards)
         .values(
           candidate
-            ? { projectId: row.id, lotId: a.lotId, bidId: candidate.bidId, supplierId: candidate.supplierId, status: 'pending', value: candidate.price, rank: candidate.rank, standstillEnd: standstillEnd(now, row.standstillDays) }
-            : { projectId: row.id, lotId: a.lotId, status: 'unsuccessful', statusReason: 'No further valid bid for this lot' },
+            ? { projectId: row.id, lotId: a.lotId, bidId: candidate.bidId, supplierId: candidate.supplierId, status: 'pending', value: candidate.price, rank: candidate.rank, standstillEnd: standstillEnd(now, row.standstillDays), date: now }
+            : { projectId: row.id, lotId: a.lotId, status: 'unsuccessful', statusReason: 'No further valid bid for this lot', date: now },
         )
         .returning();
       await this.kernel.audit.record(

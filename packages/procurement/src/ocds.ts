@@ -1,5 +1,6 @@
 import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
-import { kernelTables, queryRows, type Database, type Executor } from '@diandan/kernel';
+import { kernelTables, type Database, type Executor } from '@diandan/kernel';
+import type { ProcurementClock } from './clock.js';
 import { METHODS, type ProcurementMethod } from './lifecycle.js';
 import { amendments, awards, bids, contracts, enquiries, projects, releases } from './schema.js';
 import { projectNotFound, type ProjectRow } from './support.js';
@@ -58,6 +59,7 @@ export class OcdsService {
   constructor(
     private readonly db: Database,
     private readonly config: OcdsConfig,
+    private readonly clock: ProcurementClock,
   ) {}
 
   ocid(projectId: string): string {
@@ -78,8 +80,7 @@ export class OcdsService {
         .limit(1);
       await tx.update(amendments).set({ amendsReleaseId: previous?.id ?? null, releaseId: id }).where(eq(amendments.id, extra.amendmentId));
     }
-    const [{ now }] = (await queryRows<{ now: Date | string }>(tx, sql`select now() as now`)) as [{ now: Date | string }];
-    const date = new Date(now).toISOString();
+    const date = (await this.clock.now(tx)).toISOString();
     const body = await this.build(tx, projectId, { id, date, tag });
     await tx.insert(releases).values({ projectId, seq, tag, date: new Date(date), body });
   }

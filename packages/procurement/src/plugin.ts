@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { DiandanStartupError, StartupErrorCodes, Type, definePlugin, kernel, kernelReady, on, type Actor, type JobDefinition, type PluginOptions } from '@diandan/kernel';
 import { BidService } from './bids.js';
+import { ProcurementClock } from './clock.js';
 import { ContractService } from './contracts.js';
 import { seedProcurementDemo } from './demo.js';
 import { EvaluationService } from './evaluation.js';
@@ -65,21 +66,23 @@ export const procurementPlugin = definePlugin({
     const k = ctx.deps.kernel;
     let system: Promise<Actor> | undefined;
     const systemActor = () => (system ??= ctx.systemActor({ roles: ['city-admin'] }));
+    // One clock for every service: the database's, which tests and simulations may move forward.
+    const clock = new ProcurementClock(ctx.db);
     const ocds = new OcdsService(ctx.db, {
       ocidPrefix: ctx.config.ocds.ocidPrefix,
       publisher: { name: ctx.config.ocds.publisherName, uri: ctx.config.ocds.publisherUri },
       publicUrl: ctx.config.ocds.publicUrl,
       license: ctx.config.ocds.license,
       publicationPolicy: ctx.config.ocds.publicationPolicy,
-    });
-    const projects = new ProjectService(ctx.db, k, ctx.hooks, ocds, systemActor, { standstillDays: ctx.config.standstillDays });
-    const bids = new BidService(ctx.db, k, ctx.hooks, projects, new BidSealer(secret ?? DEVELOPMENT_SEALING_KEY));
-    const evaluation = new EvaluationService(ctx.db, k, ctx.hooks, projects, ocds);
-    const contracts = new ContractService(ctx.db, k, ctx.hooks, projects, ocds);
+    }, clock);
+    const projects = new ProjectService(ctx.db, k, ctx.hooks, ocds, systemActor, { standstillDays: ctx.config.standstillDays }, clock);
+    const bids = new BidService(ctx.db, k, ctx.hooks, projects, new BidSealer(secret ?? DEVELOPMENT_SEALING_KEY), clock);
+    const evaluation = new EvaluationService(ctx.db, k, ctx.hooks, projects, ocds, clock);
+    const contracts = new ContractService(ctx.db, k, ctx.hooks, projects, ocds, clock);
     const indicators = new IndicatorService(ctx.db);
     // Every minute, once across processes: published tenders whose enquiry period ended become `tendering`.
     const advancePeriods = ctx.jobs.define('advance-periods', async () => ({ advanced: await projects.advanceDue() }), { retryLimit: 2 });
-    return { projects, bids, evaluation, contracts, ocds, indicators, advancePeriods };
+    return { clock, projects, bids, evaluation, contracts, ocds, indicators, advancePeriods };
   },
 
   hooks: (ctx, services) =>
@@ -103,6 +106,8 @@ export const procurementPlugin = definePlugin({
 
 /** The services this plugin offers other plugins (`ctx.deps.procurement`). */
 export interface Services {
+  /** The clock every deadline is checked against (the database's; tests and simulations move it forward). */
+  clock: ProcurementClock;
   projects: ProjectService;
   bids: BidService;
   evaluation: EvaluationService;

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, inArray, isNotNull, lt, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, isNotNull, lt, lte, or, sql } from 'drizzle-orm';
 import {
   ADMIN_ROLES,
   DomainError,
@@ -22,11 +22,11 @@ import {
 } from '@diandan/kernel';
 import { projectCancelled, tenderPublished, type ProjectEvent } from './hooks.js';
 import { METHODS, minimumInvited, tenderLifecycle, type ProcurementMethod, type TenderAction, type TenderState } from './lifecycle.js';
+import type { ProcurementClock } from './clock.js';
 import type { OcdsService } from './ocds.js';
 import { amendments, contracts, enquiries, projects, type DocumentData, type ItemData, type LotData } from './schema.js';
 import {
   auditRegion,
-  dbNow,
   isBuyerAdmin,
   lockProject,
   readProject,
@@ -94,6 +94,7 @@ export class ProjectService {
     private readonly ocds: OcdsService,
     private readonly system: () => Promise<Actor>,
     private readonly defaults: { standstillDays: number },
+    private readonly clock: ProcurementClock,
   ) {}
 
   /** An administrator over the buyer unit drafts a project. */
@@ -139,7 +140,7 @@ export class ProjectService {
 
   /** One project: public once published, drafts for the buyer's administrators. */
   async get(id: string, ctx: { actor: Actor | null }): Promise<Project> {
-    return toProject(this.effective(await readProject(this.db, id, ctx.actor), await dbNow(this.db)), ctx.actor);
+    return toProject(this.effective(await readProject(this.db, id, ctx.actor), await this.clock.now()), ctx.actor);
   }
 
   /** Projects, newest first: published ones for everybody, plus drafts in an administrator's subtree. */
@@ -149,14 +150,14 @@ export class ProjectService {
     if (cursor && Number.isNaN(new Date(String(cursor[0])).getTime())) throw new DomainError('bad_request', ProblemCodes.INVALID_CURSOR, 'The cursor is not one of this list');
     const visible =
       actor && hasRole(actor, ADMIN_ROLES) ? or(isNotNull(projects.publishedAt), withinScope(projects.regionPath, actor)) : isNotNull(projects.publishedAt);
-    const now = await dbNow(this.db);
+    const now = await this.clock.now();
     const rows = await this.db
       .select()
       .from(projects)
       .where(
         and(
           visible,
-          query.status ? this.statusFilter(query.status) : undefined,
+          query.status ? this.statusFilter(query.status, now) : undefined,
           query.buyerUnitId ? eq(projects.buyerUnitId, query.buyerUnitId) : undefined,
           cursor
             ? or(lt(projects.createdAt, new Date(String(cursor[0]))), and(eq(projects.createdAt, new Date(String(cursor[0]))), gt(projects.id, String(cursor[1]))))
@@ -174,7 +175,7 @@ export class ProjectService {
       let row = await lockProject(tx, input.id, ctx.actor);
       requireBuyerAdmin(ctx.actor, row);
       if (row.version !== input.expectedVersion) throw stale();
-      const now = await dbNow(tx);
+      const now = await this.clock.now(tx);
       row = await this.advance(tx, row, now);
       const { amendmentRationale, ...changes } = input.changes;
       const keys = Object.keys(changes).filter((k) => (changes as Record<string, unknown>)[k] !== undefined) as (keyof typeof changes)[];
@@ -226,7 +227,7 @@ export class ProjectService {
         .returning();
       if (amending) {
         const fieldChanges = keys.map((k) => ({ field: k, before: fieldOf(row, k), after: (changes as Record<string, unknown>)[k] }));
-        const [amendment] = await tx.insert(amendments).values({ projectId: row.id, rationale: amendmentRationale!, changes: fieldChanges }).returning();
+        const [amendment] = await tx.insert(amendments).values({ projectId: row.id, rationale: amendmentRationale!, changes: fieldChanges, date: now }).returning();
         await this.ocds.record(tx, row.id, 'tenderAmendment', { amendmentId: amendment!.id });
       }
       const project = toProject(updated!, ctx.actor);
@@ -284,7 +285,7 @@ export class ProjectService {
       let row = await lockProject(tx, input.id, ctx.actor);
       if (!ctx.actor.system) requireBuyerAdmin(ctx.actor, row);
       if (input.expectedVersion !== undefined && row.version !== input.expectedVersion) throw stale();
-      const now = await dbNow(tx);
+      const now = await this.clock.now(tx);
       row = await this.advance(tx, row, now);
       const to = nextState(tenderLifecycle, row.status as TenderState, action);
       const set = await check(tx, row, now);
@@ -335,11 +336,12 @@ export class ProjectService {
 
   /** Persists `startTendering` for every published tender whose enquiry period has ended (the scheduled job). */
   async advanceDue(): Promise<number> {
-    const due = await this.db.select({ id: projects.id }).from(projects).where(and(eq(projects.status, 'published'), sql`${projects.enquiryEnd} <= now()`)).limit(500);
+    const now = await this.clock.now();
+    const due = await this.db.select({ id: projects.id }).from(projects).where(and(eq(projects.status, 'published'), lte(projects.enquiryEnd, now))).limit(500);
     for (const { id } of due) {
       await withTransaction(this.db, undefined, async (tx) => {
         const [row] = await tx.select().from(projects).where(eq(projects.id, id)).for('update');
-        if (row) await this.advance(tx, row, await dbNow(tx));
+        if (row) await this.advance(tx, row, await this.clock.now(tx));
       });
     }
     return due.length;
@@ -355,9 +357,9 @@ export class ProjectService {
     return row.status === 'published' && now >= row.enquiryEnd ? { ...row, status: 'tendering' } : row;
   }
 
-  private statusFilter(status: TenderState) {
-    if (status === 'published') return and(eq(projects.status, 'published'), gt(projects.enquiryEnd, sql`now()`));
-    if (status === 'tendering') return or(eq(projects.status, 'tendering'), and(eq(projects.status, 'published'), sql`${projects.enquiryEnd} <= now()`));
+  private statusFilter(status: TenderState, now: Date) {
+    if (status === 'published') return and(eq(projects.status, 'published'), gt(projects.enquiryEnd, now));
+    if (status === 'tendering') return or(eq(projects.status, 'tendering'), and(eq(projects.status, 'published'), lte(projects.enquiryEnd, now)));
     return eq(projects.status, status);
   }
 
@@ -405,11 +407,11 @@ export class ProjectService {
   async ask(input: { projectId: string; question: string }, ctx: CallContext): Promise<Enquiry> {
     return withTransaction(this.db, ctx.tx, async (tx) => {
       let row = await lockProject(tx, input.projectId, ctx.actor);
-      const now = await dbNow(tx);
+      const now = await this.clock.now(tx);
       row = await this.advance(tx, row, now);
       if (row.status !== 'published') throw new DomainError('conflict', 'PROCUREMENT_ENQUIRY_PERIOD_CLOSED', 'Questions are taken during the enquiry period only');
       const supplierId = await requireEligibleSupplier(this.kernel, tx, row, ctx.actor);
-      const [e] = await tx.insert(enquiries).values({ projectId: row.id, supplierId, question: input.question }).returning();
+      const [e] = await tx.insert(enquiries).values({ projectId: row.id, supplierId, question: input.question, askedAt: now }).returning();
       await this.kernel.audit.record(
         { actor: ctx.actor, entityType: 'procurement-enquiry', entityId: e!.id, action: 'procurement.enquiry.ask', region: auditRegion(row), after: { projectId: row.id, question: e!.question }, requestId: ctx.requestId },
         { tx },
@@ -426,10 +428,11 @@ export class ProjectService {
       const [e] = await tx.select().from(enquiries).where(and(eq(enquiries.id, input.enquiryId), eq(enquiries.projectId, row.id))).for('update');
       if (!e) throw new DomainError('not_found', 'PROCUREMENT_ENQUIRY_NOT_FOUND', `Enquiry ${input.enquiryId} does not exist`);
       if (e.answer !== null) throw new DomainError('conflict', 'PROCUREMENT_ENQUIRY_ANSWERED', 'This question has been answered');
-      if ((await dbNow(tx)) >= row.tenderEnd) throw new DomainError('conflict', 'PROCUREMENT_PROJECT_LOCKED', 'The tender period has ended');
+      const now = await this.clock.now(tx);
+      if (now >= row.tenderEnd) throw new DomainError('conflict', 'PROCUREMENT_PROJECT_LOCKED', 'The tender period has ended');
       const [answered] = await tx
         .update(enquiries)
-        .set({ answer: input.answer, answeredAt: sql`now()`, answeredBy: ctx.actor.userId })
+        .set({ answer: input.answer, answeredAt: now, answeredBy: ctx.actor.userId })
         .where(eq(enquiries.id, e.id))
         .returning();
       await this.kernel.audit.record(

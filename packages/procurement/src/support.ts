@@ -1,11 +1,10 @@
-import { eq, sql } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import {
   ADMIN_ROLES,
   DomainError,
   hasRole,
   inScope,
   notFound,
-  queryRows,
   type Actor,
   type Executor,
   type KernelServices,
@@ -51,12 +50,6 @@ export interface Project {
   openedAt: string | null;
   createdAt: string;
   version: number;
-}
-
-/** The database clock: every deadline is checked against it, never the process's. */
-export async function dbNow(tx: Executor): Promise<Date> {
-  const [row] = await queryRows<{ now: Date | string }>(tx, sql`select now() as now`);
-  return new Date(row!.now);
 }
 
 /** An administrator (city or district) whose subtree holds the project's buyer. */

@@ -7,7 +7,7 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Services } from '../src/index.js';
 import { projects } from '../src/schema.js';
-import { boot, dbNow, expert, ifMatch, ok, projectBody, waitUntil, type World } from './support.js';
+import { DAY, HOUR, boot, dbNow, expert, ifMatch, ok, projectBody, passDeadline, type World } from './support.js';
 
 let w: World;
 let deadlines: { enquiryEnd: Date; tenderEnd: Date };
@@ -17,7 +17,7 @@ const b: Record<string, any[]> = {};
 beforeAll(async () => {
   w = await boot();
   const now = await dbNow(w.app);
-  deadlines = { enquiryEnd: new Date(now.getTime() + 10_000), tenderEnd: new Date(now.getTime() + 14_000) };
+  deadlines = { enquiryEnd: new Date(now.getTime() + DAY), tenderEnd: new Date(now.getTime() + 2 * DAY) };
   const make = async (key: string, overrides: Record<string, unknown>) => {
     const d = ok(await w.call(w.admin, 'POST', '/v1/procurement/projects', projectBody(w, overrides, deadlines)), 201, key);
     p[key] = ok(await w.call(w.admin, 'POST', `/v1/procurement/projects/${d.id}/publish`, undefined, ifMatch(d)), 200, key);
@@ -34,7 +34,7 @@ beforeAll(async () => {
   const city = await kernel.access.systemActor('testing', { roles: ['city-admin'], region: '440100' });
   const s = await kernel.suppliers.get(w.suppliers[3]!.id);
   await kernel.suppliers.setStatus({ id: s.id, status: 'suspended', reason: '测试', expectedVersion: s.version }, { actor: city });
-  await waitUntil(w.app, deadlines.tenderEnd);
+  await passDeadline(w.app, deadlines.tenderEnd);
   for (const key of Object.keys(p)) {
     const current = ok(await w.call(w.admin, 'GET', `/v1/procurement/projects/${p[key].id}`), 200, 'get');
     p[key] = ok(await w.call(w.admin, 'POST', `/v1/procurement/projects/${p[key].id}/open`, undefined, ifMatch(current)), 200, `open ${key}`);
@@ -47,10 +47,10 @@ const url = (key: string, rest = '') => `/v1/procurement/projects/${p[key].id}${
 describe('edges', () => {
   it('persists published → tendering with the scheduled job, audited as the plugin', async () => {
     const now = await dbNow(w.app);
-    const at = { enquiryEnd: new Date(now.getTime() + 6000), tenderEnd: new Date(now.getTime() + 3_600_000) };
+    const at = { enquiryEnd: new Date(now.getTime() + HOUR), tenderEnd: new Date(now.getTime() + 30 * DAY) };
     const d = ok(await w.call(w.admin, 'POST', '/v1/procurement/projects', projectBody(w, { title: '定时推进（测试）' }, at)), 201, 'create');
     ok(await w.call(w.admin, 'POST', `/v1/procurement/projects/${d.id}/publish`, undefined, ifMatch(d)), 200, 'publish');
-    await waitUntil(w.app, at.enquiryEnd);
+    await passDeadline(w.app, at.enquiryEnd);
     const started = w.app.diandan.plugins.find((x) => x.definition.name === 'procurement')!;
     const job = await started.context.jobs.send((started.services as Services).advancePeriods, {});
     await started.context.jobs.wait(job!);
@@ -96,7 +96,7 @@ describe('edges', () => {
   it('bounds framework call-offs by the contract value, and refuses cancelling after a contract', async () => {
     p.framework = ok(await w.call(w.admin, 'POST', url('framework', '/award'), undefined, ifMatch(p.framework)), 200, 'award');
     const award = (ok(await w.call(null, 'GET', url('framework', '/awards')), 200, 'awards') as any).items[0];
-    await waitUntil(w.app, award.standstillEnd);
+    await passDeadline(w.app, award.standstillEnd);
     const tooMuch = await w.call(w.admin, 'POST', `/v1/procurement/awards/${award.id}/contract`, { title: '框架协议', value: 9999, periodStart: '2027-01-01T00:00:00Z', periodEnd: '2027-12-31T00:00:00Z', milestones: [{ id: 'M1', title: '年度', dueDate: '2027-12-31T00:00:00Z', value: 0 }] }, ifMatch(award));
     expect(tooMuch.body.code).toBe('PROCUREMENT_CONTRACT_EXCEEDS_AWARD');
     const contract = ok(

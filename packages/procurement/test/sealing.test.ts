@@ -9,7 +9,7 @@ import { actors, createTestServer } from '@diandan/testing';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BidSealer, commitmentOf, procurement } from '../src/index.js';
-import { boot, dbNow, expert, ifMatch, ok, projectBody, waitUntil, type World } from './support.js';
+import { DAY, boot, dbNow, expert, ifMatch, ok, projectBody, passDeadline, type World } from './support.js';
 
 let w: World;
 let project: any;
@@ -23,10 +23,10 @@ let bid: any;
 beforeAll(async () => {
   w = await boot();
   const now = await dbNow(w.app);
-  // Short enough that the tender period ends within the test, long enough for a loaded CI machine.
-  deadlines = { enquiryEnd: new Date(now.getTime() + 12_000), tenderEnd: new Date(now.getTime() + 16_000) };
+  // The tests move the procurement clock past these deadlines.
+  deadlines = { enquiryEnd: new Date(now.getTime() + DAY), tenderEnd: new Date(now.getTime() + 2 * DAY) };
   // The draft is published late in the tests: its periods lie far ahead.
-  const later = { enquiryEnd: new Date(now.getTime() + 3_600_000), tenderEnd: new Date(now.getTime() + 7_200_000) };
+  const later = { enquiryEnd: new Date(now.getTime() + 30 * DAY), tenderEnd: new Date(now.getTime() + 60 * DAY) };
   const created = ok(await w.call(w.admin, 'POST', '/v1/procurement/projects', projectBody(w, {}, deadlines)), 201, 'create');
   project = ok(await w.call(w.admin, 'POST', `/v1/procurement/projects/${created.id}/publish`, undefined, ifMatch(created)), 200, 'publish');
   draft = ok(await w.call(w.admin, 'POST', '/v1/procurement/projects', projectBody(w, { title: '草稿（测试）' }, later)), 201, 'draft');
@@ -159,7 +159,7 @@ describe('authorisation by region', () => {
 
 describe('after the deadline', () => {
   it('opens the bids: the content matches the bidder’s commitment', async () => {
-    await waitUntil(w.app, deadlines.tenderEnd);
+    await passDeadline(w.app, deadlines.tenderEnd);
     const current = ok(await w.call(w.admin, 'GET', P()), 200, 'get');
     ok(await w.call(w.admin, 'POST', `${P()}/open`, undefined, ifMatch(current)), 200, 'open');
     const opened = ok(await w.call(w.admin, 'GET', `${P()}/bids/${bid.id}`), 200, 'opened bid');

@@ -1,12 +1,12 @@
-import { queryRows } from '@diandan/kernel';
 import { actors, client, createTestServer, ifMatch, seedOrderingLoop, type Call, type LoopFixture, type Who } from '@diandan/testing';
-import { sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { expect } from 'vitest';
-import { procurement } from '../src/index.js';
+import { procurement, type Services } from '../src/index.js';
 
-/** A standstill of ~1.7 s, so tests can let it pass. */
-export const SHORT_STANDSTILL_DAYS = 0.00002;
+/** The standstill of test projects: tests move the clock past it. */
+export const STANDSTILL_DAYS = 7;
+export const HOUR = 3_600_000;
+export const DAY = 24 * HOUR;
 
 export interface World {
   app: FastifyInstance;
@@ -21,7 +21,7 @@ export interface World {
 }
 
 export async function boot(options: Parameters<typeof procurement>[0] = {}): Promise<World> {
-  const app = await createTestServer({ plugins: [procurement({ standstillDays: SHORT_STANDSTILL_DAYS, ...options })], ...(process.env.TEST_LOG ? { logger: { level: 'error' } } : {}) });
+  const app = await createTestServer({ plugins: [procurement({ standstillDays: STANDSTILL_DAYS, ...options })], ...(process.env.TEST_LOG ? { logger: { level: 'error' } } : {}) });
   const fx = await seedOrderingLoop(app);
   const kernel = app.diandan.services;
   const city = await kernel.access.systemActor('testing', { roles: ['city-admin'], region: '440100' });
@@ -42,20 +42,19 @@ export async function boot(options: Parameters<typeof procurement>[0] = {}): Pro
   };
 }
 
-/** The database's clock. */
-export async function dbNow(app: FastifyInstance): Promise<Date> {
-  const [row] = await queryRows<{ now: string | Date }>(app.diandan.database.db, sql`select now() as now`);
-  return new Date(row!.now);
+/** The plugin's started services (its clock among them). */
+export function services(app: FastifyInstance): Services {
+  return app.diandan.plugins.find((p) => p.definition.name === 'procurement')!.services as Services;
 }
 
-/** Waits (briefly) until the database clock has passed `at`. */
-export async function waitUntil(app: FastifyInstance, at: string | Date): Promise<void> {
-  const target = new Date(at).getTime();
-  for (;;) {
-    const now = (await dbNow(app)).getTime();
-    if (now > target) return;
-    await new Promise((r) => setTimeout(r, Math.min(250, target - now + 20)));
-  }
+/** The procurement clock's time (the database's, plus what the tests moved it forward). */
+export async function dbNow(app: FastifyInstance): Promise<Date> {
+  return services(app).clock.now();
+}
+
+/** Moves the procurement clock past `at`: a deadline passes without waiting for it. */
+export async function passDeadline(app: FastifyInstance, at: string | Date): Promise<void> {
+  await services(app).clock.advancePast(at);
 }
 
 /** A valid project body; override what a test cares about. */

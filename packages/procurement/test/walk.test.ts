@@ -11,7 +11,7 @@ import addFormatsModule from 'ajv-formats';
 import { recordPackageSchema, releasePackageSchema } from './ocds-schema.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tenderAwarded, tenderPublished, contractSigned, bidSubmitted, projectCancelled } from '../src/index.js';
-import { boot, dbNow, expert, ifMatch, ok, projectBody, waitUntil, type World } from './support.js';
+import { DAY, HOUR, boot, dbNow, expert, ifMatch, ok, projectBody, passDeadline, type World } from './support.js';
 
 let w: World;
 const events: { hook: string; payload: any }[] = [];
@@ -38,7 +38,7 @@ beforeAll(async () => {
     [tenderPublished, tenderAwarded, contractSigned, bidSubmitted, projectCancelled].map((hook: any) => on(hook, (payload: any) => void events.push({ hook: hook.id, payload }))),
   );
   const now = await dbNow(w.app);
-  deadlines = { enquiryEnd: new Date(now.getTime() + 12_000), tenderEnd: new Date(now.getTime() + 16_000) };
+  deadlines = { enquiryEnd: new Date(now.getTime() + DAY), tenderEnd: new Date(now.getTime() + 2 * DAY) };
   for (const [key, spec] of Object.entries(METHOD_SPECS)) {
     const { invited, ...rest } = spec as any;
     const body = projectBody(w, { ...rest, ...(invited ? { invitedSupplierIds: invited.map((i: number) => w.suppliers[i]!.id) } : {}) }, deadlines);
@@ -118,7 +118,7 @@ describe('procurement methods', () => {
   });
 
   it('closes the enquiry period and refuses to open the bids before the tender deadline', async () => {
-    await waitUntil(w.app, deadlines.enquiryEnd);
+    await passDeadline(w.app, deadlines.enquiryEnd);
     const late = await w.call(w.suppliers[0]!.user, 'POST', url('open', '/enquiries'), { question: '还能提问吗？' });
     expect(late.body.code).toBe('PROCUREMENT_ENQUIRY_PERIOD_CLOSED');
     const current = ok(await w.call(w.admin, 'GET', url('open')), 200, 'get');
@@ -128,7 +128,7 @@ describe('procurement methods', () => {
   });
 
   it('opens the bids after the deadline, and refuses late bids', async () => {
-    await waitUntil(w.app, deadlines.tenderEnd);
+    await passDeadline(w.app, deadlines.tenderEnd);
     const late = await w.call(w.suppliers[1]!.user, 'POST', url('open', '/bids'), { lotId: 'L1', price: 1, proposal: 'late' });
     expect(late.body.code).toBe('PROCUREMENT_TENDER_PERIOD_CLOSED');
     for (const key of Object.keys(projects)) {
@@ -210,7 +210,7 @@ describe('procurement methods', () => {
       const awards = ok(await w.call(null, 'GET', url(key, '/awards')), 200, 'awards');
       for (const a of awards.items.filter((x: any) => x.status === 'pending')) all.push({ key, award: a });
     }
-    await waitUntil(w.app, all.map((x) => x.award.standstillEnd).sort().at(-1));
+    await passDeadline(w.app, all.map((x) => x.award.standstillEnd).sort().at(-1));
     for (const { key, award } of all) {
       const contract = ok(await w.call(w.admin, 'POST', `/v1/procurement/awards/${award.id}/contract`, contractBody(award.value), ifMatch(award)), 201, `contract ${key}`);
       expect(contract).toMatchObject({ status: 'active', value: award.value, milestones: [{ status: 'scheduled' }, { status: 'scheduled' }] });
@@ -258,14 +258,14 @@ describe('procurement methods', () => {
 
   it('fails a tender without bids, and cancels a project', async () => {
     const now = await dbNow(w.app);
-    const at = { enquiryEnd: new Date(now.getTime() + 6000), tenderEnd: new Date(now.getTime() + 6500) };
+    const at = { enquiryEnd: new Date(now.getTime() + HOUR), tenderEnd: new Date(now.getTime() + 2 * HOUR) };
     const empty = ok(await w.call(w.admin, 'POST', '/v1/procurement/projects', projectBody(w, { title: '无人投标的项目（测试）' }, at)), 201, 'create');
     const published = ok(await w.call(w.admin, 'POST', `/v1/procurement/projects/${empty.id}/publish`, undefined, ifMatch(empty)), 200, 'publish');
-    await waitUntil(w.app, at.tenderEnd);
+    await passDeadline(w.app, at.tenderEnd);
     const opened = ok(await w.call(w.admin, 'POST', `/v1/procurement/projects/${empty.id}/open`, undefined, ifMatch(published)), 200, 'open');
     expect([opened.status, opened.statusReason]).toEqual(['unsuccessful', 'No valid bid was received']);
 
-    const later = { enquiryEnd: new Date(now.getTime() + 3_600_000), tenderEnd: new Date(now.getTime() + 7_200_000) };
+    const later = { enquiryEnd: new Date(now.getTime() + 30 * DAY), tenderEnd: new Date(now.getTime() + 60 * DAY) };
     const doomed = ok(await w.call(w.admin, 'POST', '/v1/procurement/projects', projectBody(w, { title: '将被取消的项目（测试）' }, later)), 201, 'create');
     const pub = ok(await w.call(w.admin, 'POST', `/v1/procurement/projects/${doomed.id}/publish`, undefined, ifMatch(doomed)), 200, 'publish');
     const noReason = await w.call(w.admin, 'POST', `/v1/procurement/projects/${doomed.id}/cancel`, { reason: ' ' }, ifMatch(pub));
@@ -354,7 +354,7 @@ describe('OCDS 1.1 export', () => {
 
   it('is public only after publication', async () => {
     const now = await dbNow(w.app);
-    const draft = ok(await w.call(w.admin, 'POST', '/v1/procurement/projects', projectBody(w, {}, { enquiryEnd: new Date(now.getTime() + 3_600_000), tenderEnd: new Date(now.getTime() + 7_200_000) })), 201, 'draft');
+    const draft = ok(await w.call(w.admin, 'POST', '/v1/procurement/projects', projectBody(w, {}, { enquiryEnd: new Date(now.getTime() + 30 * DAY), tenderEnd: new Date(now.getTime() + 60 * DAY) })), 201, 'draft');
     for (const path of ['/ocds/releases', '/ocds/record']) {
       const res = await w.call(null, 'GET', `/v1/procurement/projects/${draft.id}${path}`);
       expect([res.status, res.body.code]).toEqual([404, 'PROCUREMENT_PROJECT_NOT_FOUND']);
