@@ -9,12 +9,11 @@
  * - the MIP (integer x, a time limit) is the exact solver for small instances.
  */
 import * as highsModule from 'highs';
+import type { Highs } from 'highs';
 import { fairUtility, MAX_MIN_ALPHA } from './problem.js';
 import type { FloorRow, Model } from './model.js';
 
-interface Highs {
-  solve(problem: string, options?: Record<string, unknown>): unknown;
-}
+type HighsModel = ReturnType<Highs['createModel']>;
 // The package's types are CommonJS-flavoured; its ESM build has the loader as default export.
 const highsLoader = ((highsModule as unknown as { default?: () => Promise<Highs> }).default ?? (highsModule as unknown as () => Promise<Highs>)) as () => Promise<Highs>;
 let loading: Promise<Highs> | undefined;
@@ -35,14 +34,15 @@ export interface LpResult {
   status: string;
   /** Welfare (or, in phase 1, total relative shortfall). */
   objective: number;
-  /** For a MIP: HiGHS's own bound on the optimum (`mip_dual_bound`) when it stopped early. */
   x: number[];
   /** Floor id → dual (welfare per session for region floors). */
   floorDuals: Map<string, number>;
   /** Floor id → slack (phase 1). */
   slack: Map<string, number>;
-  /** Row kind:key → dual (welfare per unit of the limit). */
+  /** Row kind:key → dual (welfare per unit of the limit), for the rows the LP kept. */
   rowDuals: Map<string, number>;
+  /** MIP only: HiGHS's bound on the optimum (`mip_dual_bound`). */
+  dualBound?: number;
 }
 
 const num = (n: number) => (Number.isInteger(n) ? String(n) : n.toPrecision(12).replace(/\.?0+$/, ''));
@@ -69,11 +69,13 @@ export function lpText(model: Model, o: LpOptions): string {
     else line(streetsUsed.map((s) => term(1, `z${s}`)));
   }
   out.push('Subject To');
-  rows.forEach((row, r) => {
+  const { upper, kept } = presolve(model);
+  for (const r of kept) {
+    const row = rows[r]!;
     out.push(` r${r}:`);
     line(row.edges.map((e, k) => term(row.coef[k]!, `x${e}`)));
     out.push(` <= ${num(row.limit)}`);
-  });
+  }
   o.floors.forEach((f, i) => {
     out.push(` f${i}:`);
     if (f.kind === 'region-sessions') line([...f.members].map((e) => `+ x${e}`));
@@ -106,7 +108,7 @@ export function lpText(model: Model, o: LpOptions): string {
     }
   }
   out.push('Bounds');
-  edges.forEach((_, i) => out.push(` x${i} >= 0`));
+  edges.forEach((_, i) => out.push(` 0 <= x${i} <= ${num(upper[i]!)}`));
   if (!o.shortfall && alpha !== 0) {
     if (alpha >= MAX_MIN_ALPHA) out.push(' t free');
     else for (const s of streetsUsed) out.push(` z${s} free`);
@@ -119,30 +121,224 @@ export function lpText(model: Model, o: LpOptions): string {
   return out.join('\n');
 }
 
-export async function solveLp(model: Model, o: LpOptions): Promise<LpResult> {
-  const solver = await highs();
-  const options: Record<string, unknown> = { output_flag: false };
-  if (o.timeLimit) options.time_limit = o.timeLimit;
-  if (o.integer) options.mip_rel_gap = 1e-6;
-  const text = lpText(model, o);
-  const result = solver.solve(text, options) as {
-    Status: string;
-    ObjectiveValue: number;
-    Columns: Record<string, { Primal?: number }>;
-    Rows: { Name: string; Primal?: number; Dual?: number }[];
-  };
-  const x = model.edges.map((_, i) => result.Columns[`x${i}`]?.Primal ?? 0);
-  const floorDuals = new Map<string, number>();
-  const rowDuals = new Map<string, number>();
-  const slack = new Map<string, number>();
-  for (const row of result.Rows) {
-    if (row.Dual === undefined) continue;
-    if (row.Name.startsWith('f')) floorDuals.set(o.floors[Number(row.Name.slice(1))]!.id, row.Dual);
-    else if (row.Name.startsWith('r')) {
-      const r = model.rows[Number(row.Name.slice(1))]!;
-      rowDuals.set(`${r.kind}:${r.key}`, row.Dual);
+/**
+ * A limit row over one edge is that edge's upper bound, and a row its edges cannot fill
+ * even at their bounds never binds: both are left out of the LP text (most repeat-cap rows
+ * are of the first kind), which makes city-wide LPs several times smaller. The LP is the
+ * same polytope.
+ */
+export function presolve(model: Model): { upper: number[]; kept: number[] } {
+  const upper = model.edges.map(() => Infinity);
+  // x_e ≤ ⌊limit ÷ coef⌋ for every row of e (coefficients are ≥ 0): implied for integral plans, so
+  // the bound stays a bound on every plan (and is a little tighter than the plain relaxation).
+  model.rows.forEach((row) => {
+    row.edges.forEach((e, k) => {
+      if (row.coef[k]! > 0) upper[e] = Math.min(upper[e]!, row.limit / row.coef[k]!);
+    });
+  });
+  for (let i = 0; i < upper.length; i++) upper[i] = Number.isFinite(upper[i]) ? Math.max(0, Math.floor(upper[i]! + 1e-9)) : 1e9;
+  const kept: number[] = [];
+  model.rows.forEach((row, r) => {
+    if (row.edges.length === 1) return;
+    let most = 0;
+    row.edges.forEach((e, k) => (most += row.coef[k]! * upper[e]!));
+    if (most > row.limit + 1e-9) kept.push(r);
+  });
+  return { upper, kept };
+}
+
+const STATUS: Record<number, string> = {
+  7: 'Optimal',
+  8: 'Infeasible',
+  9: 'Primal infeasible or unbounded',
+  10: 'Unbounded',
+  13: 'Time limit reached',
+  14: 'Iteration limit reached',
+  17: 'Interrupted',
+};
+
+/**
+ * The LP (or MIP) built from the compiled model straight into HiGHS's sparse arrays — no
+ * LP text to write and parse, which dominated city-wide solves — and kept alive so the
+ * price-of-fairness and per-floor re-solves start from the previous basis.
+ *
+ * Columns: x_e for every edge, then (phase 1) a slack s_f per floor, or (α > 0) z_s per
+ * street, or (max-min) t. Rows: the binding limit rows, the floors, then the α rows.
+ */
+export class LpSession {
+  private readonly lp: HighsModel;
+  private readonly floorRow: number[];
+  readonly columns: number;
+  private readonly edgeCount: number;
+  private readonly kept: number[];
+  private readonly inf: number;
+
+  private constructor(
+    highs: Highs,
+    private readonly model: Model,
+    private readonly o: LpOptions,
+  ) {
+    const { edges, rows } = model;
+    const alpha = o.alpha ?? 0;
+    const maxMin = alpha >= MAX_MIN_ALPHA;
+    const { upper, kept } = presolve(model);
+    this.kept = kept;
+    this.inf = highs.infinity;
+    const E = edges.length;
+    this.edgeCount = E;
+    const streetsUsed = [...new Set(edges.map((e) => e.street))];
+    const extra = o.shortfall ? o.floors.length : alpha === 0 ? 0 : maxMin ? 1 : streetsUsed.length;
+    const n = E + extra;
+    this.columns = n;
+    const cost = new Float64Array(n);
+    const lower = new Float64Array(n);
+    const up = new Float64Array(n);
+    for (let i = 0; i < E; i++) up[i] = upper[i]!;
+    if (o.shortfall) o.floors.forEach((f, i) => {
+      cost[E + i] = 1 / Math.max(f.kind === 'region-sessions' ? f.required : 1, 1);
+      up[E + i] = this.inf;
+    });
+    else if (alpha === 0) edges.forEach((e, i) => (cost[i] = e.value));
+    else if (maxMin) {
+      cost[E] = 1;
+      lower[E] = -this.inf;
+      up[E] = this.inf;
+      edges.forEach((e, i) => (cost[i] = 1e-4 * e.value * model.streetScale[e.street]!));
+    } else
+      streetsUsed.forEach((_, k) => {
+        cost[E + k] = 1;
+        lower[E + k] = -this.inf;
+        up[E + k] = this.inf;
+      });
+    // Rows in CSR.
+    const starts = [0];
+    const index: number[] = [];
+    const value: number[] = [];
+    const rowLower: number[] = [];
+    const rowUpper: number[] = [];
+    const push = (cols: number[], vals: number[], lo: number, hi: number) => {
+      for (let k = 0; k < cols.length; k++) {
+        index.push(cols[k]!);
+        value.push(vals[k]!);
+      }
+      starts.push(index.length);
+      rowLower.push(lo);
+      rowUpper.push(hi);
+    };
+    for (const r of kept) push(rows[r]!.edges, rows[r]!.coef, -this.inf, rows[r]!.limit);
+    this.floorRow = o.floors.map((f, i) => {
+      const cols: number[] = [];
+      const vals: number[] = [];
+      if (f.kind === 'region-sessions') {
+        for (const e of f.members) {
+          cols.push(e);
+          vals.push(1);
+        }
+      } else {
+        for (let e = 0; e < E; e++) {
+          const c = (f.members.has(e) ? 1 : 0) - f.share;
+          if (c !== 0) {
+            cols.push(e);
+            vals.push(c);
+          }
+        }
+      }
+      if (o.shortfall) {
+        cols.push(E + i);
+        vals.push(f.kind === 'region-sessions' ? 1 : 1);
+      }
+      push(cols, vals, f.kind === 'region-sessions' ? f.required : 0, this.inf);
+      return starts.length - 2;
+    });
+    if (!o.shortfall && alpha !== 0) {
+      const byStreet = new Map<number, number[]>();
+      edges.forEach((e, i) => {
+        const list = byStreet.get(e.street);
+        if (list) list.push(i);
+        else byStreet.set(e.street, [i]);
+      });
+      streetsUsed.forEach((s, k) => {
+        const members = byStreet.get(s)!;
+        const u = members.map((e) => edges[e]!.value * model.streetScale[s]!);
+        if (maxMin) {
+          push([E, ...members], [1, ...u.map((c) => -c)], -this.inf, 0);
+          return;
+        }
+        // Tangents of the concave f_α at breakpoints up to the street's largest possible value.
+        const top = Math.max(1e-6, members.reduce((sum, e, j) => sum + u[j]! * Math.min(upper[e]!, model.instance.repeatCap), 0));
+        for (let b = 0; b <= 8; b++) {
+          const at = b === 0 ? 0 : top / 2 ** (8 - b);
+          const slope = (1 + at) ** -alpha;
+          const intercept = fairUtility(at, alpha) - slope * at;
+          push([E + k, ...members], [1, ...u.map((c) => -c * slope)], -this.inf, intercept);
+        }
+      });
     }
+    const numRows = rowLower.length;
+    this.lp = highs.createModel({
+      numCols: n,
+      numRows,
+      sense: o.shortfall ? highs.constants.objectiveSense.minimize : highs.constants.objectiveSense.maximize,
+      colCost: cost,
+      colLower: lower,
+      colUpper: up,
+      rowLower,
+      rowUpper,
+      matrix: { format: 'csr', numRows, numCols: n, starts, indices: index, values: value },
+      ...(o.integer ? { integrality: Array.from({ length: n }, (_, i) => (i < E ? highs.constants.variableType.integer : highs.constants.variableType.continuous)) } : {}),
+    });
+    this.lp.options.set({ output_flag: false });
+    if (o.timeLimit) this.lp.options.set({ time_limit: o.timeLimit });
+    if (o.integer) this.lp.options.set({ mip_rel_gap: 1e-6 });
   }
-  if (o.shortfall) o.floors.forEach((f, i) => slack.set(f.id, result.Columns[`s${i}`]?.Primal ?? 0));
-  return { status: result.Status, objective: Number.isFinite(result.ObjectiveValue) ? result.ObjectiveValue : 0, x, floorDuals, slack, rowDuals };
+
+  static async open(model: Model, o: LpOptions): Promise<LpSession> {
+    return new LpSession(await highs(), model, o);
+  }
+
+  /** Solves with the floors in `active` (all by default); the others are dropped (row lower bound −∞). */
+  run(active?: ReadonlySet<string>): LpResult {
+    const { o, model, lp } = this;
+    o.floors.forEach((f, i) => {
+      const on = !active || active.has(f.id);
+      lp.changeRowBounds(this.floorRow[i]!, on ? (f.kind === 'region-sessions' ? f.required : 0) : -this.inf, this.inf);
+    });
+    const result = lp.run();
+    const status = STATUS[result.modelStatus] ?? `HiGHS status ${result.modelStatus}`;
+    const haveSolution = result.modelStatus === 7 || result.modelStatus === 13 || result.modelStatus === 14 || result.modelStatus === 17;
+    const solution = haveSolution ? lp.getSolution() : null;
+    const x = model.edges.map((_, i) => solution?.colValue[i] ?? 0);
+    const floorDuals = new Map<string, number>();
+    const rowDuals = new Map<string, number>();
+    const slack = new Map<string, number>();
+    if (solution && !o.integer) {
+      o.floors.forEach((f, i) => floorDuals.set(f.id, solution.rowDual[this.floorRow[i]!] ?? 0));
+      this.kept.forEach((r, k) => {
+        const row = model.rows[r]!;
+        rowDuals.set(`${row.kind}:${row.key}`, solution.rowDual[k] ?? 0);
+      });
+    }
+    if (solution && o.shortfall) o.floors.forEach((f, i) => slack.set(f.id, solution.colValue[this.edgeCount + i] ?? 0));
+    const objective = solution ? lp.getObjectiveValue() : 0;
+    let dualBound: number | undefined;
+    if (o.integer) {
+      const b = Number(lp.info.get('mip_dual_bound'));
+      if (Number.isFinite(b)) dualBound = b;
+    }
+    return { status, objective: Number.isFinite(objective) ? objective : 0, x, floorDuals, slack, rowDuals, ...(dualBound === undefined ? {} : { dualBound }) };
+  }
+
+  close(): void {
+    this.lp.dispose();
+  }
+}
+
+/** One solve in a fresh session. */
+export async function solveLp(model: Model, o: LpOptions): Promise<LpResult> {
+  const session = await LpSession.open(model, o);
+  try {
+    return session.run();
+  } finally {
+    session.close();
+  }
 }

@@ -35,6 +35,8 @@ export interface Model {
   /** Street (demand region) index of each edge; `streetScale` turns value into value per 10,000 residents. */
   streets: string[];
   streetScale: number[];
+  /** For each edge, the floors (indices into `floors`) it counts towards. */
+  edgeFloors: number[][];
 }
 
 export function compile(instance: Instance): Model {
@@ -85,15 +87,26 @@ export function compile(instance: Instance): Model {
   });
   const edgeRows: { row: number; coef: number }[][] = edges.map(() => []);
   rows.forEach((row, r) => row.edges.forEach((e, k) => edgeRows[e]!.push({ row: r, coef: row.coef[k]! })));
-  const floors: FloorRow[] = instance.floors.map((f) => {
-    const members = new Set<number>();
-    edges.forEach((e, i) => {
-      const d = instance.demands[e.demand]!;
-      if (f.kind === 'region-sessions' ? (ancestors.get(d.regionCode) ?? []).includes(f.regionCode) : d.group === f.group) members.add(i);
-    });
-    return f.kind === 'region-sessions'
-      ? { id: f.id, kind: f.kind, required: requiredSessions(f, instance.regions), share: 0, members }
-      : { id: f.id, kind: f.kind, required: 0, share: f.share, members };
+  // Floor membership: region floors by the demand's ancestry, group shares by its group.
+  const regionFloorsAt = new Map<string, number[]>();
+  const groupFloorsOf = new Map<string, number[]>();
+  instance.floors.forEach((f, i) => {
+    const [map, key] = f.kind === 'region-sessions' ? [regionFloorsAt, f.regionCode] : [groupFloorsOf, f.group];
+    map.set(key, [...(map.get(key) ?? []), i]);
   });
-  return { instance, edges, rows, edgeRows, floors, streets, streetScale };
+  const floorsOfDemand = instance.demands.map((d) => [
+    ...(ancestors.get(d.regionCode) ?? [d.regionCode]).flatMap((code) => regionFloorsAt.get(code) ?? []),
+    ...(groupFloorsOf.get(d.group) ?? []),
+  ]);
+  const edgeFloors = edges.map((e) => floorsOfDemand[e.demand]!);
+  const members = instance.floors.map(() => new Set<number>());
+  edgeFloors.forEach((list, e) => {
+    for (const f of list) members[f]!.add(e);
+  });
+  const floors: FloorRow[] = instance.floors.map((f, i) =>
+    f.kind === 'region-sessions'
+      ? { id: f.id, kind: f.kind, required: requiredSessions(f, instance.regions), share: 0, members: members[i]! }
+      : { id: f.id, kind: f.kind, required: 0, share: f.share, members: members[i]! },
+  );
+  return { instance, edges, rows, edgeRows, floors, streets, streetScale, edgeFloors };
 }

@@ -212,7 +212,11 @@ export function serves(p: ListedProduct, d: DemandRecord, ancestors: Map<string,
   return true;
 }
 
-/** Scores every (demand, product) pair and keeps the candidates: the instance a solver and `verify` read. */
+/**
+ * Scores every (demand, product) pair and keeps the candidates: the instance a solver and `verify` read.
+ * Same result as checking `serves` and `relevanceOf` on every pair, with the per-product sets built
+ * once (a city-wide instance has millions of pairs).
+ */
 export function buildInstance(input: InstanceInput, adjust?: ScoreAdjuster): Instance {
   const weights = { ...DEFAULT_WEIGHTS, ...input.weights };
   const ancestors = ancestry(input.regions);
@@ -222,22 +226,39 @@ export function buildInstance(input: InstanceInput, adjust?: ScoreAdjuster): Ins
     list.push(i);
     byCategory.set(p.category, list);
   });
+  const all = input.products.map((_, i) => i);
+  const serviceable = input.products.map((p) => new Set(p.serviceableRegions));
+  const tagSets = input.products.map((p) => new Set(p.tags));
+  const beta = Math.min(0.2, Math.max(0, weights.popularity));
+  // Relevance ≥ minRelevance needs the category unless the weights say otherwise.
+  const categoryNeeded = weights.group + weights.tags < weights.minRelevance;
   const candidates: Candidate[] = [];
   input.demands.forEach((d, di) => {
-    // Relevance ≥ minRelevance needs the category unless the weights say otherwise.
-    const pool = weights.group + weights.tags >= weights.minRelevance ? input.products.map((_, i) => i) : (byCategory.get(d.category) ?? []);
+    const pool = categoryNeeded ? (byCategory.get(d.category) ?? []) : all;
+    const chain = ancestors.get(d.regionCode) ?? [d.regionCode];
     const edges: Candidate[] = [];
     for (const pi of pool) {
       const p = input.products[pi]!;
-      if (!serves(p, d, ancestors)) continue;
-      const { relevance } = relevanceOf(d, p, weights);
+      const where = serviceable[pi]!;
+      if (!chain.some((code) => where.has(code))) continue;
+      if (d.audience != null && (d.audience < p.audienceMin || d.audience > p.audienceMax)) continue;
+      const category = p.category === d.category ? 1 : 0;
+      const group = p.targetGroups.length === 0 ? 0.5 : p.targetGroups.includes(d.group) ? 1 : 0;
+      let tags = 0;
+      if (d.tags.length && p.tags.length) {
+        const set = tagSets[pi]!;
+        let common = 0;
+        for (const t of d.tags) if (set.has(t)) common++;
+        tags = common / (d.tags.length + p.tags.length - common);
+      }
+      const relevance = weights.category * category + weights.group * group + weights.tags * tags;
       if (relevance < weights.minRelevance) continue;
-      let value = valueOf(d, p, relevance, weights);
+      let value = d.weight * relevance * ((1 - beta) * p.quality + beta * p.popularity);
       if (adjust) value = Math.max(0, adjust({ demand: d, product: p, relevance, value }));
       if (value > 0) edges.push({ demand: di, product: pi, relevance: round6(relevance), value: round6(value) });
     }
     edges.sort((a, b) => b.value - a.value || a.product - b.product);
-    candidates.push(...edges.slice(0, weights.candidatesPerDemand));
+    for (let k = 0; k < Math.min(edges.length, weights.candidatesPerDemand); k++) candidates.push(edges[k]!);
   });
   const periods = input.periods ?? [...new Set(input.demands.map((d) => d.period))].sort();
   return {

@@ -302,3 +302,14 @@ export function whyNot(instance: Instance, plan: Plan, demandId: string, product
   }
   return { reason: 'lower-value', detail: `Value ${model.edges[e]!.value} per session: other sessions served more demand within the same limits` };
 }
+
+/**
+ * The popularity-greedy baseline: sessions go to the most ordered products first, within
+ * every limit but ignoring relevance, quality and floors — what a platform ranking by
+ * traffic does. Evaluation compares plans with it on the same input.
+ */
+export function popularityBaseline(instance: Instance): Plan {
+  const model = compile(instance);
+  const { x } = greedy(model, { floors: [], improve: false, priority: (e) => instance.products[model.edges[e]!.product]!.popularity + 1e-9 * model.edges[e]!.value });
+  return planOf(model, x);
+}

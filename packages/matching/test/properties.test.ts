@@ -1,0 +1,100 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { compile, generate, greedy, planOf, solve, verify, type Instance, type Plan } from '../src/index.js';
+
+const small = fc.record({
+  seed: fc.integer({ min: 1, max: 100_000 }),
+  demands: fc.integer({ min: 5, max: 40 }),
+  products: fc.integer({ min: 3, max: 12 }),
+  budgetSessions: fc.integer({ min: 1, max: 8 }),
+});
+
+const instanceOf = (o: { seed: number; demands: number; products: number; budgetSessions: number }): Instance =>
+  generate({ ...o, districts: 2, streetsPerDistrict: 2 });
+
+describe('solver properties (fast-check)', () => {
+  it('no plan violates a budget, capacity, serviceable region or repeat cap; the heuristic never exceeds the LP bound', async () => {
+    await fc.assert(
+      fc.asyncProperty(small, async (o) => {
+        const instance = instanceOf(o);
+        const report = await solve(instance, { solver: 'heuristic', pricedFloors: 0 });
+        const check = verify(instance, report.plan, { floors: false });
+        expect(check.violations).toEqual([]);
+        if (report.bound !== null) expect(report.heuristicWelfare).toBeLessThanOrEqual(report.bound + 1e-6);
+      }),
+      { numRuns: 15 },
+    );
+  }, 60_000);
+
+  it('floors are met whenever the instance is feasible; otherwise the report names each missed floor with its shortfall', async () => {
+    await fc.assert(
+      fc.asyncProperty(small, async (o) => {
+        const instance = instanceOf(o);
+        const report = await solve(instance, { solver: 'mip', mipTimeLimit: 5, pricedFloors: 0 });
+        const check = verify(instance, report.plan);
+        if (report.feasibility.relaxations.length === 0 && report.mip?.status === 'Optimal') expect(check.violations).toEqual([]);
+        for (const f of report.floors) {
+          if (f.met) continue;
+          expect(report.feasibility.feasible).toBe(false);
+          expect(check.floors.find((g) => g.id === f.id)!.shortfall).toBeGreaterThan(0);
+        }
+        for (const r of report.feasibility.relaxations) expect(r.shortfall).toBeGreaterThan(0);
+      }),
+      { numRuns: 10 },
+    );
+  }, 60_000);
+
+  it('an impossible floor is reported with its smallest relaxation, and the plan meets the rest', async () => {
+    const instance = generate({ seed: 11, districts: 2, streetsPerDistrict: 2, demands: 20, products: 6 });
+    const model = compile(instance);
+    const reachable = [...model.floors.find((f) => f.id === 'district-d0')!.members].length;
+    instance.floors = [
+      { id: 'impossible', kind: 'region-sessions', regionCode: 'd0', min: 10_000 },
+      { id: 'easy', kind: 'region-sessions', regionCode: 'd1', min: 1 },
+    ];
+    const report = await solve(instance, { solver: 'heuristic' });
+    expect(report.feasibility.feasible).toBe(false);
+    expect(report.feasibility.relaxations.map((r) => r.floorId)).toEqual(['impossible']);
+    const shortfall = report.feasibility.relaxations[0]!.shortfall;
+    // The relaxation is the smallest: what the LP can put in d0 is at most its edges' caps.
+    expect(shortfall).toBeGreaterThanOrEqual(10_000 - reachable * instance.repeatCap);
+    expect(report.floors.find((f) => f.id === 'easy')!.met).toBe(true);
+  });
+
+  it('verify rejects plans mutated to break each kind of constraint', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 100_000 }), (seed) => {
+        const instance = generate({ seed, districts: 2, streetsPerDistrict: 2, demands: 30, products: 8, floors: false });
+        const model = compile(instance);
+        const plan = planOf(model, greedy(model).x);
+        expect(verify(instance, plan).ok).toBe(true);
+        if (!plan.allocations.length) return;
+        const a = plan.allocations[0]!;
+        const kinds = (p: Plan) => new Set(verify(instance, p).violations.map((v) => v.constraint));
+        const withAllocations = (allocations: Plan['allocations']): Plan => ({ ...plan, allocations });
+        // Repeat cap and demand: far more sessions of one edge.
+        const many = kinds(withAllocations(plan.allocations.map((b, i) => (i === 0 ? { ...b, sessions: b.sessions + 1000 } : b))));
+        expect(many.has('repeat')).toBe(true);
+        expect(many.has('demand')).toBe(true);
+        // Capacity: a tiny capacity for the edge's supplier.
+        const d = instance.demands.find((x) => x.id === a.demandId)!;
+        const p = instance.products.find((x) => x.id === a.productId)!;
+        const tight = { ...instance, capacities: [{ supplierId: p.supplierId, period: d.period, sessions: 0 }] };
+        expect(verify(tight, plan).violations.some((v) => v.constraint === 'capacity')).toBe(true);
+        // Budget: a budget of 0 where the session is delivered.
+        const broke = { ...instance, budgets: [{ regionCode: d.regionCode, amount: 0 }] };
+        expect(verify(broke, plan).violations.some((v) => v.constraint === 'budget')).toBe(true);
+        // Serviceable region: the product no longer serves the demand's region.
+        const moved = { ...instance, products: instance.products.map((x) => (x.id === p.id ? { ...x, serviceableRegions: ['nowhere'] } : x)) };
+        expect(verify(moved, plan).violations.some((v) => v.constraint === 'serviceable')).toBe(true);
+        // Integrality and an edge that is not a candidate.
+        expect(kinds(withAllocations([{ ...a, sessions: 0.5 }])).has('integrality')).toBe(true);
+        expect(kinds(withAllocations([{ ...a, productId: 'no-such-product' }])).has('candidate')).toBe(true);
+        // Floor: one the plan cannot meet.
+        const floored = { ...instance, floors: [{ id: 'f', kind: 'region-sessions' as const, regionCode: 'city', min: 100_000 }] };
+        expect(verify(floored, plan).violations.some((v) => v.constraint === 'floor')).toBe(true);
+      }),
+      { numRuns: 20 },
+    );
+  });
+});
