@@ -247,7 +247,7 @@ export class KpiService {
             from d join ${products} p on p.id = d.product_id left join fb on fb.order_id = d.id
           )
           select ${detail ? sql`grouping(district, street, community, category, month, supplier_id, product_id)` : sql`grouping(street)`}::int as g,
-                 coalesce(district, street, community, category, month, supplier_id::text, product_id::text) as key,
+                 ${detail ? sql`coalesce(district, street, community, category, month, supplier_id::text, product_id::text)` : sql`street`} as key,
                  count(*)::float8 as deliveries, coalesce(sum(actual_audience), 0)::float8 as participants, coalesce(sum(expected_audience), 0)::float8 as expected,
                  coalesce(sum(fn), 0)::float8 as responses, coalesce(sum(fs), 0)::float8 as rating_sum, coalesce(sum(fsat), 0)::float8 as satisfied
           from x group by ${sets}`,
