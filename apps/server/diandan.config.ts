@@ -7,6 +7,7 @@
  */
 import { defineDeployment } from '@diandan/kernel';
 import { procurement } from '@diandan/procurement';
+import { reporting } from '@diandan/reporting';
 import { supplierRegistry } from '@diandan/supplier-registry';
 import { survey } from '@diandan/survey';
 import { venues } from '@diandan/venues';
@@ -51,6 +52,8 @@ export default defineDeployment({
     venues(),
     // Government procurement of cultural services with sealed bids and an OCDS 1.1 export (政府购买公共文化服务).
     procurement({ demo: process.env.DIANDAN_DEMO_SEED !== 'off', ocds: { publicUrl: process.env.DIANDAN_PUBLIC_URL ?? 'http://localhost:3000' } }),
+    // KPIs, equity, efficiency evaluation and the annual service report (服务年报), over whatever the deployment holds.
+    reporting(),
   ],
   logger: { level: process.env.LOG_LEVEL ?? 'info' },
 });

@@ -4,7 +4,7 @@ import { efficiencyCounts, evaluate, CHANGNING_INDICATORS, type Efficiency } fro
 import { equityOf, type BalanceWeights, type Equity } from './equity.js';
 import { efficiencyIndicators, type ReportSection } from './hooks.js';
 import type { Locale } from './i18n.js';
-import { KpiService, pathPrefix, type Kpis, type LevelIndex } from './kpis.js';
+import { type KpiService, pathPrefix, type Kpis, type LevelIndex } from './kpis.js';
 import type { Period } from './period.js';
 import { sectionsOf, type OptionalSources } from './sections.js';
 

@@ -1,4 +1,4 @@
-import type { Actor, Executor, HookBus } from '@diandan/kernel';
+import type { Actor, HookBus } from '@diandan/kernel';
 import type { Services as ProcurementServices } from '@diandan/procurement';
 import type { DemandService } from '@diandan/survey';
 import { reportSections, type ReportScope, type ReportSection } from './hooks.js';
@@ -22,7 +22,8 @@ const absent = (key: string, title: string, note: string): ReportSection => ({ k
  */
 export async function sectionsOf(sources: OptionalSources, hooks: HookBus, scope: ReportScope, kpis: Kpis, actor: Actor | undefined): Promise<ReportSection[]> {
   const L = scope.locale;
-  const own = await Promise.all([procurementSection(sources, scope, actor, L), demandSection(sources, scope, kpis, actor, L), venueSection(sources, L), matchingSection(L)]);
+  const [procurement, demand] = await Promise.all([procurementSection(sources, scope, actor, L), demandSection(sources, scope, kpis, actor, L)]);
+  const own = [procurement, demand, venueSection(sources, L), matchingSection(L)];
   return hooks.apply(reportSections, own, scope);
 }
 
@@ -105,4 +106,3 @@ function matchingSection(L: Locale): ReportSection {
   return absent('matching.fairness', t(L, 'matchingTitle'), t(L, 'matchingAbsent'));
 }
 
-export type { Executor };
