@@ -8,6 +8,7 @@
 import { defineDeployment } from '@diandan/kernel';
 import { matching } from '@diandan/matching';
 import { procurement } from '@diandan/procurement';
+import { reporting } from '@diandan/reporting';
 import { supplierRegistry } from '@diandan/supplier-registry';
 import { survey } from '@diandan/survey';
 import { venues } from '@diandan/venues';
@@ -54,6 +55,8 @@ export default defineDeployment({
     procurement({ demo: process.env.DIANDAN_DEMO_SEED !== 'off', ocds: { publicUrl: process.env.DIANDAN_PUBLIC_URL ?? 'http://localhost:3000' } }),
     // Fair, explainable allocation of products to demand (精准配送) and residents' ballots, with a demo run and ballot.
     matching({ demo: process.env.DIANDAN_DEMO_SEED !== 'off' }),
+    // KPIs, equity, efficiency evaluation and the annual service report (服务年报), over whatever the deployment holds.
+    reporting(),
   ],
   logger: { level: process.env.LOG_LEVEL ?? 'info' },
 });

@@ -53,7 +53,7 @@ describe('the Guangzhou demo deployment', () => {
       city: '广州市',
       levels: ['city', 'district', 'street', 'community'],
     });
-    expect(res.json().plugins.map((p: { name: string }) => p.name).sort()).toEqual(['demo-data', 'kernel', 'matching', 'procurement', 'registry-demo', 'supplier-registry', 'survey', 'venues']);
+    expect(res.json().plugins.map((p: { name: string }) => p.name).sort()).toEqual(['demo-data', 'kernel', 'matching', 'procurement', 'registry-demo', 'reporting', 'supplier-registry', 'survey', 'venues']);
   });
 });
 

@@ -1,0 +1,133 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { actors, client, createTestServer, type Call } from '@diandan/testing';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { reporting } from '../src/index.js';
+import { seedDataset } from './dataset.js';
+
+let app: FastifyInstance;
+let call: Call;
+const city = actors.cityAdmin('440100');
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+beforeAll(async () => {
+  // No optional plugin at all: procurement, survey and venues are absent here.
+  app = await createTestServer({ plugins: [reporting()] });
+  await seedDataset(app);
+  call = client(app);
+});
+afterAll(() => app?.close());
+
+/** Polls the kernel's job route until the job has finished (no fixed sleep longer than 100 ms). */
+async function finished(jobId: string, who = city) {
+  for (let i = 0; i < 600; i++) {
+    const job = await call(who, 'GET', `/v1/jobs/${jobId}`);
+    if (['completed', 'failed', 'cancelled'].includes(job.body.state)) return job.body;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`job ${jobId} did not finish`);
+}
+
+async function generate(body: object, who = city) {
+  const res = await call(who, 'POST', '/v1/reports', body);
+  expect(res.status, JSON.stringify(res.body)).toBe(202);
+  expect(res.body).toMatchObject({ status: 'queued' });
+  const job = await finished(res.body.jobId, who);
+  expect(job.state, JSON.stringify(job)).toBe('completed');
+  return { report: res.body, job };
+}
+
+describe('the annual report', () => {
+  let zh: { id: string };
+  it('is generated as a job with progress, stored, and downloadable as HTML, JSON and CSV', async () => {
+    const { report, job } = await generate({ year: 2026 });
+    zh = report;
+    expect(job.progress).toBe(100);
+    expect(job.result).toMatchObject({ reportId: report.id, charts: 7 });
+    const stored = await call(city, 'GET', `/v1/reports/${report.id}`);
+    expect(stored.body).toMatchObject({ status: 'ready', year: 2026, locale: 'zh', regionCode: '440100' });
+    const html = await call(city, 'GET', `/v1/reports/${report.id}/report.html`);
+    expect(html.contentType).toMatch(/^text\/html/);
+    expect(html.body).toContain('测试市公共文化服务年度报告（2026）');
+    expect((html.body.match(/<svg/g) ?? []).length).toBe(7);
+    expect(html.body).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org)/); // self-contained: no script, no external resource
+    const json = await call(city, 'GET', `/v1/reports/${report.id}/report.json`);
+    expect(json.body.kpis).toMatchObject({ deliveries: 4, participants: 380 });
+    expect(json.body.equity.measures.deliveries.giniDistricts).toBeCloseTo(1 / 12, 10);
+    const csv = await call(city, 'GET', `/v1/reports/${report.id}/report.csv`);
+    expect(csv.contentType).toMatch(/^text\/csv/);
+    const lines = String(csv.body).trim().split('\r\n');
+    expect(lines[0]).toBe('section,key,name,metric,value');
+    expect(lines).toContain('total,440100,测试市,deliveries,4');
+    expect(lines).toContain('street,440104001,乙一街,participants,30');
+    const list = await call(city, 'GET', '/v1/reports?limit=10');
+    expect(list.body.items.map((r: any) => r.id)).toContain(report.id);
+  });
+
+  it('reports an absent plugin’s section as absent, with a note, never as zeros', async () => {
+    const json = await call(city, 'GET', `/v1/reports/${zh.id}/report.json`);
+    const sections = json.body.sections as { key: string; available: boolean; note?: string; figures?: object }[];
+    for (const key of ['procurement.red-flags', 'survey.demand-met', 'venues.utilisation', 'matching.fairness']) {
+      const s = sections.find((x) => x.key === key)!;
+      expect(s, key).toMatchObject({ available: false });
+      expect(s.note).toBeTruthy();
+      expect(s.figures).toBeUndefined();
+    }
+    const html = await call(city, 'GET', `/v1/reports/${zh.id}/report.html`);
+    expect(html.body).toContain('data-absent="procurement.red-flags"');
+    expect(html.body).toContain('暂无数据：未启用插件 @diandan/procurement');
+  });
+
+  it('is written in English on request, for a subtree, and is scoped to the requester’s region', async () => {
+    const district = actors.districtAdmin('440103');
+    const { report } = await generate({ year: 2026, regionCode: '440103', locale: 'en' }, district);
+    const html = await call(district, 'GET', `/v1/reports/${report.id}/report.html`);
+    expect(html.body).toContain('甲区 public cultural services: annual report 2026');
+    expect(html.body).toContain('<html lang="en">');
+    const other = actors.districtAdmin('440104');
+    expect((await call(other, 'GET', `/v1/reports/${report.id}`)).status).toBe(404);
+    expect((await call(other, 'POST', '/v1/reports', { year: 2026, regionCode: '440103' })).body.code).toBe('REGION_NOT_FOUND');
+    expect((await call(city, 'GET', `/v1/reports/not-a-uuid`)).body.code).toBe('REPORT_NOT_FOUND');
+  });
+
+  it('opens in headless Chromium without console errors, every chart an SVG with content', async (t) => {
+    if (!existsSync(CHROMIUM)) {
+      console.log(`skipped: no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`);
+      t.skip();
+      return;
+    }
+    const { chromium } = await import('playwright-core');
+    const html = await call(city, 'GET', `/v1/reports/${zh.id}/report.html`);
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    try {
+      const page = await browser.newPage({ viewport: { width: 900, height: 1200 } });
+      const errors: string[] = [];
+      page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.setContent(html.body, { waitUntil: 'load' });
+      const charts = await page.$$eval('figure.chart', (figures) =>
+        figures.map((f) => {
+          const svg = f.querySelector('svg');
+          const box = svg?.getBoundingClientRect();
+          return { id: f.getAttribute('data-chart'), shapes: svg ? svg.querySelectorAll('path, rect, text, circle, polyline, polygon').length : 0, width: box?.width ?? 0, height: box?.height ?? 0 };
+        }),
+      );
+      expect(charts.map((c) => c.id)).toEqual(['monthly', 'districts', 'coverage', 'categories', 'groups', 'lorenz', 'efficiency']);
+      for (const c of charts) {
+        expect(c.shapes, c.id!).toBeGreaterThan(3);
+        expect(c.width * c.height, c.id!).toBeGreaterThan(0);
+      }
+      expect(errors).toEqual([]);
+      if (process.env.REPORTING_SCREENSHOT) {
+        // The committed docs/reporting-annual-report.png: the first two pages.
+        const docs = fileURLToPath(new URL('../../../docs/', import.meta.url));
+        mkdirSync(docs, { recursive: true });
+        await page.setViewportSize({ width: 900, height: 2600 });
+        await page.screenshot({ path: `${docs}reporting-annual-report.png` });
+      }
+    } finally {
+      await browser.close();
+    }
+  });
+});
