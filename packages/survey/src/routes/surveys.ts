@@ -51,6 +51,7 @@ export const SurveySchema = model(
     targetRegions: Type.Array(Type.String()),
     targetGroups: Type.Array(Type.String()),
     invitationOnly: Type.Boolean(),
+    publicResults: Type.Array(Type.String(), { description: 'Questions whose results are public (GET /v1/public/surveys/{slug}/results)' }),
     quotas: Type.Array(QuotaSchema),
     createdBy: Type.String(),
     version: Type.Integer(),
@@ -82,6 +83,7 @@ const Settings = {
   targetGroups: Type.Optional(Type.Array(Code, { maxItems: 50 })),
   invitationOnly: Type.Optional(Type.Boolean()),
   quotas: Type.Optional(Type.Array(QuotaInput, { maxItems: 500 })),
+  publicResults: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 200 })),
 };
 const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
 const ActionHeaders = Type.Object({ ...IfMatchHeader.properties, ...IdempotencyKeyHeader.properties });
