@@ -8,6 +8,7 @@ import {
   kernelTables,
   queryRows,
   toPage,
+  transaction,
   withinScope,
   type Actor,
   type CallContext,
@@ -218,7 +219,7 @@ export class DemandService {
       }
       return added.length;
     };
-    return tx ? run(tx) : this.db.transaction(run);
+    return tx ? run(tx) : transaction(this.db, run);
   }
 
   /** Demand records in the actor's subtree, newest last (keyset by id). */
@@ -418,14 +419,7 @@ export class DemandService {
     }
     for (const s of supply) Object.assign(cell(s), { deliveries: s.deliveries, audience: s.audience });
     const all = [...cells.values()];
-    const totalDemand = all.reduce((a, c) => a + (c.demandWeight ?? 0), 0);
-    const totalDeliveries = all.reduce((a, c) => a + c.deliveries, 0);
-    for (const c of all) {
-      c.demandShare = totalDemand ? Math.round(((c.demandWeight ?? 0) / totalDemand) * 10_000) / 10_000 : 0;
-      c.deliveryShare = totalDeliveries ? Math.round((c.deliveries / totalDeliveries) * 10_000) / 10_000 : 0;
-      c.gap = Math.round((c.demandShare - c.deliveryShare) * 10_000) / 10_000;
-    }
-    // Suppression within each region × month: respondent counts 1…k−1, then complementary.
+    // Suppression first, within each region × month: respondent counts 1…k−1, then complementary.
     const groups = new Map<string, GapCell[]>();
     for (const c of all) groups.set(`${c.regionCode}|${c.period}`, [...(groups.get(`${c.regionCode}|${c.period}`) ?? []), c]);
     for (const list of groups.values()) {
@@ -435,6 +429,15 @@ export class DemandService {
         if (!hidden.has(`${c.category}|${c.group}`)) continue;
         Object.assign(c, { suppressed: true, demandWeight: null, respondents: null, demandShare: null, gap: null });
       }
+    }
+    // Shares over the shown cells only: a hidden weight cannot be recovered from them.
+    const totalDemand = all.reduce((a, c) => a + (c.demandWeight ?? 0), 0);
+    const totalDeliveries = all.reduce((a, c) => a + c.deliveries, 0);
+    for (const c of all) {
+      c.deliveryShare = totalDeliveries ? Math.round((c.deliveries / totalDeliveries) * 10_000) / 10_000 : 0;
+      if (c.suppressed) continue;
+      c.demandShare = totalDemand ? Math.round(((c.demandWeight ?? 0) / totalDemand) * 10_000) / 10_000 : 0;
+      c.gap = Math.round((c.demandShare - c.deliveryShare) * 10_000) / 10_000;
     }
     all.sort((a, b) => a.regionCode.localeCompare(b.regionCode) || a.period.localeCompare(b.period) || a.category.localeCompare(b.category) || a.group.localeCompare(b.group));
     return { parentCode, from: query.from, to: query.to, k: this.k, cells: all };

@@ -227,9 +227,9 @@ export class ResultService {
     const q = await this.questionnaires.get(input.id, { actor });
     const rows = await this.rows(q.id);
     const questions = (await this.questionsOf(q.id, q.currentVersion)).filter(aggregable);
-    const columns = ['definition_version', 'source', 'month', 'region_code', 'group', 'age_band', 'language', ...questions.flatMap((x) => (x.type === 'matrix' ? x.rows!.map((r) => `${x.name}.${r.value}`) : [x.name]))];
+    const columns = ['definition_version', 'source', 'month', 'respondent_region', 'respondent_group', 'respondent_age_band', 'respondent_language', ...questions.flatMap((x) => (x.type === 'matrix' ? x.rows!.map((r) => `${x.name}.${r.value}`) : [x.name]))];
     const out = rows.map((r) => {
-      const record: Record<string, unknown> = { definition_version: r.version, source: r.source, month: r.day.slice(0, 7), region_code: r.regionCode, group: r.group, age_band: r.ageBand, language: r.language };
+      const record: Record<string, unknown> = { definition_version: r.version, source: r.source, month: r.day.slice(0, 7), respondent_region: r.regionCode, respondent_group: r.group, respondent_age_band: r.ageBand, respondent_language: r.language };
       for (const x of questions) {
         const a = r.answers[x.name];
         if (x.type === 'matrix') for (const row of x.rows!) record[`${x.name}.${row.value}`] = (a as Record<string, string> | undefined)?.[row.value] ?? null;
