@@ -5,7 +5,8 @@
  * package's own services, by system actors, so the needs map, the gaps and the results
  * have something to show. Everything is fictitious (虚构) and says so in its title.
  */
-import type { KernelServices, PluginContext, Transaction } from '@diandan/kernel';
+import { transaction, type KernelServices, type PluginContext } from '@diandan/kernel';
+import { checkAnswers, checkDefinition } from './definition.js';
 import type { DemandRequestService } from './requests.js';
 import type { QuestionnaireService } from './questionnaires.js';
 import type { ResponseService, Respondent } from './responses.js';
@@ -173,10 +174,18 @@ export async function seedSurveyDemo(ctx: DemoContext, s: DemoServices): Promise
   const draft = await s.questionnaires.create({ regionCode: root.code, definition: demoDefinition() }, { actor: city });
   const published = await s.questionnaires.act({ id: draft.id, action: 'publish', expectedVersion: draft.version }, { actor: city });
   const next = random(20261101);
-  // One transaction for all of them: the demo appears whole or not at all.
-  await ctx.db.transaction(async (tx: Transaction) => {
-    for (let i = 0; i < DEMO_RESPONSES; i++) await s.responses.submit({ slug: published.slug, ...demoResponse(next, streets) }, { tx });
+  const row = (await s.questionnaires.bySlug(published.slug))!;
+  const questions = checkDefinition(demoDefinition()).questions;
+  const paths = new Map<string, string>();
+  for (const code of streets) paths.set(code, (await k.regions.path(code))!);
+  // Checked like any response (the same rules), stored in bulk with source `demo`: the
+  // demo appears whole or not at all, and its responses say they are synthetic.
+  const items = Array.from({ length: DEMO_RESPONSES }, () => {
+    const { answers, respondent } = demoResponse(next, streets);
+    const checked = checkAnswers(questions, answers, true, { regionExists: () => false, groupExists: () => false });
+    return { answers: checked, respondent: { ...respondent, regionPath: paths.get(respondent.regionCode!)! } };
   });
+  await transaction(ctx.db, (tx) => s.responses.storeCompleted(tx, row, row.publishedVersion!, questions, items, 'demo'));
   const units = (await k.units.list({ page: { limit: 20 } }, { actor: city })).items;
   const month = new Date(Date.now() + 8 * 3_600_000).toISOString().slice(0, 7);
   const following = nextMonth(month);

@@ -92,7 +92,7 @@ export const responses = surveySchema.table(
     groupKey: text('group_key'),
     ageBand: text('age_band'),
     language: text(),
-    /** `online` or `paper` (a CSV import). */
+    /** `online`, `paper` (a CSV import) or `demo` (synthetic demo data). */
     source: text().notNull(),
     resumeTokenHash: text('resume_token_hash').unique(),
     /** The day it was last saved (Asia/Shanghai): no finer time is kept. */
