@@ -47,8 +47,8 @@ export default defineDeployment({
     // Supplier onboarding, review, qualifications, ratings and the public directory (文化供应商库).
     supplierRegistry({ expiryWarningDays: 30 }),
     registryDemo({ seed: process.env.DIANDAN_DEMO_SEED !== 'off' }),
-    // Demand surveys, demand records and the cultural needs map (群众点单: 需求采集) — no demo data yet.
-    survey(),
+    // Demand surveys, units' demand requests, the cultural needs map and demand-supply gaps (群众点单: 需求采集), with a synthetic demo survey.
+    survey({ demo: process.env.DIANDAN_DEMO_SEED !== 'off' }),
     // Venue hours, sessions and reservations without overbooking — no demo data yet.
     venues({ demo: process.env.DIANDAN_DEMO_SEED !== 'off' }),
     // Government procurement of cultural services with sealed bids and an OCDS 1.1 export (政府购买公共文化服务).

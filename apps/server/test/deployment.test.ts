@@ -136,3 +136,12 @@ describe('demo ordering', () => {
     expect(approved.json()).toMatchObject({ status: 'approving', awaitingApprovalBy: '440103' });
   });
 });
+
+describe('the survey demo', () => {
+  it('shows its synthetic responses in the public needs map and its demand requests as demand records', async () => {
+    const map = (await app.inject('/v1/public/needs-map?parent=440100')).json();
+    expect(map.respondents).toBeGreaterThanOrEqual(300);
+    const records = await app.diandan.plugins.find((p) => p.definition.name === 'survey')!.services as { demand: { recordsIn(q: { regionCode: string }): Promise<{ source: string }[]> } };
+    expect((await records.demand.recordsIn({ regionCode: '440100' })).some((r) => r.source === 'unit-request')).toBe(true);
+  });
+});

@@ -1,15 +1,19 @@
-import { and, asc, eq, gt, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, gt, gte, inArray, lte, sql, type SQL } from 'drizzle-orm';
 import {
   DomainError,
   decodeCursor,
   forbidden,
+  notFound,
   hasRole,
+  kernelTables,
   queryRows,
   toPage,
+  transaction,
   withinScope,
   type Actor,
   type CallContext,
   type Database,
+  type Executor,
   type HookBus,
   type KernelServices,
   type PageOf,
@@ -77,6 +81,86 @@ export interface NeedsMapQuery {
 }
 
 const LIST = 'survey.demand-records';
+
+const toRecord = (r: typeof demandRecords.$inferSelect): DemandRecord => ({
+  id: r.id,
+  source: r.source,
+  questionnaireId: r.questionnaireId,
+  regionCode: r.regionCode,
+  group: r.groupKey,
+  category: r.category,
+  tags: r.tags,
+  period: r.period,
+  weight: r.weight,
+});
+
+/** A demand record with where it came from: what `recordsIn` returns. */
+export interface DemandRecordOfOrigin extends DemandRecord {
+  regionPath: string;
+  /** A unit's direct request: the unit that asked (else null). */
+  unitId: string | null;
+  requestId: string | null;
+}
+
+export interface GapQuery {
+  parentCode?: string | undefined;
+  /** `YYYY-MM`, inclusive. */
+  from: string;
+  to: string;
+  category?: string | undefined;
+  group?: string | undefined;
+}
+
+/** One cell of the demand-supply comparison; `null` where suppressed. */
+export interface GapCell {
+  regionCode: string;
+  category: string;
+  group: string;
+  period: string;
+  demandWeight: number | null;
+  /** Respondents behind the demand (direct requests and contributed signals have none). */
+  respondents: number | null;
+  deliveries: number;
+  audience: number;
+  demandShare: number | null;
+  deliveryShare: number;
+  /** demandShare − deliveryShare: positive where demand outruns delivery. */
+  gap: number | null;
+  suppressed: boolean;
+}
+
+export interface GapTable {
+  parentCode: string;
+  from: string;
+  to: string;
+  k: number;
+  cells: GapCell[];
+}
+
+/** CSV text of rows (RFC 4180 quoting; a leading =, +, - or @ is prefixed with ' against formula injection). */
+export function toCsv(header: readonly string[], rows: readonly (readonly (string | number | boolean | null | undefined)[])[]): string {
+  const cell = (v: string | number | boolean | null | undefined) => {
+    if (v === null || v === undefined) return '';
+    let s = String(v);
+    if (typeof v === 'string' && /^[=+\-@\t\r]/.test(s)) s = `'${s}`;
+    return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  };
+  return [header, ...rows].map((r) => r.map(cell).join(',')).join('\r\n') + '\r\n';
+}
+
+/** The needs map as CSV: one row per region; breakdown columns `age:<band>`, `group:<key>`, `language:<key>`, `category:<key>`; empty = suppressed. */
+export function needsMapCsv(map: NeedsMap): string {
+  const keys = (pick: (r: NeedsMapRegion) => Breakdown) => [...new Set(map.regions.flatMap((r) => Object.keys(pick(r))))].sort();
+  const dims = [
+    ['age', keys((r) => r.ageBands), (r: NeedsMapRegion) => r.ageBands],
+    ['group', keys((r) => r.groups), (r: NeedsMapRegion) => r.groups],
+    ['language', keys((r) => r.languages), (r: NeedsMapRegion) => r.languages],
+    ['category', keys((r) => r.categories), (r: NeedsMapRegion) => r.categories],
+  ] as const;
+  const header = ['region_code', 'name', 'level', 'population', 'respondents', 'per_10k', 'suppressed', ...dims.flatMap(([d, ks]) => ks.map((k) => `${d}:${k}`))];
+  const rows = map.regions.map((r) => [r.regionCode, r.name, r.level, r.population, r.respondents, r.per10k, r.suppressed, ...dims.flatMap(([, ks, pick]) => ks.map((k) => (r.suppressed ? null : (pick(r)[k] ?? 0))))]);
+  return toCsv(header, rows);
+}
 const PERIOD = /^\d{4}-(0[1-9]|1[0-2])$/;
 
 /**
@@ -135,7 +219,7 @@ export class DemandService {
       }
       return added.length;
     };
-    return tx ? run(tx) : this.db.transaction(run);
+    return tx ? run(tx) : transaction(this.db, run);
   }
 
   /** Demand records in the actor's subtree, newest last (keyset by id). */
@@ -157,17 +241,7 @@ export class DemandService {
       )
       .orderBy(asc(demandRecords.id))
       .limit(query.page.limit + 1);
-    return toPage(rows, query.page.limit, LIST, (r) => [r.id], (r) => ({
-      id: r.id,
-      source: r.source,
-      questionnaireId: r.questionnaireId,
-      regionCode: r.regionCode,
-      group: r.groupKey,
-      category: r.category,
-      tags: r.tags,
-      period: r.period,
-      weight: r.weight,
-    }));
+    return toPage(rows, query.page.limit, LIST, (r) => [r.id], toRecord);
   }
 
   /**
@@ -180,6 +254,22 @@ export class DemandService {
     if (query.period && !PERIOD.test(query.period)) throw new DomainError('bad_request', DemandProblems.INVALID_QUERY, 'period must be YYYY-MM');
     const parentCode = query.parentCode ?? actor.region;
     const parentPath = await this.kernel.regions.pathInScope(parentCode, actor);
+    return this.mapOf(parentCode, parentPath, query);
+  }
+
+  /**
+   * The public needs map (no token): the same aggregates and suppression as staff see,
+   * over every questionnaire, for any region of the tree (default: the root).
+   */
+  async publicNeedsMap(query: { parentCode?: string | undefined; period?: string | undefined }): Promise<NeedsMap> {
+    if (query.period && !PERIOD.test(query.period)) throw new DomainError('bad_request', DemandProblems.INVALID_QUERY, 'period must be YYYY-MM');
+    const parentCode = query.parentCode ?? (await this.kernel.regions.root())?.code;
+    const parentPath = parentCode ? await this.kernel.regions.path(parentCode) : undefined;
+    if (!parentCode || !parentPath) throw notFound('REGION_NOT_FOUND', `Region ${query.parentCode ?? ''} does not exist`);
+    return this.mapOf(parentCode, parentPath, { period: query.period });
+  }
+
+  private async mapOf(parentCode: string, parentPath: string, query: NeedsMapQuery): Promise<NeedsMap> {
     const children = (await this.kernel.regions.children({ code: parentCode, page: { limit: 200 } })).items;
     const k = this.k;
     const nodes = await Promise.all(children.map(async (c) => ({ region: c, path: (await this.kernel.regions.path(c.code))! })));
@@ -236,9 +326,130 @@ export class DemandService {
     return { parentCode, k, respondents: sum > 0 && sum < k ? null : sum, regions };
   }
 
+  /**
+   * Demand records of a region's subtree for a span of months — the read function other
+   * packages (matching) use, with no actor: the caller decides who may see the result.
+   * `from`/`to` are inclusive `YYYY-MM`; `periods` lists months instead.
+   */
+  async recordsIn(
+    query: { regionCode: string; from?: string | undefined; to?: string | undefined; periods?: readonly string[] | undefined; category?: string | undefined; group?: string | undefined; limit?: number | undefined },
+    { tx }: { tx?: Executor | undefined } = {},
+  ): Promise<DemandRecordOfOrigin[]> {
+    for (const p of [query.from, query.to, ...(query.periods ?? [])]) if (p !== undefined && !PERIOD.test(p)) throw new DomainError('bad_request', DemandProblems.INVALID_QUERY, 'periods are YYYY-MM');
+    const db = tx ?? this.db;
+    const path = await this.kernel.regions.path(query.regionCode, { tx: db });
+    if (!path) throw notFound('REGION_NOT_FOUND', `Region ${query.regionCode} does not exist`);
+    const rows = await db
+      .select()
+      .from(demandRecords)
+      .where(
+        and(
+          sql`${demandRecords.regionPath} collate "C" like ${`${path}%`}`,
+          query.from ? gte(demandRecords.period, query.from) : undefined,
+          query.to ? lte(demandRecords.period, query.to) : undefined,
+          query.periods ? (query.periods.length ? inArray(demandRecords.period, [...query.periods]) : sql`false`) : undefined,
+          query.category ? eq(demandRecords.category, query.category) : undefined,
+          query.group ? eq(demandRecords.groupKey, query.group) : undefined,
+        ),
+      )
+      .orderBy(asc(demandRecords.id))
+      .limit(query.limit ?? 100_000);
+    return rows.map((r) => ({ ...toRecord(r), regionPath: r.regionPath, unitId: r.unitId, requestId: r.requestId }));
+  }
+
+  /**
+   * Demand against supply (需求与供给的差距) one level below `parentCode`, per child region ×
+   * category × group × month: the demand weight of the records there, and the kernel's
+   * delivered orders (deliveries of products of that category whose target groups include
+   * the group; a product for several groups counts in each) with their actual audience.
+   * `gap` = demand share − delivery share (each over the whole table): positive where
+   * demand outruns what was delivered. Demand from fewer than k respondents (and no other
+   * source) is suppressed, with complementary suppression within each region and month.
+   */
+  async gaps(query: GapQuery, { actor }: CallContext): Promise<GapTable> {
+    this.staffOnly(actor);
+    for (const p of [query.from, query.to]) if (!PERIOD.test(p)) throw new DomainError('bad_request', DemandProblems.INVALID_QUERY, 'from and to are YYYY-MM');
+    if (query.from > query.to) throw new DomainError('bad_request', DemandProblems.INVALID_QUERY, 'from must not be after to');
+    const parentCode = query.parentCode ?? actor.region;
+    const parentPath = await this.kernel.regions.pathInScope(parentCode, actor);
+    const children = (await this.kernel.regions.children({ code: parentCode, page: { limit: 200 } })).items;
+    const nodes = await Promise.all(children.map(async (c) => ({ region: c, path: (await this.kernel.regions.path(c.code))! })));
+    if (!nodes.length) return { parentCode, from: query.from, to: query.to, k: this.k, cells: [] };
+    const values = sql.join(nodes.map((n) => sql`(${n.region.code}, ${n.path})`), sql`, `);
+    const filters = (category: SQL, group: SQL) =>
+      sql`${query.category ? sql` and ${category} = ${query.category}` : sql``}${query.group ? sql` and ${group} = ${query.group}` : sql``}`;
+    const demand = await queryRows<{ code: string; category: string; grp: string; period: string; weight: number; respondents: number; other: number }>(
+      this.db,
+      sql`select c.code, d.category, d.group_key as grp, d.period, sum(d.weight)::float8 as weight,
+          count(distinct d.response_id)::int as respondents, count(*) filter (where d.response_id is null)::int as other
+        from survey.demand_records d join (values ${values}) as c(code, path) on d.region_path collate "C" like c.path || '%'
+        where d.region_path collate "C" like ${`${parentPath}%`} and d.period between ${query.from} and ${query.to}${filters(sql`d.category`, sql`d.group_key`)}
+        group by 1, 2, 3, 4`,
+    );
+    const { deliveries, orders, products, regions } = kernelTables;
+    const supply = await queryRows<{ code: string; category: string; grp: string; period: string; deliveries: number; audience: number }>(
+      this.db,
+      sql`select c.code, p.category, g.grp, to_char(dl.delivered_on, 'YYYY-MM') as period,
+          count(*)::int as deliveries, sum(dl.actual_audience)::int as audience
+        from ${deliveries} dl
+        join ${orders} o on o.id = dl.order_id
+        join ${products} p on p.id = o.product_id
+        join ${regions} r on r.code = o.region_code
+        join (values ${values}) as c(code, path) on r.path collate "C" like c.path || '%'
+        cross join lateral unnest(p.target_groups) as g(grp)
+        where to_char(dl.delivered_on, 'YYYY-MM') between ${query.from} and ${query.to}${filters(sql`p.category`, sql`g.grp`)}
+        group by 1, 2, 3, 4`,
+    );
+    const key = (r: { code: string; category: string; grp: string; period: string }) => `${r.code}|${r.category}|${r.grp}|${r.period}`;
+    const cells = new Map<string, GapCell>();
+    const cell = (r: { code: string; category: string; grp: string; period: string }) => {
+      const existing = cells.get(key(r));
+      if (existing) return existing;
+      const created: GapCell = { regionCode: r.code, category: r.category, group: r.grp, period: r.period, demandWeight: 0, respondents: 0, deliveries: 0, audience: 0, demandShare: 0, deliveryShare: 0, gap: 0, suppressed: false };
+      cells.set(key(r), created);
+      return created;
+    };
+    const onlyRespondents = new Map<string, number>();
+    for (const d of demand) {
+      const c = cell(d);
+      c.demandWeight = Math.round(d.weight * 1000) / 1000;
+      c.respondents = d.respondents;
+      // Only cells whose demand rests on respondents alone can identify anyone.
+      if (d.other === 0) onlyRespondents.set(key(d), d.respondents);
+    }
+    for (const s of supply) Object.assign(cell(s), { deliveries: s.deliveries, audience: s.audience });
+    const all = [...cells.values()];
+    // Suppression first, within each region × month: respondent counts 1…k−1, then complementary.
+    const groups = new Map<string, GapCell[]>();
+    for (const c of all) groups.set(`${c.regionCode}|${c.period}`, [...(groups.get(`${c.regionCode}|${c.period}`) ?? []), c]);
+    for (const list of groups.values()) {
+      const counts = Object.fromEntries(list.filter((c) => onlyRespondents.has(key({ code: c.regionCode, category: c.category, grp: c.group, period: c.period }))).map((c) => [`${c.category}|${c.group}`, c.respondents ?? 0]));
+      const hidden = suppress(counts, this.k).hidden;
+      for (const c of list) {
+        if (!hidden.has(`${c.category}|${c.group}`)) continue;
+        Object.assign(c, { suppressed: true, demandWeight: null, respondents: null, demandShare: null, gap: null });
+      }
+    }
+    // Shares over the shown cells only: a hidden weight cannot be recovered from them.
+    const totalDemand = all.reduce((a, c) => a + (c.demandWeight ?? 0), 0);
+    const totalDeliveries = all.reduce((a, c) => a + c.deliveries, 0);
+    for (const c of all) {
+      c.deliveryShare = totalDeliveries ? Math.round((c.deliveries / totalDeliveries) * 10_000) / 10_000 : 0;
+      if (c.suppressed) continue;
+      c.demandShare = totalDemand ? Math.round(((c.demandWeight ?? 0) / totalDemand) * 10_000) / 10_000 : 0;
+      c.gap = Math.round((c.demandShare - c.deliveryShare) * 10_000) / 10_000;
+    }
+    all.sort((a, b) => a.regionCode.localeCompare(b.regionCode) || a.period.localeCompare(b.period) || a.category.localeCompare(b.category) || a.group.localeCompare(b.group));
+    return { parentCode, from: query.from, to: query.to, k: this.k, cells: all };
+  }
+
   /** The needs map as a GeoJSON FeatureCollection: each region's boundary, its centroid when it has none. */
   async needsMapGeoJson(query: NeedsMapQuery, context: CallContext): Promise<{ type: 'FeatureCollection'; features: object[] }> {
-    const map = await this.needsMap(query, context);
+    return this.geoJsonOf(await this.needsMap(query, context));
+  }
+
+  /** A needs map as GeoJSON. */
+  async geoJsonOf(map: NeedsMap): Promise<{ type: 'FeatureCollection'; features: object[] }> {
     const features = await Promise.all(
       map.regions.map(async (r) => {
         const detail = await this.kernel.regions.get(r.regionCode);

@@ -1,4 +1,4 @@
-import { eq } from 'drizzle-orm';
+import { and, eq, inArray, isNull, lt } from 'drizzle-orm';
 import { DomainError, notFound, transaction, type CallContext, type Database, type JobRun } from '@diandan/kernel';
 import { questionsOf, type Question } from './definition.js';
 import type { QuestionnaireService } from './questionnaires.js';
@@ -202,6 +202,21 @@ export class ImportService {
     await job.progress(100, `imported ${good.length} rows`);
     return { imported: good.length, errors: 0 };
   }
+}
+
+/**
+ * Forgets the uploaded CSV text of finished imports older than `days` (the result, the
+ * counts and the bad rows' lines and reasons stay): paper answers are kept as responses,
+ * so the upload itself is not needed once the import has run. Returns how many were cleared.
+ */
+export async function clearImportedCsv(db: Database, days: number, now: Date = new Date()): Promise<number> {
+  const cutoff = new Date(now.getTime() - days * 86_400_000);
+  const cleared = await db
+    .update(imports)
+    .set({ csv: '', csvClearedAt: now })
+    .where(and(inArray(imports.status, ['completed', 'failed']), lt(imports.createdAt, cutoff), isNull(imports.csvClearedAt)))
+    .returning({ id: imports.id });
+  return cleared.length;
 }
 
 function toImport(r: typeof imports.$inferSelect): SurveyImport {

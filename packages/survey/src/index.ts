@@ -18,9 +18,28 @@ export {
   type Label,
   type DemandMapping,
 } from './definition.js';
-export { QuestionnaireService, QuestionnaireProblems, SURVEY_STAFF_ROLES, type Questionnaire, type QuestionnaireInput, type QuestionnaireUpdate, type QuotaCell, type QuotaInput } from './questionnaires.js';
+export { QuestionnaireService, QuestionnaireProblems, SURVEY_STAFF_ROLES, type Questionnaire, type QuestionnaireInput, type QuestionnaireUpdate, type QuotaCell, type QuotaInput, aggregable } from './questionnaires.js';
 export { ResponseService, ResponseProblems, demandOf, shanghaiDay, type Respondent, type SubmitInput, type Submitted, type PartialResponse } from './responses.js';
-export { DemandService, DemandProblems, suppress, type DemandRecord, type NeedsMap, type NeedsMapRegion, type NeedsMapQuery, type Breakdown } from './demand.js';
-export { ImportService, ImportProblems, ATTRIBUTE_COLUMNS, parseCsv, type SurveyImport } from './imports.js';
+export {
+  DemandService,
+  DemandProblems,
+  suppress,
+  toCsv,
+  needsMapCsv,
+  type DemandRecord,
+  type DemandRecordOfOrigin,
+  type NeedsMap,
+  type NeedsMapRegion,
+  type NeedsMapQuery,
+  type Breakdown,
+  type GapQuery,
+  type GapCell,
+  type GapTable,
+} from './demand.js';
+export { DemandRequestService, DemandRequestProblems, REQUEST_SOURCE, requestWeight, type DemandRequest, type DemandRequestInput } from './requests.js';
+export { ResultService, ResultProblems, questionResult, type Results, type QuestionResult, type OptionCount } from './results.js';
+export { seedSurveyDemo, demoDefinition, DEMO_MARKER, DEMO_RESPONSES } from './demo.js';
+export { ImportService, ImportProblems, ATTRIBUTE_COLUMNS, parseCsv, clearImportedCsv, type SurveyImport } from './imports.js';
 export { SurveySchema, SurveyImportSchema } from './routes/surveys.js';
-export { DemandRecordSchema, NeedsMapSchema } from './routes/demand.js';
+export { DemandRecordSchema, NeedsMapSchema, DemandRequestSchema, GapTableSchema } from './routes/demand.js';
+export { ResultsSchema } from './routes/results.js';

@@ -1,12 +1,16 @@
 import { fileURLToPath } from 'node:url';
-import { DomainError, Type, definePlugin, kernel, on, type PluginOptions } from '@diandan/kernel';
+import { DomainError, Type, definePlugin, kernel, kernelReady, on, type PluginOptions } from '@diandan/kernel';
 import { DemandService } from './demand.js';
+import { seedSurveyDemo } from './demo.js';
 import { demandSignalled } from './hooks.js';
-import { ImportService } from './imports.js';
+import { ImportService, clearImportedCsv } from './imports.js';
 import { QuestionnaireService } from './questionnaires.js';
+import { DemandRequestService } from './requests.js';
 import { ResponseService } from './responses.js';
-import { DemandRecordSchema, NeedsMapSchema, demandRoutes } from './routes/demand.js';
+import { ResultService } from './results.js';
+import { DemandRecordSchema, DemandRequestSchema, GapTableSchema, NeedsMapSchema, demandRoutes } from './routes/demand.js';
 import { publicRoutes } from './routes/public.js';
+import { ResultsSchema, resultRoutes } from './routes/results.js';
 import { SurveyImportSchema, SurveySchema, surveyRoutes } from './routes/surveys.js';
 
 const config = Type.Object({
@@ -20,6 +24,14 @@ const config = Type.Object({
   submissionsPerMinute: Type.Integer({ minimum: 1, maximum: 100_000, default: 30 }),
   /** Where the front end serves a questionnaire: the QR codes point at `<publicBaseUrl>/<slug>?region=<code>`. */
   publicBaseUrl: Type.String({ minLength: 1, default: 'https://example.invalid/survey' }),
+  /** A unit's direct demand request weighs its expected audience divided by this (see the README, "Direct demand requests"). */
+  requestAudiencePerWeight: Type.Number({ exclusiveMinimum: 0, maximum: 100_000, default: 10 }),
+  /** Days after which the uploaded CSV text of a finished import is cleared (the result stays). */
+  importRetentionDays: Type.Integer({ minimum: 1, maximum: 3650, default: 30 }),
+  /** When the retention job runs (cron, Asia/Shanghai). */
+  importRetentionCron: Type.String({ minLength: 9, maxLength: 64, default: '20 3 * * *' }),
+  /** Seed the synthetic Guangzhou demo (a questionnaire, responses, demand requests) once, at start-up. */
+  demo: Type.Boolean({ default: false }),
 });
 
 /** Demand surveys (需求采集), demand signals and the cultural needs map (文化需求地图). */
@@ -30,7 +42,7 @@ export const surveyPlugin = definePlugin({
   deps: { kernel },
   config,
   db: { schema: 'survey', migrations: fileURLToPath(new URL('../drizzle', import.meta.url)) },
-  schemas: [SurveySchema, SurveyImportSchema, DemandRecordSchema, NeedsMapSchema],
+  schemas: [SurveySchema, SurveyImportSchema, DemandRecordSchema, NeedsMapSchema, DemandRequestSchema, GapTableSchema, ResultsSchema],
   tags: [
     { name: 'survey', description: 'Questionnaires: definitions and versions, publication, invitations, paper imports, QR codes (需求采集)' },
     { name: 'survey-public', description: 'The public link of a questionnaire: anonymous responses, partial responses' },
@@ -45,16 +57,34 @@ export const surveyPlugin = definePlugin({
     const demand = new DemandService(ctx.db, kernelServices, ctx.hooks, ctx.config.minCellSize);
     const imports = new ImportService(ctx.db, questionnaires, responses);
     const importJob = ctx.jobs.define<{ importId: string }>('import-responses', (job) => imports.run(job), { retryLimit: 2 });
-    return { questionnaires, responses, demand, imports, importJob };
+    const requests = new DemandRequestService(ctx.db, kernelServices, ctx.hooks, ctx.config.requestAudiencePerWeight);
+    const results = new ResultService(ctx.db, questionnaires, ctx.config.minCellSize);
+    const retentionDays = ctx.config.importRetentionDays;
+    const importRetention = ctx.jobs.define('import-retention', async () => ({ cleared: await clearImportedCsv(ctx.db, retentionDays) }), { retryLimit: 2 });
+    return { questionnaires, responses, demand, imports, importJob, requests, results, importRetention };
   },
 
-  hooks: (ctx, { demand }) => [
+  ready: (ctx, { importRetention }) => ctx.jobs.schedule(importRetention, ctx.config.importRetentionCron, {}, { tz: 'Asia/Shanghai' }),
+
+  hooks: (ctx, services) => [
+    ...(ctx.config.demo
+      ? [
+          // After every plugin's `ready`: the demo-data plugin seeds the region tree and units there.
+          on(kernelReady, async () => {
+            try {
+              await seedSurveyDemo(ctx, services);
+            } catch (error) {
+              ctx.log.error({ err: error }, 'the survey demo could not be seeded');
+            }
+          }),
+        ]
+      : []),
     // Other packages' demand signals: stored once per event, whatever the retries.
     on(
       demandSignalled,
       async (event, { eventId }) => {
         try {
-          await demand.contribute(eventId, event);
+          await services.demand.contribute(eventId, event);
         } catch (error) {
           // A signal that cannot be placed would fail every retry: drop it, say so.
           if (!(error instanceof DomainError)) throw error;
@@ -68,7 +98,8 @@ export const surveyPlugin = definePlugin({
   routes: async (app, ctx, services) => {
     surveyRoutes(app, ctx, services, ctx.db, ctx.config.publicBaseUrl);
     await publicRoutes(app, services.responses, ctx.db, ctx.config.submissionsPerMinute);
-    demandRoutes(app, services.demand);
+    demandRoutes(app, services, ctx.db);
+    resultRoutes(app, services.results);
   },
 });
 

@@ -21,7 +21,7 @@ import {
   type PageOf,
   type PageRequest,
 } from '@diandan/kernel';
-import { checkDefinition } from './definition.js';
+import { checkDefinition, questionsOf, type Question } from './definition.js';
 import { questionnaireLifecycle, type QuestionnaireAction, type QuestionnaireState } from './lifecycle.js';
 import { definitions, invitations, questionnaires, quotas } from './schema.js';
 
@@ -62,6 +62,8 @@ export interface Questionnaire {
   targetRegions: string[];
   targetGroups: string[];
   invitationOnly: boolean;
+  /** Questions whose results are public (aggregated, small cells suppressed). */
+  publicResults: string[];
   quotas: QuotaCell[];
   createdBy: string;
   version: number;
@@ -78,10 +80,26 @@ export interface QuestionnaireInput {
   targetGroups?: string[] | undefined;
   invitationOnly?: boolean | undefined;
   quotas?: QuotaInput[] | undefined;
+  /** Questions whose results anyone may read; never free text. */
+  publicResults?: string[] | undefined;
 }
 export type QuestionnaireUpdate = Partial<Omit<QuestionnaireInput, 'regionCode'>> & { id: string; expectedVersion: number };
 
 type Row = typeof questionnaires.$inferSelect;
+
+/** Question types whose results may be public: never free text (it may hold personal data). */
+const PUBLIC_TYPES = new Set<Question['type']>(['radiogroup', 'checkbox', 'rating', 'ranking', 'dropdown', 'matrix']);
+/** A question whose results can be shown in aggregate (and exported as open data). */
+export const aggregable = (q: Question) => PUBLIC_TYPES.has(q.type) || (q.type === 'text' && q.inputType === 'number');
+
+/** Checks the questions staff want public: they exist and are not free text. */
+function checkPublic(names: readonly string[], questions: readonly Question[]): void {
+  for (const name of names) {
+    const q = questions.find((x) => x.name === name);
+    if (!q) throw new DomainError('invalid', 'SURVEY_INVALID_PUBLIC_RESULTS', `publicResults: no question ${name}`, { question: name });
+    if (!aggregable(q)) throw new DomainError('invalid', 'SURVEY_INVALID_PUBLIC_RESULTS', `publicResults: ${name} is free text, which is never public`, { question: name });
+  }
+}
 const LIST = 'surveys.by-id';
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
@@ -106,6 +124,7 @@ export class QuestionnaireService {
   async create(input: QuestionnaireInput, { actor, tx, requestId }: CallContext): Promise<Questionnaire> {
     this.staffOnly(actor);
     const checked = checkDefinition(input.definition);
+    checkPublic(input.publicResults ?? [], checked.questions);
     return withTransaction(this.db, tx, async (tx) => {
       const path = await this.kernel.regions.pathInScope(input.regionCode, actor, { tx });
       const settings = await this.checkSettings(tx, path, input);
@@ -121,6 +140,7 @@ export class QuestionnaireService {
           targetRegions: input.targetRegions ?? [],
           targetGroups: input.targetGroups ?? [],
           invitationOnly: input.invitationOnly ?? false,
+          publicResults: [...new Set(input.publicResults ?? [])],
           createdBy: actor.userId,
         })
         .returning();
@@ -187,6 +207,7 @@ export class QuestionnaireService {
       targetRegions: row.targetRegions,
       targetGroups: row.targetGroups,
       invitationOnly: row.invitationOnly,
+      publicResults: row.publicResults,
       quotas: cells.map((c) => ({ regionCode: c.regionCode, group: c.groupKey, ageBand: c.ageBand, limit: c.limit, completed: c.completed })),
       createdBy: row.createdBy,
       version: row.version,
@@ -242,6 +263,8 @@ export class QuestionnaireService {
         quotas: input.quotas,
       };
       const settings = await this.checkSettings(tx, row.regionPath, merged);
+      const publicResults = input.publicResults ?? row.publicResults;
+      checkPublic(publicResults, checked?.questions ?? questionsOf(await this.definition(row.id, row.currentVersion, tx)));
       let currentVersion = row.currentVersion;
       let publishedVersion = row.publishedVersion;
       if (checked) {
@@ -263,6 +286,7 @@ export class QuestionnaireService {
           targetRegions: merged.targetRegions,
           targetGroups: merged.targetGroups,
           invitationOnly: input.invitationOnly ?? row.invitationOnly,
+          publicResults: [...new Set(publicResults)],
           version: row.version + 1,
           updatedAt: new Date(),
         })

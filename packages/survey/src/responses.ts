@@ -285,6 +285,31 @@ export class ResponseService {
     }
   }
 
+  /**
+   * Stores already-checked completed responses in bulk (paper imports, the demo), with
+   * their demand records, in the caller's transaction; they do not count towards quotas.
+   */
+  async storeCompleted(
+    tx: Transaction,
+    row: QuestionnaireRow,
+    version: number,
+    questions: readonly Question[],
+    items: readonly { answers: Record<string, unknown>; respondent: Respondent & { regionPath: string | null } }[],
+    source: 'paper' | 'demo',
+  ): Promise<number> {
+    const done = [];
+    for (let i = 0; i < items.length; i += 500) {
+      const chunk = items.slice(i, i + 500);
+      const inserted = await tx
+        .insert(responses)
+        .values(chunk.map((g) => ({ ...this.columns(row, version, g.answers, g.respondent), status: 'completed', source })))
+        .returning({ id: responses.id, day: responses.day });
+      done.push(...inserted.map((r, j) => ({ id: r.id, day: r.day, answers: chunk[j]!.answers, respondent: chunk[j]!.respondent })));
+    }
+    await this.recordDemand(tx, row, questions, done, false);
+    return done.length;
+  }
+
   /** Completed responses of a questionnaire, by id (for tests of anonymity and exports). */
   async countCompleted(questionnaireIds: string[]): Promise<number> {
     if (!questionnaireIds.length) return 0;

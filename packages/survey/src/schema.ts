@@ -24,6 +24,8 @@ export const questionnaires = surveySchema.table(
     targetRegions: text('target_regions').array().notNull().default([]),
     targetGroups: text('target_groups').array().notNull().default([]),
     invitationOnly: boolean('invitation_only').notNull().default(false),
+    /** Questions whose results anyone may read (aggregated, small cells suppressed); chosen by staff. */
+    publicResults: text('public_results').array().notNull().default([]),
     createdBy: text('created_by').notNull(),
     /** Optimistic concurrency (ETag). */
     version: integer().notNull().default(1),
@@ -90,13 +92,39 @@ export const responses = surveySchema.table(
     groupKey: text('group_key'),
     ageBand: text('age_band'),
     language: text(),
-    /** `online` or `paper` (a CSV import). */
+    /** `online`, `paper` (a CSV import) or `demo` (synthetic demo data). */
     source: text().notNull(),
     resumeTokenHash: text('resume_token_hash').unique(),
     /** The day it was last saved (Asia/Shanghai): no finer time is kept. */
     day: date({ mode: 'string' }).notNull(),
   },
   (t) => [index('responses_questionnaire_idx').on(t.questionnaireId, t.status), index('responses_region_idx').on(t.regionPath)],
+);
+
+/**
+ * A unit's direct demand request (直接点单需求): "Cantonese opera for elderly residents in
+ * November", with the audience it expects. It becomes one demand record.
+ */
+export const demandRequests = surveySchema.table(
+  'demand_requests',
+  {
+    id: uuid().primaryKey().defaultRandom(),
+    unitId: uuid('unit_id').notNull().references(() => kernelTables.units.id),
+    regionCode: text('region_code').notNull(),
+    regionPath: text('region_path').notNull(),
+    title: text().notNull(),
+    description: text().notNull().default(''),
+    groupKey: text('group_key').notNull(),
+    category: text().notNull(),
+    tags: text().array().notNull().default([]),
+    /** `YYYY-MM`. */
+    period: text().notNull(),
+    expectedAudience: integer('expected_audience').notNull(),
+    weight: real().notNull(),
+    createdBy: text('created_by').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('demand_requests_region_idx').on(t.regionPath), index('demand_requests_unit_idx').on(t.unitId)],
 );
 
 /**
@@ -122,8 +150,11 @@ export const demandRecords = surveySchema.table(
     /** `YYYY-MM`. */
     period: text().notNull(),
     weight: real().notNull(),
+    /** A unit's direct demand request (source `unit-request`): the request and the unit that asked. */
+    requestId: uuid('request_id').references(() => demandRequests.id, { onDelete: 'cascade' }),
+    unitId: uuid('unit_id'),
   },
-  (t) => [index('demand_records_region_idx').on(t.regionPath), uniqueIndex('demand_records_event_idx').on(t.eventId, t.seq)],
+  (t) => [index('demand_records_region_idx').on(t.regionPath), uniqueIndex('demand_records_event_idx').on(t.eventId, t.seq), index('demand_records_period_idx').on(t.period)],
 );
 
 /** A paper / street-event import (CSV), run as a job. */
@@ -138,4 +169,6 @@ export const imports = surveySchema.table('imports', {
   jobId: text('job_id'),
   createdBy: text('created_by').notNull(),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  /** When the retention job cleared the uploaded CSV text (the result and errors stay). */
+  csvClearedAt: timestamp('csv_cleared_at', { withTimezone: true }),
 });

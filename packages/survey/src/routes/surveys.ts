@@ -51,6 +51,7 @@ export const SurveySchema = model(
     targetRegions: Type.Array(Type.String()),
     targetGroups: Type.Array(Type.String()),
     invitationOnly: Type.Boolean(),
+    publicResults: Type.Array(Type.String(), { description: 'Questions whose results are public (GET /v1/public/surveys/{slug}/results)' }),
     quotas: Type.Array(QuotaSchema),
     createdBy: Type.String(),
     version: Type.Integer(),
@@ -82,6 +83,7 @@ const Settings = {
   targetGroups: Type.Optional(Type.Array(Code, { maxItems: 50 })),
   invitationOnly: Type.Optional(Type.Boolean()),
   quotas: Type.Optional(Type.Array(QuotaInput, { maxItems: 500 })),
+  publicResults: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 200 })),
 };
 const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
 const ActionHeaders = Type.Object({ ...IfMatchHeader.properties, ...IdempotencyKeyHeader.properties });
@@ -262,7 +264,8 @@ export function surveyRoutes(
     '/v1/surveys/:id/imports',
     {
       preValidation: staff,
-      bodyLimit: 5 * 1024 * 1024,
+      // The server's default body limit (1 MiB): split larger paper batches into several imports.
+
       schema: {
         tags: TAGS,
         operationId: 'importSurveyResponses',
@@ -270,7 +273,7 @@ export function surveyRoutes(
         security: BEARER,
         params: IdParams,
         headers: IdempotencyKeyHeader,
-        body: Type.Object({ csv: Type.String({ minLength: 1, maxLength: 4 * 1024 * 1024 }) }),
+        body: Type.Object({ csv: Type.String({ minLength: 1, maxLength: 1_000_000 }) }),
         response: { 202: ref(SurveyImportSchema), ...problemResponses(403, 404, 409, 422) },
       },
     },
