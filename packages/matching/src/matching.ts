@@ -24,7 +24,7 @@ import {
   type PageRequest,
   type ProductSummary,
 } from '@diandan/kernel';
-import { and, asc, eq, gt, inArray } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, isNotNull } from 'drizzle-orm';
 import { matchingConstraints, matchingScore, planOrdered, type ScoredCandidate } from './hooks.js';
 import { planLifecycle, type PlanAction, type PlanState, type RunState } from './lifecycle.js';
 import {
@@ -363,7 +363,7 @@ export class MatchingService {
     return row;
   }
 
-  /** A run; a finished job is recorded here (its report stored, its plan drafted) the first time it is read. */
+  /** A run; a finished job is recorded here (its report stored, its plan drafted) if `recordFinishedRuns` has not yet done so. */
   async getRun(id: string, ctx: { actor: Actor }): Promise<Run> {
     let row = await this.visibleRun(id, ctx.actor);
     let job: { progress: number; message: string | null } | undefined;
@@ -377,6 +377,33 @@ export class MatchingService {
     }
     const [plan] = await this.db.select({ id: plans.id }).from(plans).where(eq(plans.runId, row.id));
     return this.toRun(row, plan?.id ?? null, job);
+  }
+
+  /**
+   * Records every run whose solve has finished (its report stored, its plan drafted), as
+   * reading a run does for that one run. The worker thread cannot write to the
+   * database, so without this a run nobody reads would keep no plan, and its report
+   * would go when the kernel's job retention deletes the job. The `record-finished-runs`
+   * job runs it every minute. Returns how many runs it recorded.
+   */
+  async recordFinishedRuns(): Promise<number> {
+    const system = await this.options.systemActor();
+    const solving = await this.db.select().from(runs).where(and(eq(runs.status, 'solving'), isNotNull(runs.jobId)));
+    let recorded = 0;
+    for (const row of solving) {
+      const status = await this.jobs.get(row.jobId!, { actor: system }).catch((e: unknown) => {
+        if (e instanceof DomainError && e.code === 'JOB_NOT_FOUND') return undefined;
+        throw e;
+      });
+      if (!status) {
+        await this.finish(row, 'failed', null, 'The solve job’s record was deleted before its result was recorded');
+        recorded++;
+      } else if (status.state === 'completed' || status.state === 'failed' || status.state === 'cancelled') {
+        await this.finish(row, status.state, status.result as SolveReport | null, status.error);
+        recorded++;
+      }
+    }
+    return recorded;
   }
 
   private async finish(row: typeof runs.$inferSelect, state: 'completed' | 'failed' | 'cancelled', report: SolveReport | null, error: string | null) {

@@ -102,9 +102,13 @@ export const matchingPlugin = definePlugin({
     // (it is deterministic: a run that failed or timed out would fail again).
     const solveJob = ctx.jobs.defineWorker<SolveJobData, SolveReport>('solve', { module: WORKER_MODULE, retryLimit: 0, expireInSeconds: ctx.config.solveTimeoutSeconds });
     matching.bindJob(solveJob);
+    // Finished solves are recorded by this job, not only when someone reads the run.
+    const recordFinishedRuns = ctx.jobs.define('record-finished-runs', async () => ({ recorded: await matching.recordFinishedRuns() }), { retryLimit: 0 });
     const ballots = new BallotService(ctx.db, k, ctx.hooks, systemActor);
-    return { matching, ballots, solveJob };
+    return { matching, ballots, solveJob, recordFinishedRuns };
   },
+
+  ready: (ctx, { recordFinishedRuns }) => ctx.jobs.schedule(recordFinishedRuns, '* * * * *', {}),
 
   extensions: (_ctx, { matching }) => [
     // An order placed from a plan carries the plan and demand it came from.
@@ -141,6 +145,8 @@ export interface Services {
   ballots: BallotService;
   /** The worker-thread solve job (`matching.solve`). */
   solveJob: JobDefinition<SolveJobData, SolveReport>;
+  /** Records runs whose solve has finished (`matching.record-finished-runs`, every minute). */
+  recordFinishedRuns: JobDefinition<Record<string, never>, { recorded: number }>;
 }
 
 /** The factory a deployment calls: `plugins: [matching({ floors: [...] })]`. */

@@ -63,6 +63,21 @@ describe('a run as a job', () => {
     expect(s.feasibility).toEqual({ feasible: true, relaxations: [] });
   });
 
+  it('records a finished solve (report and plan) without anyone reading the run', async () => {
+    const started = ok(await w.call(admin, 'POST', '/v1/matching/runs', { regionCode: '440103', periods: ['2027-03'], year: 2027 }), 202, 'start');
+    // Watch the kernel's job, not the run: reading the run would record it.
+    for (let i = 0; i < 600; i++) {
+      const job = ok(await w.call(admin, 'GET', `/v1/jobs/${started.jobId}`), 200, 'job');
+      if (job.state === 'completed') break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const listed = async () => ok(await w.call(admin, 'GET', '/v1/matching/runs?limit=100'), 200, 'runs').items.find((r: any) => r.id === started.id);
+    // What the every-minute `record-finished-runs` job runs (whose tick may have come first).
+    await w.services.matching.recordFinishedRuns();
+    expect((await listed()).status).toBe('solved');
+    expect(ok(await w.call(admin, 'GET', `/v1/matching/runs/${started.id}`), 200, 'run').planId).toEqual(expect.any(String));
+  });
+
   it('says which floors cannot be met, and by how much', async () => {
     const started = ok(await w.call(admin, 'POST', '/v1/matching/runs', { regionCode: '440103', periods: ['2027-03'], year: 2027, floors: [{ id: 'too-many', kind: 'region-sessions', regionCode: '440103002', min: 50 }] }), 202, 'start');
     const { run: done } = await settle(w, admin, started.id);
