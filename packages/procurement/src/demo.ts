@@ -28,10 +28,14 @@ export async function seedProcurementDemo(ctx: DemoContext, s: Services, options
   const k = ctx.deps.kernel;
   const city = await ctx.systemActor({ roles: ['city-admin'] });
   if ((await s.projects.list({ page: { limit: 1 } }, { actor: city })).items.length > 0) return undefined;
-  const suppliers = (await k.suppliers.list({ status: 'active', page: { limit: 3 } })).items;
   const units = (await k.units.list({ page: { limit: 50 } }, { actor: city })).items;
   const located = await Promise.all(units.map(async (u) => ({ unit: u, level: (await k.regions.locate(u.regionCode))?.level })));
   const buyer = located.find((x) => x.level === 'street')?.unit ?? units[0];
+  // Suppliers with a listed product for the buyer's region first: the framework's one
+  // bidder (the first) later needs one for its call-off.
+  const active = (await k.suppliers.list({ status: 'active', page: { limit: 50 } })).items;
+  const offering = buyer ? new Set((await k.products.list({ status: 'listed', region: buyer.regionCode, page: { limit: 100 } }, { actor: city })).items.map((p) => p.supplierId)) : new Set<string>();
+  const suppliers = [...active].sort((x, y) => Number(offering.has(y.id)) - Number(offering.has(x.id))).slice(0, 3);
   if (!buyer || suppliers.length < 3) {
     ctx.log.info('procurement demo skipped: it needs a unit and three active suppliers');
     return undefined;
@@ -142,13 +146,19 @@ export async function seedProcurementDemo(ctx: DemoContext, s: Services, options
 /** One call-off under the framework contract, for a unit and venue inside the buyer's region, if the supplier has a product that serves it. */
 async function callOff(ctx: DemoContext, k: KernelServices, s: Services, contractId: string, supplierId: string, region: string, admin: Actor): Promise<void> {
   const products = (await k.products.list({ supplierId, region, page: { limit: 1 } }, { actor: admin })).items;
-  const venues = (await k.venues.list({ region, page: { limit: 1 } }, { actor: admin })).items;
-  const units = (await k.units.list({ region, page: { limit: 1 } }, { actor: admin })).items;
-  if (!products[0] || !venues[0] || !units[0]) return;
+  // A unit with a venue in its own region: its operator can only order for venues it sees.
+  let unit: { id: string; regionCode: string } | undefined;
+  let venue: { id: string; capacity: number } | undefined;
+  for (const u of (await k.units.list({ region, page: { limit: 50 } }, { actor: admin })).items) {
+    venue = (await k.venues.list({ region: u.regionCode, page: { limit: 1 } }, { actor: admin })).items[0];
+    unit = u;
+    if (venue) break;
+  }
+  if (!products[0] || !venue || !unit) return;
   const year = new Date().getFullYear() + 1;
-  const operator = await ctx.systemActor({ roles: ['unit-operator'], region: units[0].regionCode, unit: units[0].id });
+  const operator = await ctx.systemActor({ roles: ['unit-operator'], region: unit.regionCode, unit: unit.id });
   await s.contracts.callOff(
-    { contractId, unitId: units[0].id, productId: products[0].id, venueId: venues[0].id, windowStart: `${year}-03-01`, windowEnd: `${year}-03-31`, expectedAudience: Math.min(50, venues[0].capacity) },
+    { contractId, unitId: unit.id, productId: products[0].id, venueId: venue.id, windowStart: `${year}-03-01`, windowEnd: `${year}-03-31`, expectedAudience: Math.min(50, venue.capacity) },
     { actor: operator },
   );
 }
