@@ -21,8 +21,10 @@ export default async function setup() {
   return async () => {
     const codes = (await readFile(join(dir, CODES_FILE), 'utf8').catch(() => '')).split('\n').filter(Boolean);
     const { files, lines, violations } = await scanLogDirectory(dir, { literals: [...PHONES], patterns: [SYNTHETIC_PHONE] });
-    // Codes: any recorded code, standing alone (not inside a longer number), outside the development sender's line.
-    const codePattern = codes.length ? new RegExp(`(?<![\\d.])(${[...new Set(codes)].join('|')})(?![\\d.])`, 'g') : undefined;
+    // Codes: any recorded code standing alone, outside the development sender's line. "Alone" means
+    // not inside a longer run of letters, digits, dots or hyphens: six digits turn up by chance inside
+    // request ids (UUIDs) and timestamps, and a leaked code would sit in its own JSON string or query value.
+    const codePattern = codes.length ? new RegExp(`(?<![\\w.-])(${[...new Set(codes)].join('|')})(?![\\w.-])`, 'g') : undefined;
     const { readdir } = await import('node:fs/promises');
     for (const name of (await readdir(dir)).filter((n) => n.endsWith('.ndjson'))) {
       const text = (await readFile(join(dir, name), 'utf8'))
