@@ -5,6 +5,7 @@
  * supplier registry with its demo applications, and procurement with one demo project
  * per method.
  */
+import { fileURLToPath } from 'node:url';
 import { defineDeployment } from '@diandan/kernel';
 import { matching } from '@diandan/matching';
 import { procurement } from '@diandan/procurement';
@@ -24,6 +25,9 @@ export default defineDeployment({
   database: {
     url: process.env.DATABASE_URL || undefined,
     dataDir: process.env.DIANDAN_DATA_DIR ?? './data',
+    // A first start copies this deployment's image (every migration applied, made by
+    // `pnpm build`: scripts/build-pglite-image.mjs) instead of migrating a blank cluster.
+    pgliteImage: fileURLToPath(new URL('./pglite-image.tar.gz', import.meta.url)),
   },
   // Bearer tokens: an identity provider's keys in production (DIANDAN_JWKS_URL), a
   // shared secret in development (`pnpm tokens` prints tokens for the demo users).

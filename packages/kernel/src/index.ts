@@ -180,7 +180,7 @@ export type { FilesConfig } from './files/config.js';
 export { readUpload, sendFile, UploadBodySchema } from './files/http.js';
 export { defineDeployment, checkDeployment } from './deployment.js';
 export type { Deployment, UnderPressureLimits } from './deployment.js';
-export { startKernel } from './kernel.js';
+export { deploymentMigrations, startKernel } from './kernel.js';
 export type { Kernel, StartedPlugin } from './kernel.js';
 export { createServer } from './server.js';
 export type { ServerOptions } from './server.js';

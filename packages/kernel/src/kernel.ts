@@ -4,7 +4,7 @@ import type { Actor } from './auth/actor.js';
 import { checkKernelConfig, kernel as kernelPlugin, type KernelConfigSchema, type KernelServices } from './core/plugin.js';
 import { kernelReady } from './core/hooks.js';
 import { openDatabase, type DatabaseConnection } from './db/database.js';
-import { migrate, type MigrationReport } from './db/migrate.js';
+import { migrate, type MigrationReport, type MigrationSource } from './db/migrate.js';
 import { checkDeployment, type Deployment } from './deployment.js';
 import { DiandanStartupError, StartupErrorCodes } from './errors.js';
 import { ExtensionRegistry } from './extensions/extensions.js';
@@ -60,6 +60,19 @@ export function kernelRuntime(ctx: object): KernelRuntime {
 }
 
 /**
+ * A deployment's migrations in the order a start applies them: the kernel's, then each
+ * plugin's (dependency order). What a deployment's own PGlite image is built from
+ * (`buildPgliteImage(file, { migrations: deploymentMigrations(deployment) })`).
+ */
+export function deploymentMigrations(deployment: Deployment): MigrationSource[] {
+  return migrationSourcesOf([{ definition: kernelPlugin }, ...resolvePlugins(deployment.plugins ?? [])]);
+}
+
+function migrationSourcesOf(resolved: readonly Pick<ResolvedPlugin, 'definition'>[]): MigrationSource[] {
+  return resolved.filter((r) => r.definition.db).map((r) => ({ plugin: r.definition.name, folder: r.definition.db!.migrations }));
+}
+
+/**
  * Boots a deployment without HTTP, in this order:
  * 1. check the deployment, resolve plugins (dependencies, ranges, configs) and build
  *    the open lists (roles, kinds) — nothing touches the database before the whole
@@ -84,7 +97,8 @@ export async function startKernel(deployment: Deployment, log: FastifyBaseLogger
     plugins: Object.freeze(resolved.map((r) => Object.freeze({ name: r.definition.name, version: r.definition.version }))),
   });
 
-  const database = await openDatabase(deployment.database, { log });
+  const migrationSources = migrationSourcesOf(resolved);
+  const database = await openDatabase(deployment.database, { log, migrations: migrationSources });
   const hooks = new HookBus(log);
   const extensions = new ExtensionRegistry();
   const started: StartedPlugin[] = [];
@@ -104,10 +118,7 @@ export async function startKernel(deployment: Deployment, log: FastifyBaseLogger
   };
 
   try {
-    const migrations = await migrate(
-      database.db,
-      resolved.filter((r) => r.definition.db).map((r) => ({ plugin: r.definition.name, folder: r.definition.db!.migrations })),
-    );
+    const migrations = await migrate(database.db, migrationSources);
     for (const m of migrations) if (m.applied > 0) log.info({ plugin: m.plugin, applied: m.applied }, 'migrations applied');
     jobs = await openJobRunner({ connection: database, log: log.child({ component: 'jobs' }), config: kernelConfig.jobs });
     hooks.useOutbox(jobs);

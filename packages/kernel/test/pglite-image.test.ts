@@ -13,6 +13,8 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   buildPgliteImage,
+  checkPgliteImage,
+  migrationHashes,
   inspectDataDir,
   loadPgliteImage,
   MANIFEST_NAME,
@@ -161,7 +163,7 @@ describe('an image this process cannot use', () => {
     const other = await repacked('other-version.tar.gz', (m) => (m.pglite = '0.0.1-other'));
     const dir = join(work, 'mismatch');
     const { lines, log } = recorder();
-    const start = await prepareEmbeddedStart(dir, other, log);
+    const start = await prepareEmbeddedStart(dir, other, log, { fallback: false });
     expect(start.options).toEqual({}); // no image to load: PGlite runs initdb
     expect(start.afterOpen).toBeTypeOf('function'); // and the new database gets the embedded settings
     expect(lines).toHaveLength(1);
@@ -178,7 +180,7 @@ describe('an image this process cannot use', () => {
     const dir = join(work, 'damaged');
     await mkdir(dir);
     const { lines, log } = recorder();
-    const start = await prepareEmbeddedStart(dir, truncated, log);
+    const start = await prepareEmbeddedStart(dir, truncated, log, { fallback: false });
     expect(start.options).toEqual({});
     expect(lines.map((l) => l.level)).toEqual(['warn']);
     expect(lines[0]!.msg).toMatch(/cannot be read/);
@@ -202,5 +204,60 @@ describe('an image this process cannot use', () => {
     expect(start.options).toEqual({});
     expect(lines).toEqual([]);
     expect(await inspectDataDir(join(work, 'forced'))).toBe('missing');
+  });
+});
+
+describe("a deployment's own image, with its migrations applied", () => {
+  const kernelOnly = [{ plugin: 'kernel', folder: join(import.meta.dirname, '..', 'drizzle') }];
+  let migrated: string;
+  beforeAll(async () => {
+    migrated = join(work, 'migrated.tar.gz');
+    await buildPgliteImage(migrated, { migrations: kernelOnly });
+  }, 120_000);
+
+  it('records the hashes of the migrations it holds, and a new folder starts with them applied', async () => {
+    const check = await checkPgliteImage(migrated);
+    expect(check.usable && check.manifest.migrations).toEqual(migrationHashes(kernelOnly));
+    const dir = join(work, 'from-migrated');
+    const { lines, log } = recorder();
+    const connection = await openDatabase({ dataDir: dir, pgliteImage: migrated }, { log, migrations: kernelOnly });
+    try {
+      expect(lines.map((l) => l.msg)).toEqual([expect.stringMatching(/with \d+ migrations applied/)]);
+      const row = await one(connection, sql`select count(*)::int as n from diandan_migrations."kernel"`);
+      expect(row.n).toBe(kernelOnly.length && migrationHashes(kernelOnly).kernel!.length);
+    } finally {
+      await connection.close();
+    }
+  });
+
+  it('is not used by a deployment whose migrations it does not fit: the blank image is, saying why', async () => {
+    const dir = join(work, 'other-migrations');
+    const { lines, log } = recorder();
+    // The deployment runs no "kernel" migrations at all, so the image's do not fit it.
+    const start = await prepareEmbeddedStart(dir, migrated, log, { migrations: { other: [] }, fallback: imageFile });
+    expect(start.options).toEqual({});
+    expect(lines.map((l) => [l.level, l.msg])).toEqual([
+      ['warn', expect.stringMatching(/holds the migrations of plugin "kernel", which this deployment does not run\); starting from/)],
+      ['info', 'PGlite: new data folder created from the prepared image'],
+    ]);
+    expect(await inspectDataDir(dir)).toBe('database');
+  });
+
+  it('whose migrations are not the first of the deployment\'s is not used either', async () => {
+    const hashes = migrationHashes(kernelOnly).kernel!;
+    const { lines, log } = recorder();
+    await prepareEmbeddedStart(join(work, 'reordered'), migrated, log, { migrations: { kernel: ['another', ...hashes] }, fallback: imageFile });
+    expect(lines[0]!.msg).toMatch(/its migrations of plugin "kernel" are not the first/);
+    // With more migrations of its own than the image holds (a newer release), the image fits.
+    const later = recorder();
+    await prepareEmbeddedStart(join(work, 'newer'), migrated, later.log, { migrations: { kernel: [...hashes, 'next'] }, fallback: imageFile });
+    expect(later.lines.map((l) => l.msg)).toEqual([expect.stringMatching(/with \d+ migrations applied/)]);
+  });
+
+  it('when missing (not built yet) gives way to the blank image with an info line', async () => {
+    const { lines, log } = recorder();
+    await prepareEmbeddedStart(join(work, 'no-deployment-image'), join(work, 'absent.tar.gz'), log, { fallback: imageFile });
+    expect(lines.map((l) => l.level)).toEqual(['info', 'info']);
+    expect(lines[0]!.msg).toMatch(/\(there is no such file\); starting from/);
   });
 });

@@ -8,7 +8,8 @@ import postgres from 'postgres';
 import { DiandanStartupError, StartupErrorCodes } from '../errors.js';
 import { DatabaseUnavailableError } from './availability.js';
 import { DatabaseHealth, withTimeout } from './health.js';
-import { prepareEmbeddedStart, type DatabaseLog, type EmbeddedStart } from './pglite-image.js';
+import { migrationHashes, prepareEmbeddedStart, type DatabaseLog, type EmbeddedStart } from './pglite-image.js';
+import type { MigrationSource } from './migrate.js';
 
 /**
  * The one drizzle handle type services use, whichever driver is underneath.
@@ -48,9 +49,12 @@ export interface DatabaseConfig {
   initialData?: Blob | undefined;
   /**
    * PGlite only: the prepared image (`.tar.gz`) an empty or missing data folder starts
-   * from instead of running initdb. Default: the one the kernel's build ships in
-   * `dist/pglite-image.tar.gz`, when the installed PGlite version made it; `false`
-   * always runs initdb. A folder that holds a database is never touched.
+   * from instead of running initdb. Default: the blank one the kernel's build ships in
+   * `dist/pglite-image.tar.gz`, when the installed PGlite version made it. A
+   * deployment's own image (`buildPgliteImage(file, { migrations })`) already holds its
+   * migrations; when it cannot be used (missing, another PGlite version, other
+   * migrations) the kernel's is, with the reason logged. `false` always runs initdb. A
+   * folder that holds a database is never touched.
    */
   pgliteImage?: string | false | undefined;
 }
@@ -58,6 +62,11 @@ export interface DatabaseConfig {
 /** How `openDatabase` reports what it did (PGlite: image or initdb, and why). */
 export interface OpenDatabaseOptions {
   readonly log?: DatabaseLog | undefined;
+  /**
+   * PGlite: the migrations the deployment will apply. A configured `pgliteImage` that
+   * holds other migrations is then not used (the kernel's blank image is).
+   */
+  readonly migrations?: readonly MigrationSource[] | undefined;
 }
 
 /** An open database connection with its lifecycle. */
@@ -87,7 +96,7 @@ export interface DatabaseConnection {
  * are serialised rather than interleaved (see `docs/architecture.md`).
  */
 export async function openDatabase(config: DatabaseConfig = {}, options: OpenDatabaseOptions = {}): Promise<DatabaseConnection> {
-  const connection = config.url ? await openPostgres(config.url, config) : await openPglite(config, options.log ?? silent);
+  const connection = config.url ? await openPostgres(config.url, config) : await openPglite(config, options.log ?? silent, options.migrations);
   guardOuterHandle(connection.db);
   return connection;
 }
@@ -142,14 +151,14 @@ function guardOuterHandle(db: Database): void {
 
 const silent: DatabaseLog = { info: () => {}, warn: () => {} };
 
-async function openPglite(config: DatabaseConfig, log: DatabaseLog): Promise<DatabaseConnection> {
+async function openPglite(config: DatabaseConfig, log: DatabaseLog, migrations: readonly MigrationSource[] | undefined): Promise<DatabaseConnection> {
   const dataDir = config.dataDir ?? 'memory://';
   let client: PGlite;
   try {
     // An empty folder starts from the prepared image rather than initdb (pglite-image.ts).
     const start: EmbeddedStart = config.initialData
       ? { options: { loadDataDir: config.initialData } }
-      : await prepareEmbeddedStart(dataDir, config.pgliteImage, log);
+      : await prepareEmbeddedStart(dataDir, config.pgliteImage, log, { migrations: migrations && migrationHashes(migrations) });
     client = await PGlite.create(dataDir, start.options);
     await start.afterOpen?.(client).catch(async (error: unknown) => {
       await client.close();

@@ -11,10 +11,15 @@
  * (`diandan-image.json`) that names the PGlite version that made it. An image is
  * used only by that exact version, since the data folder's layout belongs to it.
  *
- * It is a blank cluster on purpose — no schema, no migration: which plugins a
- * deployment runs and which of their migrations exist change with every deployment
- * and release, and migrating a blank cluster is quick. The one thing it carries
- * beyond initdb's output is `EMBEDDED_SETTINGS` (in `postgresql.auto.conf`).
+ * The kernel's image is a blank cluster: which plugins a deployment runs, and which of
+ * their migrations exist, change with every deployment and release. A deployment can
+ * make its own image with its migrations already applied (`buildPgliteImage(file,
+ * { migrations })`, e.g. at build time, as apps/server does), since applying every
+ * plugin's migrations in WebAssembly takes seconds of a first start. Such an image
+ * records the hashes of the migrations it holds, and a deployment uses it only when
+ * they are, plugin by plugin, the first of its own (the rest are then applied as on
+ * any start); otherwise it starts from the kernel's blank image. Either image carries,
+ * beyond initdb's output, `EMBEDDED_SETTINGS` (in `postgresql.auto.conf`).
  */
 import { closeSync, createReadStream, ftruncateSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
@@ -25,7 +30,11 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { createGunzip, gunzip, gzip, type Gunzip } from 'node:zlib';
 import { PGlite, type PGliteOptions } from '@electric-sql/pglite';
+import { drizzle } from 'drizzle-orm/pglite';
+import { readMigrationFiles } from 'drizzle-orm/migrator';
 import type { FastifyBaseLogger } from 'fastify';
+import type { Database } from './database.js';
+import type { MigrationSource } from './migrate.js';
 import { TAR_END, tarFile, tarMembers, TarFormatError, TarParser, type TarHeader } from './tar.js';
 
 /** Bumped when the image's layout or recipe changes; older images are then rebuilt or skipped. */
@@ -52,6 +61,36 @@ export interface PgliteImageManifest {
   readonly postgres: string;
   readonly createdAt: string;
   readonly settings: Readonly<Record<string, string>>;
+  /**
+   * The migrations applied in the image: per plugin, their hashes in order. Absent in
+   * a blank image (the kernel's), which any deployment can start from.
+   */
+  readonly migrations?: Readonly<Record<string, readonly string[]>>;
+}
+
+/** Each plugin's migration hashes, in order, as `migrate` would apply them. */
+export function migrationHashes(sources: readonly MigrationSource[]): Record<string, string[]> {
+  return Object.fromEntries(sources.map((s) => [s.plugin, readMigrationFiles({ migrationsFolder: s.folder }).map((m) => m.hash)]));
+}
+
+/**
+ * Why an image's migrations do not fit a deployment's, or undefined when they do:
+ * every plugin in the image is in the deployment, and its migrations in the image are
+ * the first of the deployment's, in order (a start applies the others).
+ */
+export function migrationsMismatch(
+  inImage: Readonly<Record<string, readonly string[]>> | undefined,
+  deployment: Readonly<Record<string, readonly string[]>> | undefined,
+): string | undefined {
+  if (!inImage) return undefined;
+  for (const [plugin, hashes] of Object.entries(inImage)) {
+    const ours = deployment?.[plugin];
+    if (!ours) return `it holds the migrations of plugin "${plugin}", which this deployment does not run`;
+    if (hashes.length > ours.length || hashes.some((h, i) => ours[i] !== h)) {
+      return `its migrations of plugin "${plugin}" are not the first ${hashes.length} of this deployment's ${ours.length}`;
+    }
+  }
+  return undefined;
 }
 
 /** Where the kernel's build writes the image, and where the kernel looks for it (the same path from `src/db` and `dist/db`). */
@@ -159,17 +198,33 @@ export async function loadPgliteImage(file: string = SHIPPED_PGLITE_IMAGE): Prom
   return new Blob([await promisify(gunzip)(await readFile(file))], { type: 'application/x-tar' });
 }
 
+/** What goes into an image beyond the blank cluster. */
+export interface BuildImageOptions {
+  /**
+   * Migrations to apply, kernel first then plugins in dependency order — a deployment's
+   * are `deploymentMigrations(deployment)` (from `@diandan/kernel`). None: a blank image.
+   */
+  readonly migrations?: readonly MigrationSource[];
+}
+
 /**
- * Makes an image: initdb in memory, `EMBEDDED_SETTINGS`, a checkpoint (so a start
- * from it has nothing to replay), then the dump, gzipped. Written beside `file` and
- * renamed into place, so a reader never sees half an image. Takes seconds and ~900 MiB.
+ * Makes an image: initdb in memory, `EMBEDDED_SETTINGS`, the given migrations, a
+ * checkpoint (so a start from it has nothing to replay), then the dump, gzipped.
+ * Written beside `file` and renamed into place, so a reader never sees half an image.
+ * Takes seconds and ~900 MiB.
  */
-export async function buildPgliteImage(file: string): Promise<PgliteImageManifest> {
+export async function buildPgliteImage(file: string, options: BuildImageOptions = {}): Promise<PgliteImageManifest> {
   const db = await PGlite.create('memory://');
   let dump: Buffer;
   let postgres: string;
+  const sources = options.migrations ?? [];
   try {
     await applyEmbeddedSettings(db);
+    if (sources.length) {
+      // Imported here: migrate.ts reaches this module through database.ts.
+      const { migrate } = await import('./migrate.js');
+      await migrate(drizzle({ client: db }) as unknown as Database, sources);
+    }
     await db.exec('CHECKPOINT');
     postgres = (await db.query<{ server_version: string }>('show server_version')).rows[0]!.server_version;
     dump = Buffer.from(await (await db.dumpDataDir('none')).arrayBuffer());
@@ -182,6 +237,7 @@ export async function buildPgliteImage(file: string): Promise<PgliteImageManifes
     postgres,
     createdAt: new Date().toISOString(),
     settings: EMBEDDED_SETTINGS,
+    ...(sources.length ? { migrations: migrationHashes(sources) } : {}),
   };
   const parts = [tarFile(MANIFEST_NAME, Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`))];
   // The lock file of the instance that made the dump means nothing to the next one.
@@ -323,20 +379,36 @@ export interface EmbeddedStart {
 
 const SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
 
+/** What `prepareEmbeddedStart` checks an image against, and where it turns when the configured one will not do. */
+export interface EmbeddedStartOptions {
+  /** The deployment's migration hashes per plugin (`migrationHashes`); an image holding others is not used. */
+  readonly migrations?: Readonly<Record<string, readonly string[]>> | undefined;
+  /** The image tried when the configured one cannot be used: the kernel's blank image, unless `false`. */
+  readonly fallback?: string | false | undefined;
+}
+
 /**
  * Decides how an embedded database starts: an empty or missing folder (or
- * `memory://`) from the image when it is usable, a folder holding a database as it
- * is — never overwriting it. When the image cannot be used, PGlite runs initdb as it
- * always did, logged with the reason, and the new database then gets
- * `EMBEDDED_SETTINGS` too (effective from its next start).
+ * `memory://`) from an image when one is usable, a folder holding a database as it
+ * is — never overwriting it. The image tried first is the deployment's
+ * (`database.pgliteImage`), used only when its migrations fit `migrations` (the
+ * deployment's hashes, see `migrationsMismatch`), then the kernel's blank one. When
+ * none can be used, PGlite runs initdb as it always did, logged with the reason, and
+ * the new database then gets `EMBEDDED_SETTINGS` too (effective from its next start).
  */
-export async function prepareEmbeddedStart(dataDir: string, image: string | false | undefined, log: DatabaseLog): Promise<EmbeddedStart> {
-  const file = image === false ? undefined : (image ?? SHIPPED_PGLITE_IMAGE);
+export async function prepareEmbeddedStart(
+  dataDir: string,
+  image: string | false | undefined,
+  log: DatabaseLog,
+  options: EmbeddedStartOptions = {},
+): Promise<EmbeddedStart> {
+  const { migrations, fallback = SHIPPED_PGLITE_IMAGE } = options;
+  const candidates = image === false ? [] : [...new Set([image ?? fallback, fallback].filter((f): f is string => !!f))];
   const memory = dataDir.startsWith('memory://');
   const initdb = (reason: string | undefined, level: 'info' | 'warn' = 'warn'): EmbeddedStart => {
     if (reason) {
       log[level](
-        { dataDir, image: file },
+        { dataDir, image: candidates[0] },
         `PGlite: not starting from the prepared image (${reason}); running initdb instead, which takes seconds and ~900 MiB`,
       );
     }
@@ -349,24 +421,41 @@ export async function prepareEmbeddedStart(dataDir: string, image: string | fals
     if (state === 'database') return { options: {} };
     if (state === 'foreign') return initdb(`"${dir}" holds files but no database`);
   }
-  if (!file) return initdb(undefined);
-  const check = await checkPgliteImage(file);
-  if (!check.usable) {
-    // No image is normal when running from sources before a build; in memory, say nothing then.
-    if (check.missing) return initdb(memory ? undefined : `there is no image at ${file}; \`pnpm build\` makes it`, 'info');
-    return initdb(check.reason);
+  if (candidates.length === 0) return initdb(undefined);
+  // The first usable candidate; what was wrong with the others is logged once one is found (or initdb runs).
+  const skipped: { file: string; missing: boolean; reason: string }[] = [];
+  let chosen: { file: string; manifest: PgliteImageManifest } | undefined;
+  for (const file of candidates) {
+    const check = await checkPgliteImage(file);
+    const reason = check.usable ? migrationsMismatch(check.manifest.migrations, migrations) : check.reason;
+    if (check.usable && reason === undefined) {
+      chosen = { file, manifest: check.manifest };
+      break;
+    }
+    skipped.push({ file, missing: !check.usable && check.missing, reason: reason! });
   }
-  if (dir === undefined) return { options: { loadDataDir: new Blob([await readFile(file)], { type: 'application/x-gzip' }) } };
+  if (!chosen) {
+    // No image is normal when running from sources before a build; in memory, say nothing then.
+    const last = skipped[skipped.length - 1]!;
+    if (skipped.every((s) => s.missing)) return initdb(memory ? undefined : `there is no image at ${last.file}; \`pnpm build\` makes it`, 'info');
+    return initdb(skipped.map((s) => `${s.file}: ${s.reason}`).join('; '));
+  }
+  for (const s of skipped) {
+    // A deployment image not built yet (running from sources) is normal; one that no longer fits is worth a warning.
+    log[s.missing ? 'info' : 'warn']({ dataDir, image: s.file }, `PGlite: not starting from the image at ${s.file} (${s.reason}); starting from ${chosen.file}`);
+  }
+  const held = Object.values(chosen.manifest.migrations ?? {}).reduce((n, hashes) => n + hashes.length, 0);
+  if (dir === undefined) return { options: { loadDataDir: new Blob([await readFile(chosen.file)], { type: 'application/x-gzip' }) } };
   const started = performance.now();
   try {
-    await extractPgliteImage(file, dir);
+    await extractPgliteImage(chosen.file, dir);
   } catch (error) {
     if (isDamage(error)) return initdb(`it cannot be read: ${(error as Error).message}`);
     throw error;
   }
   log.info(
-    { dataDir, image: file, pglite: check.manifest.pglite, ms: Math.round(performance.now() - started) },
-    'PGlite: new data folder created from the prepared image',
+    { dataDir, image: chosen.file, pglite: chosen.manifest.pglite, migrations: held, ms: Math.round(performance.now() - started) },
+    held ? `PGlite: new data folder created from the prepared image, with ${held} migrations applied` : 'PGlite: new data folder created from the prepared image',
   );
   return { options: {} };
 }
