@@ -162,6 +162,11 @@ export function needsMapCsv(map: NeedsMap): string {
   return toCsv(header, rows);
 }
 const PERIOD = /^\d{4}-(0[1-9]|1[0-2])$/;
+/** `YYYY-MM` of the month after. */
+const nextPeriod = (period: string) => {
+  const [y, m] = period.split('-').map(Number) as [number, number];
+  return m === 12 ? `${y + 1}-01` : `${y}-${String(m + 1).padStart(2, '0')}`;
+};
 
 /**
  * Small-cell suppression of one breakdown whose total is shown: counts from 1 to k−1 are
@@ -177,6 +182,43 @@ export function suppress(counts: Record<string, number>, k: number): { shown: Re
     if (next) hidden.add(next[0]);
   }
   return { shown: Object.fromEntries(Object.entries(counts).map(([key, n]) => [key, hidden.has(key) ? null : n])), hidden };
+}
+
+/**
+ * Which cells of a gap table to hide. Primary: cells whose demand rests on respondents
+ * alone (`respondentOnly`) with 1…k−1 of them. Then, until nothing changes:
+ * - within each region × month, a lone hidden cell takes the respondent-only cell with
+ *   the fewest respondents along (as before: a region's month total could otherwise
+ *   give it away);
+ * - across the regions, within each category × group × month: a lone hidden cell takes
+ *   the shown cell with the smallest demand weight along (any source) — the same column
+ *   one level up (the parent's cell in its own parent's table) is the sum of this
+ *   column, so with one hidden cell it would follow by subtraction.
+ * A column with no other demand cannot be protected by hiding: then its one cell is the
+ * whole of the parent's, which has the same respondents and is hidden one level up too.
+ */
+export function gapSuppression(cells: readonly GapCell[], respondentOnly: (c: GapCell) => boolean, k: number): Set<GapCell> {
+  const hidden = new Set(cells.filter((c) => respondentOnly(c) && (c.respondents ?? 0) > 0 && (c.respondents ?? 0) < k));
+  const groupBy = (of: (c: GapCell) => string) => {
+    const groups = new Map<string, GapCell[]>();
+    for (const c of cells) groups.set(of(c), [...(groups.get(of(c)) ?? []), c]);
+    return [...groups.values()];
+  };
+  const rows = groupBy((c) => `${c.regionCode}|${c.period}`);
+  const columns = groupBy((c) => `${c.category}|${c.group}|${c.period}`);
+  /** Hides the smallest candidate of a group with exactly one hidden cell; true if it did. */
+  const complement = (group: GapCell[], candidate: (c: GapCell) => boolean, size: (c: GapCell) => number) => {
+    if (group.filter((c) => hidden.has(c)).length !== 1) return false;
+    const next = group.filter((c) => !hidden.has(c) && candidate(c)).sort((a, b) => size(a) - size(b) || a.regionCode.localeCompare(b.regionCode) || a.category.localeCompare(b.category) || a.group.localeCompare(b.group))[0];
+    if (next) hidden.add(next);
+    return next !== undefined;
+  };
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const row of rows) changed = complement(row, (c) => respondentOnly(c) && (c.respondents ?? 0) > 0, (c) => c.respondents ?? 0) || changed;
+    for (const column of columns) changed = complement(column, (c) => (c.demandWeight ?? 0) > 0, (c) => c.demandWeight ?? 0) || changed;
+  }
+  return hidden;
 }
 
 /** Demand records and the needs map; no HTTP. */
@@ -269,31 +311,38 @@ export class DemandService {
     return this.mapOf(parentCode, parentPath, { period: query.period });
   }
 
+  /**
+   * Every count of a needs map in one statement and one pass over each table: the child
+   * region of a row is the path segment after the parent's (`440100/440103/…` → `440103`),
+   * so no join; the respondents' breakdowns are grouping sets of one GROUP BY. Rows at
+   * the parent region itself (no child) are left out.
+   */
+  private async mapCounts(parentPath: string, query: NeedsMapQuery) {
+    const like = `${parentPath}%`;
+    const child = (column: SQL) => sql`split_part(substr(${column}, ${parentPath.length + 1}), '/', 1)`;
+    const month = query.period ? { from: `${query.period}-01`, to: `${nextPeriod(query.period)}-01` } : undefined;
+    const rows = await queryRows<{ dim: string; code: string; key: string | null; n: number; weight: number | null }>(
+      this.db,
+      sql`select case when grouping(r.age_band) = 0 then 'age' when grouping(r.group_key) = 0 then 'group' when grouping(r.language) = 0 then 'language' else 'total' end as dim,
+          r.code, coalesce(r.age_band, r.group_key, r.language) as key, count(*)::int as n, null::float8 as weight
+        from (select ${child(sql`region_path`)} as code, age_band, group_key, language from survey.responses
+          where status = 'completed' and region_path collate "C" like ${like} and region_path <> ${parentPath}${query.questionnaireId ? sql` and questionnaire_id = ${query.questionnaireId}` : sql``}${month ? sql` and day >= ${month.from}::date and day < ${month.to}::date` : sql``}) r
+        group by grouping sets ((r.code), (r.code, r.age_band), (r.code, r.group_key), (r.code, r.language))
+        union all
+        select 'category', ${child(sql`d.region_path`)}, d.category, count(distinct d.response_id)::int, sum(d.weight)::float8
+        from survey.demand_records d
+        where d.region_path collate "C" like ${like} and d.region_path <> ${parentPath}${query.questionnaireId ? sql` and d.questionnaire_id = ${query.questionnaireId}` : sql``}${query.period ? sql` and d.period = ${query.period}` : sql``}
+        group by 2, 3`,
+    );
+    const of = (dim: string) => rows.filter((r) => r.dim === dim);
+    return { totals: of('total'), ages: of('age'), groups: of('group'), languages: of('language'), demand: of('category').map((r) => ({ code: r.code, key: r.key!, n: r.n, weight: r.weight ?? 0 })) };
+  }
+
   private async mapOf(parentCode: string, parentPath: string, query: NeedsMapQuery): Promise<NeedsMap> {
     const children = (await this.kernel.regions.children({ code: parentCode, page: { limit: 200 } })).items;
     const k = this.k;
-    const nodes = await Promise.all(children.map(async (c) => ({ region: c, path: (await this.kernel.regions.path(c.code))! })));
-    const values = nodes.length ? sql.join(nodes.map((n) => sql`(${n.region.code}, ${n.path})`), sql`, `) : undefined;
-    const responseFilter: SQL = sql`r.status = 'completed' and r.region_path collate "C" like ${`${parentPath}%`}${query.questionnaireId ? sql` and r.questionnaire_id = ${query.questionnaireId}` : sql``}${query.period ? sql` and to_char(r.day, 'YYYY-MM') = ${query.period}` : sql``}`;
-    const counts = async (dimension: SQL | null) =>
-      values
-        ? queryRows<{ code: string; key: string | null; n: number }>(
-            this.db,
-            sql`select c.code, ${dimension ?? sql`null`}::text as key, count(*)::int as n
-              from survey.responses r join (values ${values}) as c(code, path) on r.region_path collate "C" like c.path || '%'
-              where ${responseFilter} group by 1, 2`,
-          )
-        : [];
-    const [totals, ages, groups, languages] = await Promise.all([counts(null), counts(sql`r.age_band`), counts(sql`r.group_key`), counts(sql`r.language`)]);
-    const demand = values
-      ? await queryRows<{ code: string; key: string; n: number; weight: number }>(
-          this.db,
-          sql`select c.code, d.category as key, count(distinct d.response_id)::int as n, sum(d.weight)::float8 as weight
-            from survey.demand_records d join (values ${values}) as c(code, path) on d.region_path collate "C" like c.path || '%'
-            where d.region_path collate "C" like ${`${parentPath}%`}${query.questionnaireId ? sql` and d.questionnaire_id = ${query.questionnaireId}` : sql``}${query.period ? sql` and d.period = ${query.period}` : sql``}
-            group by 1, 2`,
-        )
-      : [];
+    const nodes = children.map((region) => ({ region }));
+    const { totals, ages, groups, languages, demand } = nodes.length ? await this.mapCounts(parentPath, query) : { totals: [], ages: [], groups: [], languages: [], demand: [] };
     const by = <T extends { code: string }>(rows: T[], code: string) => rows.filter((r) => r.code === code);
     const total = Object.fromEntries(nodes.map((n) => [n.region.code, by(totals, n.region.code)[0]?.n ?? 0]));
     const regionsHidden = suppress(total, k).hidden;
@@ -419,17 +468,9 @@ export class DemandService {
     }
     for (const s of supply) Object.assign(cell(s), { deliveries: s.deliveries, audience: s.audience });
     const all = [...cells.values()];
-    // Suppression first, within each region × month: respondent counts 1…k−1, then complementary.
-    const groups = new Map<string, GapCell[]>();
-    for (const c of all) groups.set(`${c.regionCode}|${c.period}`, [...(groups.get(`${c.regionCode}|${c.period}`) ?? []), c]);
-    for (const list of groups.values()) {
-      const counts = Object.fromEntries(list.filter((c) => onlyRespondents.has(key({ code: c.regionCode, category: c.category, grp: c.group, period: c.period }))).map((c) => [`${c.category}|${c.group}`, c.respondents ?? 0]));
-      const hidden = suppress(counts, this.k).hidden;
-      for (const c of list) {
-        if (!hidden.has(`${c.category}|${c.group}`)) continue;
-        Object.assign(c, { suppressed: true, demandWeight: null, respondents: null, demandShare: null, gap: null });
-      }
-    }
+    // Suppression first: respondent counts 1…k−1, then complementary (see `gapSuppression`).
+    const hidden = gapSuppression(all, (c) => onlyRespondents.has(key({ code: c.regionCode, category: c.category, grp: c.group, period: c.period })), this.k);
+    for (const c of all) if (hidden.has(c)) Object.assign(c, { suppressed: true, demandWeight: null, respondents: null, demandShare: null, gap: null });
     // Shares over the shown cells only: a hidden weight cannot be recovered from them.
     const totalDemand = all.reduce((a, c) => a + (c.demandWeight ?? 0), 0);
     const totalDeliveries = all.reduce((a, c) => a + c.deliveries, 0);

@@ -152,6 +152,12 @@ export function demoResponse(next: () => number, streets: readonly string[]): { 
 /**
  * Seeds the demo once: skipped when the demo questionnaire exists already (a restart) or
  * the region tree has no Guangzhou districts with streets (not the demo deployment).
+ *
+ * It runs inside `kernel.ready` (so `/ready` only answers once the demo is there), hence
+ * kept short: the streets come from one subtree read, their paths are looked up together,
+ * and everything — questionnaire, publication, the responses and their demand records in
+ * bulk, the units' requests — is written in one transaction (one commit; the demo appears
+ * whole or not at all).
  */
 export async function seedSurveyDemo(ctx: DemoContext, s: DemoServices): Promise<void> {
   const k = ctx.deps.kernel;
@@ -164,28 +170,19 @@ export async function seedSurveyDemo(ctx: DemoContext, s: DemoServices): Promise
     if (!page.nextCursor) break;
     cursor = page.nextCursor;
   }
-  const districts = (await k.regions.children({ code: root.code, page: { limit: 200 } })).items;
+  // Districts and their streets: two levels below the city, depth-first, in one read per page.
   const streets: string[] = [];
-  for (const d of districts) streets.push(...(await k.regions.children({ code: d.code, page: { limit: 200 } })).items.map((r) => r.code));
+  for (let cursor: string | null | undefined = undefined; ; ) {
+    const page = await k.regions.subtree({ code: root.code, depth: 2, page: { limit: 200, cursor: cursor ?? undefined } });
+    streets.push(...page.items.filter((r) => r.level === 'street').map((r) => r.code));
+    if (!page.nextCursor) break;
+    cursor = page.nextCursor;
+  }
   if (!streets.length) {
     ctx.log.info('survey demo skipped: it needs districts with streets');
     return;
   }
-  const draft = await s.questionnaires.create({ regionCode: root.code, definition: demoDefinition() }, { actor: city });
-  const published = await s.questionnaires.act({ id: draft.id, action: 'publish', expectedVersion: draft.version }, { actor: city });
-  const next = random(20261101);
-  const row = (await s.questionnaires.bySlug(published.slug))!;
-  const questions = checkDefinition(demoDefinition()).questions;
-  const paths = new Map<string, string>();
-  for (const code of streets) paths.set(code, (await k.regions.path(code))!);
-  // Checked like any response (the same rules), stored in bulk with source `demo`: the
-  // demo appears whole or not at all, and its responses say they are synthetic.
-  const items = Array.from({ length: DEMO_RESPONSES }, () => {
-    const { answers, respondent } = demoResponse(next, streets);
-    const checked = checkAnswers(questions, answers, true, { regionExists: () => false, groupExists: () => false });
-    return { answers: checked, respondent: { ...respondent, regionPath: paths.get(respondent.regionCode!)! } };
-  });
-  await transaction(ctx.db, (tx) => s.responses.storeCompleted(tx, row, row.publishedVersion!, questions, items, 'demo'));
+  const paths = new Map(await Promise.all(streets.map(async (code) => [code, (await k.regions.path(code))!] as const)));
   const units = (await k.units.list({ page: { limit: 20 } }, { actor: city })).items;
   const month = new Date(Date.now() + 8 * 3_600_000).toISOString().slice(0, 7);
   const following = nextMonth(month);
@@ -194,14 +191,26 @@ export async function seedSurveyDemo(ctx: DemoContext, s: DemoServices): Promise
     { title: '暑期少儿美育课堂（虚构）', group: 'children', category: 'art-education', tags: [], expectedAudience: 40, period: following },
     { title: '来穗务工人员露天电影（虚构）', group: 'migrant-workers', category: 'screening', tags: [], expectedAudience: 200, period: month },
   ];
-  let requested = 0;
-  for (const [i, unit] of units.slice(0, wishes.length).entries()) {
-    const operator = await ctx.systemActor({ roles: ['unit-operator'], region: unit.regionCode, unit: unit.id });
-    const w = wishes[i]!;
-    await s.requests.create({ unitId: unit.id, ...w, description: '演示用直接需求（虚构）' }, { actor: operator });
-    requested++;
-  }
-  ctx.log.info({ questionnaire: published.id, responses: DEMO_RESPONSES, requests: requested }, 'seeded the survey demo (synthetic questionnaire, responses and demand requests)');
+  const operators = await Promise.all(units.slice(0, wishes.length).map((unit) => ctx.systemActor({ roles: ['unit-operator'], region: unit.regionCode, unit: unit.id })));
+  // Checked like any response (the same rules), stored in bulk with source `demo`, so its responses say they are synthetic.
+  const questions = checkDefinition(demoDefinition()).questions;
+  const next = random(20261101);
+  const items = Array.from({ length: DEMO_RESPONSES }, () => {
+    const { answers, respondent } = demoResponse(next, streets);
+    const checked = checkAnswers(questions, answers, true, { regionExists: () => false, groupExists: () => false });
+    return { answers: checked, respondent: { ...respondent, regionPath: paths.get(respondent.regionCode!)! } };
+  });
+  const published = await transaction(ctx.db, async (tx) => {
+    const draft = await s.questionnaires.create({ regionCode: root.code, definition: demoDefinition() }, { actor: city, tx });
+    const done = await s.questionnaires.act({ id: draft.id, action: 'publish', expectedVersion: draft.version }, { actor: city, tx });
+    const row = (await s.questionnaires.bySlug(done.slug, tx))!;
+    await s.responses.storeCompleted(tx, row, row.publishedVersion!, questions, items, 'demo');
+    for (const [i, operator] of operators.entries()) {
+      await s.requests.create({ unitId: units[i]!.id, ...wishes[i]!, description: '演示用直接需求（虚构）' }, { actor: operator, tx });
+    }
+    return done;
+  });
+  ctx.log.info({ questionnaire: published.id, responses: DEMO_RESPONSES, requests: operators.length }, 'seeded the survey demo (synthetic questionnaire, responses and demand requests)');
 }
 
 /** `YYYY-MM` of the month after. */

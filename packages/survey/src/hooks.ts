@@ -12,9 +12,11 @@ export interface DemandUpdatedEvent {
   readonly periods: readonly string[];
   /** How many demand records were added. */
   readonly records: number;
+  /** How many demand records were removed (a unit withdrew its direct request); absent when none. */
+  readonly withdrawn?: number | undefined;
 }
 
-/** Demand records were added (需求更新): subscribe durably (`{ durable: true }`) in matching. */
+/** Demand records were added or withdrawn (需求更新): subscribe durably (`{ durable: true }`) in matching. */
 export const demandUpdated = createHook<DemandUpdatedEvent>('survey.demand-updated');
 
 /** One demand signal another package contributes (an unfilled order, a reservation waiting list, …). */

@@ -24,6 +24,7 @@ export {
   DemandService,
   DemandProblems,
   suppress,
+  gapSuppression,
   toCsv,
   needsMapCsv,
   type DemandRecord,

@@ -1,4 +1,4 @@
-import { and, asc, eq, gt } from 'drizzle-orm';
+import { and, asc, eq, gt, sql } from 'drizzle-orm';
 import {
   DomainError,
   REGION_STAFF,
@@ -45,6 +45,9 @@ export interface DemandRequest {
   weight: number;
   createdBy: string;
   createdAt: string;
+  /** `withdrawn`: the unit (or staff) took it back, and its demand record is gone. */
+  status: 'active' | 'withdrawn';
+  withdrawnAt: string | null;
 }
 
 export interface DemandRequestInput {
@@ -87,6 +90,8 @@ const toRequest = (r: typeof demandRequests.$inferSelect): DemandRequest => ({
   weight: r.weight,
   createdBy: r.createdBy,
   createdAt: r.createdAt.toISOString(),
+  status: r.withdrawnAt ? 'withdrawn' : 'active',
+  withdrawnAt: r.withdrawnAt?.toISOString() ?? null,
 });
 
 /** Units' direct demand requests: each becomes a demand record; no HTTP. */
@@ -156,6 +161,40 @@ export class DemandRequestService {
       );
       await this.hooks.publish(tx, demandUpdated, { source: REQUEST_SOURCE, questionnaireId: null, regions: [unit.regionCode], categories: [input.category], periods: [input.period], records: 1 });
       return toRequest(row!);
+    });
+  }
+
+  /**
+   * Withdraws a request (撤回): its demand record is removed — so the needs map, the gaps
+   * and `recordsIn` no longer count it — the request is kept, marked withdrawn, audited,
+   * and `survey.demand-updated` is published with `withdrawn: 1`; all in one transaction.
+   * Idempotent: withdrawing a withdrawn request answers it as it is, with no second audit
+   * record or event. Who may: as for `create` (the unit's operator, or staff of its subtree).
+   */
+  async withdraw(id: string, { actor, tx, requestId }: CallContext): Promise<DemandRequest> {
+    if (!hasRole(actor, ['unit-operator', ...REGION_STAFF])) throw forbidden('Only unit operators and region staff withdraw demand requests');
+    return withTransaction(this.db, tx, async (tx) => {
+      // Locked: of two concurrent withdrawals, the second finds it withdrawn.
+      const [row] = await tx.select().from(demandRequests).where(and(eq(demandRequests.id, id), withinScope(demandRequests.regionPath, actor))).for('update');
+      if (!row || !this.mayActFor(actor, row.unitId)) throw notFound(DemandRequestProblems.NOT_FOUND, `No demand request ${id}`);
+      if (row.withdrawnAt) return toRequest(row);
+      const removed = await tx.delete(demandRecords).where(eq(demandRecords.requestId, row.id)).returning({ id: demandRecords.id });
+      const [withdrawn] = await tx.update(demandRequests).set({ withdrawnAt: sql`now()`, withdrawnBy: actor.userId }).where(eq(demandRequests.id, row.id)).returning();
+      await this.kernel.audit.record(
+        {
+          actor,
+          entityType: 'survey-demand-request',
+          entityId: row.id,
+          action: 'survey.demand-request.withdraw',
+          region: { code: row.regionCode, path: row.regionPath },
+          before: { status: 'active', weight: row.weight },
+          after: { status: 'withdrawn', removedRecords: removed.length },
+          requestId,
+        },
+        { tx },
+      );
+      await this.hooks.publish(tx, demandUpdated, { source: REQUEST_SOURCE, questionnaireId: null, regions: [row.regionCode], categories: [row.category], periods: [row.period], records: 0, withdrawn: removed.length });
+      return toRequest(withdrawn!);
     });
   }
 

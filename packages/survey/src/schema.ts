@@ -1,4 +1,5 @@
 import { boolean, date, index, integer, jsonb, pgSchema, primaryKey, real, serial, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
 import { kernelTables } from '@diandan/kernel';
 
 /** Everything the survey package stores lives in its own Postgres schema. */
@@ -98,7 +99,11 @@ export const responses = surveySchema.table(
     /** The day it was last saved (Asia/Shanghai): no finer time is kept. */
     day: date({ mode: 'string' }).notNull(),
   },
-  (t) => [index('responses_questionnaire_idx').on(t.questionnaireId, t.status), index('responses_region_idx').on(t.regionPath)],
+  (t) => [
+    index('responses_questionnaire_idx').on(t.questionnaireId, t.status),
+    // Byte order ("C"), as the subtree filters (`region_path collate "C" like '440100/440103/%'`) compare: completed responses only, what every aggregate reads.
+    index('responses_completed_path_idx').on(sql`${t.regionPath} collate "C"`).where(sql`${t.status} = 'completed'`),
+  ],
 );
 
 /**
@@ -123,6 +128,9 @@ export const demandRequests = surveySchema.table(
     weight: real().notNull(),
     createdBy: text('created_by').notNull(),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    /** Set when the unit (or staff) withdrew it: its demand record is removed then. */
+    withdrawnAt: timestamp('withdrawn_at', { withTimezone: true }),
+    withdrawnBy: text('withdrawn_by'),
   },
   (t) => [index('demand_requests_region_idx').on(t.regionPath), index('demand_requests_unit_idx').on(t.unitId)],
 );
@@ -154,7 +162,7 @@ export const demandRecords = surveySchema.table(
     requestId: uuid('request_id').references(() => demandRequests.id, { onDelete: 'cascade' }),
     unitId: uuid('unit_id'),
   },
-  (t) => [index('demand_records_region_idx').on(t.regionPath), uniqueIndex('demand_records_event_idx').on(t.eventId, t.seq), index('demand_records_period_idx').on(t.period)],
+  (t) => [index('demand_records_path_idx').on(sql`${t.regionPath} collate "C"`), uniqueIndex('demand_records_event_idx').on(t.eventId, t.seq), index('demand_records_period_idx').on(t.period)],
 );
 
 /** A paper / street-event import (CSV), run as a job. */

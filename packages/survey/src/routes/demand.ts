@@ -55,6 +55,8 @@ export const DemandRequestSchema = model(
     weight: Type.Number({ description: 'The weight of its demand record: expectedAudience / requestAudiencePerWeight' }),
     createdBy: Type.String(),
     createdAt: Type.String({ format: 'date-time' }),
+    status: Type.Enum(['active', 'withdrawn'], { description: 'withdrawn: taken back, its demand record removed' }),
+    withdrawnAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
   }),
 );
 
@@ -148,6 +150,25 @@ export function demandRoutes(app: DiandanApp, services: { demand: DemandService;
       schema: { tags: TAGS, operationId: 'getDemandRequest', summary: 'Read a direct demand request', security: BEARER, params: Type.Object({ id: Type.String({ format: 'uuid' }) }), response: { 200: ref(DemandRequestSchema), ...problemResponses(403, 404) } },
     },
     async (req) => requests.get(req.params.id, { actor: requireActor(req) }),
+  );
+
+  app.post(
+    '/v1/demand-requests/:id/withdraw',
+    {
+      preValidation: unitsAndStaff,
+      schema: {
+        tags: TAGS,
+        operationId: 'withdrawDemandRequest',
+        summary: 'Withdraw a direct demand request (撤回): its demand record is removed',
+        description:
+          'The unit\'s operator, or region staff of its subtree. The request stays, marked `withdrawn`; its demand record leaves the needs map, the gaps and the demand records; the withdrawal is audited and `survey.demand-updated` is published (`withdrawn: 1`). Idempotent: a withdrawn request is answered as it is (no second audit record or event). No `If-Match`: a request has no editable state to race on, and withdrawal is one-way.',
+        security: BEARER,
+        headers: IdempotencyKeyHeader,
+        params: Type.Object({ id: Type.String({ format: 'uuid' }) }),
+        response: { 200: ref(DemandRequestSchema), ...problemResponses(403, 404) },
+      },
+    },
+    async (req, reply) => idempotentWrite(db, req, reply, async (tx) => ({ status: 200, body: await requests.withdraw(req.params.id, { actor: requireActor(req), tx, requestId: req.id }) })),
   );
 
   app.get(
