@@ -117,6 +117,7 @@ export { authorize, requireActor, BEARER } from './auth/http.js';
 export { AuditLog, ANONYMOUS } from './audit/audit-log.js';
 export type { AuditActor, AuditEntry, AuditRecord } from './audit/audit-log.js';
 export { idempotentWrite, IdempotencyKeyRetention, IdempotencyKeyHeader } from './safe-writes/idempotency.js';
+export type { IdempotentWriteOptions } from './safe-writes/idempotency.js';
 export type { WriteResult } from './safe-writes/idempotency.js';
 export { etagOf, sendVersion, expectedVersion, stale, IfMatchHeader } from './safe-writes/etag.js';
 export { RegionalDirectory } from './directory/regional-directory.js';

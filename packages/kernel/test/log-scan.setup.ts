@@ -5,4 +5,4 @@
 import { logScanGlobalSetup } from '../../testing/src/log-capture.js';
 
 // The contact phones and other personal data the tests store.
-export default logScanGlobalSetup({ literals: ['020-12345678', '13800138000', '11010519491231002X'] });
+export default logScanGlobalSetup({ literals: ['020-12345678', '13800138000', '11010519491231002X', '13912340001'] });

@@ -155,7 +155,8 @@ describe('units', () => {
       name: '测试社区文化室',
       kind: 'cultural-station',
       contactName: '张三',
-      contactPhone: '020-12345678',
+      // Personal data: stored sealed, answered masked (see unit-contact-phone.test.ts).
+      contactPhone: '020-****5678',
       version: 1,
     });
     units.push(res.body);

@@ -199,6 +199,29 @@ describe('partial responses', () => {
   });
 });
 
+describe('Idempotency-Keys of anonymous respondents', () => {
+  it('keeps each respondent’s key apart: the same key from another respondent is not answered with the first one’s response', async () => {
+    const s = await publishedSurvey(call, cityAdmin);
+    const url = `/v1/public/surveys/${s.slug}/responses`;
+    const send = (remoteAddress: string, answers: Record<string, unknown>) =>
+      app.inject({ method: 'POST', url, remoteAddress, headers: { 'idempotency-key': 'submit-1' }, payload: { answers, complete: false } });
+    const first = await send('10.0.0.1', { attends: 'no' });
+    const second = await send('10.0.0.2', { attends: 'yes' });
+    expect(first.statusCode, first.body).toBe(201);
+    expect(second.statusCode, second.body).toBe(201);
+    expect(second.headers['idempotent-replayed']).toBeUndefined();
+    expect(second.json().resumeToken).not.toBe(first.json().resumeToken);
+    // The same respondent retrying gets its own answer again, and nothing is stored twice.
+    const retry = await send('10.0.0.1', { attends: 'no' });
+    expect(retry.statusCode).toBe(201);
+    expect(retry.headers['idempotent-replayed']).toBe('true');
+    expect(retry.json()).toEqual(first.json());
+    expect(await responsesOf(s.id)).toHaveLength(2);
+    // Each resume token is its owner's, with its own answers.
+    expect(expectStatus(await call(null, 'GET', `/v1/public/survey-responses/${second.json().resumeToken}`), 200, 'second').answers).toEqual({ attends: 'yes' });
+  });
+});
+
 describe('rate limits', () => {
   it('limits public submissions per client and minute', async () => {
     const limited = await createTestServer({ plugins: [survey({ submissionsPerMinute: 2 })] });

@@ -3,6 +3,7 @@ import type { Actor } from '../auth/actor.js';
 import { withinScope } from '../auth/scope.js';
 import type { Database, Executor } from '../db/database.js';
 import { decodeCursor, toPage, type PageOf, type PageRequest } from '../http/pagination.js';
+import { maskIdNumber, maskPhone } from '../personal-data/masks.js';
 import { auditLog } from './schema.js';
 
 /**
@@ -128,8 +129,38 @@ function auditRow(entry: AuditEntry) {
     action: entry.action,
     regionCode: entry.region?.code ?? null,
     regionPath: entry.region?.path ?? null,
-    before: entry.before ?? null,
-    after: entry.after ?? null,
+    before: redactPersonal(entry.before ?? null),
+    after: redactPersonal(entry.after ?? null),
     requestId: entry.requestId ?? null,
   } satisfies typeof auditLog.$inferInsert;
+}
+
+const PHONE_KEY = /phone|mobile/i;
+const ID_NUMBER_KEY = /^(id_?number|identity_?number|idCard|id_?card_?number)$/i;
+
+/**
+ * `before`/`after` of an audit record with personal data masked at write time, as a
+ * safety net under the services (which already audit masked records): a string under a
+ * key naming a phone (`phone`, `contactPhone`, `mobile`, …) or an identity number
+ * (`idNumber`, …) that holds digits and is not masked already (no `*`) is masked. The
+ * audit log is append-only, so what it holds can never be cleaned afterwards.
+ */
+export function redactPersonal(value: unknown, depth = 0): unknown {
+  if (depth > 8 || value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map((v) => redactPersonal(v, depth + 1));
+  if (!isPlain(value)) return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value)) {
+    if (typeof v === 'string' && /\d/.test(v) && !v.includes('*') && (PHONE_KEY.test(key) || ID_NUMBER_KEY.test(key))) {
+      out[key] = PHONE_KEY.test(key) ? maskPhone(v) : maskIdNumber(v);
+    } else {
+      out[key] = redactPersonal(v, depth + 1);
+    }
+  }
+  return out;
+}
+
+function isPlain(value: object): boolean {
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return proto === Object.prototype || proto === null;
 }

@@ -225,6 +225,10 @@ export const kernel: PluginDefinition<typeof KernelConfigSchema, KernelServices>
     const orders = new OrderService(ctx.db, regions, budgets, audit, ctx.hooks, extensions, topLevel, levels, {
       concurrentStatements: ctx.driver === 'postgres',
     });
+    const units = new UnitService(ctx.db, regions, audit, extensions, lists.unitKinds, personalData);
+    // Phones stored in plain text before 0009 are sealed now: the key is not in the database, so no migration can.
+    const sealed = await units.sealLegacyPhones();
+    if (sealed > 0) ctx.log.info({ sealed }, 'sealed the contact phones of units stored in plain text');
     const idempotencyKeys = new IdempotencyKeyRetention(ctx.db, ctx.config.idempotencyKeyHours, ctx.jobs);
     const jobRecords = new JobRecordRetention(ctx.db, ctx.config.jobRecordDays, ctx.jobs);
     const fileStore = await openFileStore(filesSetup.files, filesSetup.database, ctx.log);
@@ -233,7 +237,7 @@ export const kernel: PluginDefinition<typeof KernelConfigSchema, KernelServices>
       regions,
       audit,
       access: new AccessService(lists.roles, regions),
-      units: new UnitService(ctx.db, regions, audit, extensions, lists.unitKinds),
+      units,
       venues: new VenueService(ctx.db, regions, audit, extensions, lists.venueKinds),
       suppliers: new SupplierService(ctx.db, regions, audit, ctx.hooks, extensions, lists.supplierKinds, libraryCache),
       products,

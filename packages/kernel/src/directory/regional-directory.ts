@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { and, asc, eq, gt, sql, type SQL } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import { hasRole, type Actor } from '../auth/actor.js';
@@ -41,8 +42,8 @@ export interface DirectorySpec<R extends RegionalRecord, Input extends { regionC
   /** The list of kinds the deployment knows. */
   readonly kinds: OpenList;
   toRecord(row: Record<string, unknown>): R;
-  /** The table's columns for `input` (or the part of it being changed). */
-  toColumns(input: Partial<Input>): Record<string, unknown>;
+  /** The table's columns for `input` (or the part of it being changed) of the record `id`. */
+  toColumns(input: Partial<Input>, id: string): Record<string, unknown>;
   /** SQL conditions of a list's own filters (kind is handled here). */
   filters(filter: Filter): (SQL | undefined)[];
 }
@@ -90,7 +91,12 @@ export class RegionalDirectory<R extends RegionalRecord, Input extends { regionC
     this.checkKind(fields.kind);
     return withTransaction(this.db, ctx.tx, async (tx) => {
       const path = await this.regions.pathInScope(fields.regionCode, ctx.actor, { tx });
-      const [row] = await tx.insert(this.spec.table).values(this.spec.toColumns(fields as unknown as Input)).returning();
+      // The id is chosen here (not by the database) so that columns can be bound to it (sealed personal data).
+      const id = (fields as { id?: string | undefined }).id ?? randomUUID();
+      const [row] = await tx
+        .insert(this.spec.table)
+        .values({ ...this.spec.toColumns(fields as unknown as Input, id), id })
+        .returning();
       const record = this.spec.toRecord(row as Record<string, unknown>);
       await this.extensions.save(this.spec.record, record.id, extensions, { tx, actor: ctx.actor, created: true });
       await this.audit.record(
@@ -150,7 +156,7 @@ export class RegionalDirectory<R extends RegionalRecord, Input extends { regionC
       const before = this.spec.toRecord(current);
       const [row] = await tx
         .update(t)
-        .set({ ...this.spec.toColumns(change.changes), version: sql`${t.version} + 1` })
+        .set({ ...this.spec.toColumns(change.changes, change.id), version: sql`${t.version} + 1` })
         .where(eq(t.id, change.id))
         .returning();
       const after = this.spec.toRecord(row as Record<string, unknown>);

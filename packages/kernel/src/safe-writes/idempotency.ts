@@ -38,8 +38,20 @@ export const IdempotencyKeyHeader = Type.Object({
   ),
 });
 
+/** Options of `idempotentWrite`. */
+export interface IdempotentWriteOptions {
+  /**
+   * Who the key belongs to when the caller is anonymous (no actor): e.g. a resume
+   * token, an invitation, or a value of the client's own. Keys are then kept per scope
+   * (hashed, never stored as given), so two anonymous callers who pick the same key
+   * never get each other's answer replayed. Signed-in callers' keys are always kept
+   * per user; a scope given for them narrows it further.
+   */
+  readonly scope?: string | undefined;
+}
+
 /** The request's idempotency claim, or undefined when it sent no `Idempotency-Key`. */
-export function idempotencyClaim(request: FastifyRequest): IdempotencyClaim | undefined {
+export function idempotencyClaim(request: FastifyRequest, options: IdempotentWriteOptions = {}): IdempotencyClaim | undefined {
   const header = request.headers['idempotency-key'];
   if (header === undefined) return undefined;
   const key = Array.isArray(header) ? header[0]! : header;
@@ -47,7 +59,7 @@ export function idempotencyClaim(request: FastifyRequest): IdempotencyClaim | un
     throw new DomainError('bad_request', ProblemCodes.INVALID_IDEMPOTENCY_KEY, 'Idempotency-Key must be 1–255 visible ASCII characters');
   }
   return {
-    scope: `${request.actor?.userId ?? 'anonymous'} ${request.method} ${request.routeOptions.url}`,
+    scope: `${request.actor?.userId ?? 'anonymous'}${options.scope === undefined ? '' : `:${createHash('sha256').update(options.scope).digest('base64url')}`} ${request.method} ${request.routeOptions.url}`,
     key,
     fingerprint: createHash('sha256')
       .update(`${request.method} ${request.url}\n${canonicalJson(request.body ?? null)}`)
@@ -106,8 +118,9 @@ export async function idempotentWrite<T>(
   request: FastifyRequest,
   reply: FastifyReply,
   work: (tx: Transaction) => Promise<WriteResult<T>>,
+  options: IdempotentWriteOptions = {},
 ): Promise<T> {
-  const claim = idempotencyClaim(request);
+  const claim = idempotencyClaim(request, options);
   if (!claim) {
     const result = await transaction(db, work);
     reply.code(result.status);

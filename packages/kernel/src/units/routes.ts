@@ -15,7 +15,9 @@ const UnitSchema = model(
     name: Type.String(),
     kind: Type.String(),
     contactName: Type.Union([Type.String(), Type.Null()]),
-    contactPhone: Type.Union([Type.String(), Type.Null()]),
+    contactPhone: Type.Union([Type.String(), Type.Null()], {
+      description: 'The contact’s phone, always masked (脱敏: `138****5678`, `020-****5678`); the number is stored encrypted and no route returns it in full',
+    }),
     version: Type.Integer(),
   }),
 );
@@ -37,7 +39,11 @@ export function unitRoutes(app: DiandanApp, services: { units: UnitService; kind
         name: Type.String({ minLength: 1, maxLength: 200 }),
         kind: listKey(services.kinds),
         contactName: Type.Optional(Type.Union([Type.String({ maxLength: 100 }), Type.Null()])),
-        contactPhone: Type.Optional(Type.Union([Type.String({ maxLength: 40 }), Type.Null()])),
+        contactPhone: Type.Optional(
+          Type.Union([Type.String({ maxLength: 40 }), Type.Null()], {
+            description: 'The full number (personal data): stored encrypted, answered and audited masked only; `null` removes it',
+          }),
+        ),
       },
       service: services.units,
       kinds: services.kinds,

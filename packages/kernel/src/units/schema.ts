@@ -24,7 +24,15 @@ export const units = kernelSchema.table(
     name: text().notNull(),
     kind: text().notNull(),
     contactName: text('contact_name'),
-    contactPhone: text('contact_phone'),
+    /**
+     * Where the phone was stored in plain text before 0.2 (0009): always emptied now.
+     * The kernel seals what a legacy row still holds at start (`UnitService.sealLegacyPhones`).
+     */
+    legacyContactPhone: text('contact_phone'),
+    /** The contact's phone, sealed with the deployment's personal-data key (bound to the unit's id). */
+    contactPhoneSealed: text('contact_phone_sealed'),
+    /** What responses and audit records show of it (`maskPhone`), computed once. */
+    contactPhoneMasked: text('contact_phone_masked'),
     version: integer().notNull().default(1),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },

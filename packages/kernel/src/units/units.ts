@@ -1,10 +1,13 @@
+import { and, eq, isNotNull } from 'drizzle-orm';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { RegionService } from '../core/regions.js';
-import type { Database } from '../db/database.js';
+import { transaction, type Database } from '../db/database.js';
 import { ProblemCodes } from '../errors.js';
 import type { ExtensionData, ExtensionRegistry } from '../extensions/extensions.js';
 import type { OpenList } from '../plugin/lists.js';
 import { RegionalDirectory } from '../directory/regional-directory.js';
+import { maskPhone } from '../personal-data/masks.js';
+import type { PersonalData } from '../personal-data/personal-data.js';
 import { units } from './schema.js';
 
 /** An organisation that orders (点单单位): a cultural station, a library branch, a school, a barracks, … */
@@ -15,6 +18,10 @@ export interface Unit {
   /** One of the deployment's unit kinds. */
   kind: string;
   contactName: string | null;
+  /**
+   * The contact's phone, masked (`138****5678`, `020-****5678`): personal data is
+   * stored sealed and never shown in full, to anyone.
+   */
   contactPhone: string | null;
   version: number;
   extensions?: ExtensionData;
@@ -27,15 +34,29 @@ export interface UnitInput {
   name: string;
   kind: string;
   contactName?: string | null | undefined;
+  /** The full number; it is sealed before it is stored, and only its mask is ever returned. */
   contactPhone?: string | null | undefined;
 }
 
 type Row = typeof units.$inferSelect;
 
+/** The context a unit's sealed phone is bound to: a sealed value copied to another unit does not open. */
+const phoneContext = (unitId: string) => `kernel.unit:${unitId}:contact-phone`;
+
+/** Legacy rows sealed per transaction at start. */
+const SEAL_BATCH = 200;
+
 /** Units, always read and written within the actor's region subtree. */
 export class UnitService extends RegionalDirectory<Unit, UnitInput, object> {
-  constructor(db: Database, regions: RegionService, audit: AuditLog, extensions: ExtensionRegistry, kinds: OpenList) {
-    super(db, regions, audit, extensions, {
+  constructor(
+    private readonly database: Database,
+    regions: RegionService,
+    audit: AuditLog,
+    extensions: ExtensionRegistry,
+    kinds: OpenList,
+    private readonly personalData: PersonalData,
+  ) {
+    super(database, regions, audit, extensions, {
       record: 'unit',
       table: units,
       notFoundCode: ProblemCodes.UNIT_NOT_FOUND,
@@ -43,12 +64,57 @@ export class UnitService extends RegionalDirectory<Unit, UnitInput, object> {
       kinds,
       toRecord: (row) => {
         const r = row as Row;
-        return { id: r.id, regionCode: r.regionCode, name: r.name, kind: r.kind, contactName: r.contactName, contactPhone: r.contactPhone, version: r.version };
+        // A legacy plain value not sealed yet (a row written by an older process) is masked all the same.
+        const phone = r.contactPhoneMasked ?? (r.legacyContactPhone ? maskPhone(r.legacyContactPhone) : null);
+        return { id: r.id, regionCode: r.regionCode, name: r.name, kind: r.kind, contactName: r.contactName, contactPhone: phone, version: r.version };
       },
-      toColumns: (input) => defined({ ...input }),
+      toColumns: ({ contactPhone, ...input }, id) => ({ ...defined({ ...input }), ...(contactPhone === undefined ? {} : phoneColumns(personalData, id, contactPhone)) }),
       filters: () => [],
     });
   }
+
+  /**
+   * Seals the phones that units stored in plain text before 0009 and empties the plain
+   * column, in batches of 200 rows per transaction. Run by the kernel at every start: it
+   * finds nothing once done (idempotent), and several processes starting at once share
+   * the work (`FOR UPDATE SKIP LOCKED`; a row is re-checked under its lock). Returns how
+   * many rows it sealed.
+   */
+  async sealLegacyPhones(): Promise<number> {
+    let sealed = 0;
+    for (;;) {
+      const done = await transaction(this.database, async (tx) => {
+        const rows = await tx
+          .select({ id: units.id, phone: units.legacyContactPhone })
+          .from(units)
+          .where(isNotNull(units.legacyContactPhone))
+          .orderBy(units.id)
+          .limit(SEAL_BATCH)
+          .for('update', { skipLocked: true });
+        for (const row of rows) {
+          await tx
+            .update(units)
+            // A legacy row's version is unchanged: the record a client read is the same.
+            .set(phoneColumns(this.personalData, row.id, row.phone))
+            .where(and(eq(units.id, row.id), isNotNull(units.legacyContactPhone)));
+        }
+        return rows.length;
+      });
+      sealed += done;
+      if (done < SEAL_BATCH) return sealed;
+    }
+  }
+}
+
+/** The stored columns of a phone: sealed, masked, and never the plain value. */
+function phoneColumns(
+  personalData: PersonalData,
+  unitId: string,
+  phone: string | null,
+): { contactPhoneSealed: string | null; contactPhoneMasked: string | null; legacyContactPhone: null } {
+  const value = phone?.trim() ?? '';
+  if (value === '') return { contactPhoneSealed: null, contactPhoneMasked: null, legacyContactPhone: null };
+  return { contactPhoneSealed: personalData.encrypt(value, phoneContext(unitId)), contactPhoneMasked: maskPhone(value), legacyContactPhone: null };
 }
 
 /** The keys of `values` whose value is not undefined (an update changes only what it names). */

@@ -72,7 +72,15 @@ export async function publicRoutes(app: DiandanApp, responses: ResponseService, 
       },
     },
     async (req, reply) =>
-      idempotentWrite(db, req, reply, async (tx) => ({ status: 201, body: await responses.submit({ ...req.body, answers: req.body.answers as Record<string, unknown>, slug: req.params.slug }, { tx }) })),
+      idempotentWrite(
+        db,
+        req,
+        reply,
+        async (tx) => ({ status: 201, body: await responses.submit({ ...req.body, answers: req.body.answers as Record<string, unknown>, slug: req.params.slug }, { tx }) }),
+        // Respondents are anonymous: a key is theirs by their address, invitation and answers, so two
+        // respondents who send the same key never get each other's answer (and resume token) replayed.
+        { scope: `${req.ip}\n${req.body.invitation ?? ''}\n${JSON.stringify(req.body)}` },
+      ),
   );
 
   app.get(
@@ -110,6 +118,13 @@ export async function publicRoutes(app: DiandanApp, responses: ResponseService, 
       },
     },
     async (req, reply) =>
-      idempotentWrite(db, req, reply, async (tx) => ({ status: 200, body: await responses.continue({ ...req.body, answers: req.body.answers as Record<string, unknown>, token: req.params.token }, { tx }) })),
+      idempotentWrite(
+        db,
+        req,
+        reply,
+        async (tx) => ({ status: 200, body: await responses.continue({ ...req.body, answers: req.body.answers as Record<string, unknown>, token: req.params.token }, { tx }) }),
+        // The resume token is the respondent's: their keys are kept apart from everyone else's.
+        { scope: `resume:${req.params.token}` },
+      ),
   );
 }

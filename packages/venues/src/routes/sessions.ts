@@ -12,7 +12,6 @@ import {
   type Database,
   type DiandanApp,
 } from '@diandan/kernel';
-import { createHash } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import type { CitizenService } from '../citizens.js';
 import type { Reservation, ReservationService, WaitlistEntry } from '../reservations.js';
@@ -106,19 +105,15 @@ export function guardCitizenRoutes(app: DiandanApp, citizens: CitizenService): v
 /** Citizens' authentication by their token header, and their Idempotency-Keys scoped to them. */
 export function citizenAuth(citizens: CitizenService) {
   const citizenOf = async (req: FastifyRequest) => ((req as CitizenRequest).citizen ??= await citizens.authenticate(req.headers['x-citizen-token'] as string | undefined));
-  /**
-   * Citizens carry no bearer token, so the kernel keys their Idempotency-Keys as
-   * `anonymous`: the citizen's id is put into the key, so that one citizen's key never
-   * replays another's answer.
-   */
-  const asCitizen = async (req: FastifyRequest) => {
-    const citizen = await citizenOf(req);
-    const key = req.headers['idempotency-key'];
-    if (typeof key === 'string' && /^[\x21-\x7e]{1,255}$/.test(key)) req.headers['idempotency-key'] = `citizen:${citizen.id}:${createHash('sha256').update(key).digest('base64url')}`;
-    return citizen;
-  };
-  return { citizenOf, asCitizen };
+  return { citizenOf, asCitizen: citizenOf };
 }
+
+/**
+ * Citizens carry no bearer token, so the kernel would keep their Idempotency-Keys with
+ * every anonymous caller's: they are kept per citizen (`idempotentWrite`'s scope), so
+ * that one citizen's key never replays another's answer.
+ */
+const citizenScope = (citizen: { id: string }) => ({ scope: `citizen:${citizen.id}` });
 
 export function sessionRoutes(app: DiandanApp, services: { sessions: SessionService; citizens: CitizenService; reservations: ReservationService }, db: Database): void {
   const { sessions, citizens, reservations } = services;
@@ -241,7 +236,7 @@ export function sessionRoutes(app: DiandanApp, services: { sessions: SessionServ
       return idempotentWrite<Reservation | WaitlistEntry>(db, req, reply, async (tx) => {
         const outcome = await reservations.reserve({ sessionId: req.params.id, quantity: req.body.quantity ?? 1, groupName: req.body.groupName, waitlist: req.body.waitlist }, citizen, tx);
         return outcome.kind === 'reserved' ? { status: 201, body: outcome.reservation } : { status: 202, body: outcome.entry };
-      });
+      }, citizenScope(citizen));
     },
   );
 
@@ -284,7 +279,7 @@ export function sessionRoutes(app: DiandanApp, services: { sessions: SessionServ
     },
     async (req, reply) => {
       const citizen = await asCitizen(req);
-      return idempotentWrite(db, req, reply, async (tx) => ({ status: 200, body: await reservations.cancel(req.params.id, citizen, tx) }));
+      return idempotentWrite(db, req, reply, async (tx) => ({ status: 200, body: await reservations.cancel(req.params.id, citizen, tx) }), citizenScope(citizen));
     },
   );
 
@@ -322,7 +317,7 @@ export function sessionRoutes(app: DiandanApp, services: { sessions: SessionServ
     },
     async (req, reply) => {
       const citizen = await asCitizen(req);
-      return idempotentWrite(db, req, reply, async (tx) => ({ status: 201, body: await reservations.join({ sessionId: req.params.id, quantity: req.body.quantity ?? 1 }, citizen, tx) }));
+      return idempotentWrite(db, req, reply, async (tx) => ({ status: 201, body: await reservations.join({ sessionId: req.params.id, quantity: req.body.quantity ?? 1 }, citizen, tx) }), citizenScope(citizen));
     },
   );
 
@@ -362,7 +357,7 @@ export function sessionRoutes(app: DiandanApp, services: { sessions: SessionServ
               : action === 'decline'
                 ? await reservations.decline(req.params.id, citizen, tx)
                 : await reservations.leave(req.params.id, citizen, tx),
-        }));
+        }), citizenScope(citizen));
       },
     );
   }
