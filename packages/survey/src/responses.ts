@@ -106,6 +106,15 @@ export class ResponseService {
     return this.kernel.personalData.hash(purpose, token);
   }
 
+  /**
+   * The Idempotency-Key scope of an anonymous submission: the respondent's address,
+   * invitation and answers under the deployment's key, so that what is stored with the
+   * key (24 hours) cannot be turned back into an address by trying them all.
+   */
+  submissionKeyScope(address: string, body: unknown): string {
+    return this.kernel.personalData.hash('survey-idempotency-scope', `${address}\n${JSON.stringify(body)}`);
+  }
+
   /** The questionnaire behind a public link, if it takes responses now. */
   async open(slug: string, db: Executor = this.db): Promise<QuestionnaireRow> {
     const row = await this.questionnaires.bySlug(slug, db);

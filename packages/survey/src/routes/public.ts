@@ -79,7 +79,8 @@ export async function publicRoutes(app: DiandanApp, responses: ResponseService, 
         async (tx) => ({ status: 201, body: await responses.submit({ ...req.body, answers: req.body.answers as Record<string, unknown>, slug: req.params.slug }, { tx }) }),
         // Respondents are anonymous: a key is theirs by their address, invitation and answers, so two
         // respondents who send the same key never get each other's answer (and resume token) replayed.
-        { scope: `${req.ip}\n${req.body.invitation ?? ''}\n${JSON.stringify(req.body)}` },
+        // The scope is a keyed hash (responses.submissionKeyScope): no address is kept, not even as a plain hash.
+        { scope: responses.submissionKeyScope(req.ip, req.body) },
       ),
   );
 
