@@ -21,6 +21,12 @@ export interface GreedyOptions {
   improve?: boolean;
   /** The edge order key: `value` (default) or a custom score (the popularity baseline). */
   priority?: (edge: number) => number;
+  /**
+   * LP-guided start: a fractional solution (the LP relaxation's x). Each edge first takes
+   * ⌊x_e⌋ sessions (while every limit still fits), then the fractional parts are rounded up
+   * by value × fraction where they fit; repair, greedy fill and local improvement follow.
+   */
+  start?: readonly number[];
 }
 
 export interface GreedyResult {
@@ -120,6 +126,23 @@ export function greedy(model: Model, options: GreedyOptions = {}): GreedyResult 
   };
   const perCost = (e: number, g: number) => (budgeted[e] ? g / Math.max(edges[e]!.cost, 1) : g);
   const priority = options.priority ?? ((e: number) => perCost(e, gain(e)));
+
+  // (0) LP-guided start: round the relaxation down, then round up the largest fractions that fit.
+  if (options.start) {
+    const start = options.start;
+    for (let e = 0; e < edges.length; e++) {
+      const n = Math.floor((start[e] ?? 0) + 1e-6);
+      for (let k = 0; k < n && fits(e); k++) apply(e, 1);
+    }
+    check();
+    const fractional: [number, number][] = [];
+    for (let e = 0; e < edges.length; e++) {
+      const f = (start[e] ?? 0) - x[e]!;
+      if (f > 1e-6) fractional.push([e, f * edges[e]!.value]);
+    }
+    fractional.sort((a, b) => b[1] - a[1]);
+    for (const [e] of fractional) if (fits(e) && sharesHold(e, 1)) apply(e, 1);
+  }
 
   // (1) Repair: region floors, neediest first.
   const shortfalls = new Map<string, number>();

@@ -4,7 +4,7 @@
  * evaluation and an independent verification of the plan returned.
  */
 import { greedy } from './greedy.js';
-import { solveLp } from './lp.js';
+import { highs, LpSession, solveLp, type LpResult } from './lp.js';
 import { compile, type FloorRow, type Model } from './model.js';
 import { fairUtility, MAX_MIN_ALPHA, PLAN_VERSION, relevanceOf, round6, type Instance, type Plan } from './problem.js';
 import { evaluate, verify, type Evaluation, type Violation } from './verify.js';
@@ -96,6 +96,8 @@ export function planOf(model: Model, x: readonly number[]): Plan {
 }
 
 const now = () => performance.now();
+/** HiGHS statuses that mean the floors cannot all be met (the LP has no other way to be infeasible). */
+const INFEASIBLE = new Set(['Infeasible', 'Primal infeasible or unbounded']);
 
 export async function solve(instance: Instance, options: SolveOptions = {}): Promise<SolveReport> {
   const timings: Record<string, number> = {};
@@ -110,52 +112,87 @@ export async function solve(instance: Instance, options: SolveOptions = {}): Pro
   const wantBound = options.bound !== false;
   await progress(5, `${model.edges.length} candidate edges, ${model.rows.length} limits, ${model.floors.length} floors`);
 
-  // Phase 1: can every floor be met (in the LP)? If not, which, and by how much.
+  // HiGHS loads (its WebAssembly compiles) while the first heuristic runs.
+  const loading = wantBound ? highs() : null;
+
+  // The heuristic with every floor: no LP needed (a quick preview stops here).
   let floors: FloorRow[] = model.floors;
-  const relaxations: { floorId: string; shortfall: number }[] = [];
-  if (wantBound && model.floors.length) {
-    t = now();
-    const phase1 = await solveLp(model, { floors: model.floors, shortfall: true });
-    timings.phase1 = now() - t;
-    if (phase1.objective > 1e-7) {
-      floors = model.floors.map((f) => {
-        const s = phase1.slack.get(f.id) ?? 0;
-        if (s <= 1e-7) return f;
-        relaxations.push({ floorId: f.id, shortfall: round6(s) });
-        return f.kind === 'region-sessions' ? { ...f, required: Math.max(0, Math.floor(f.required - s + 1e-7)) } : { ...f, share: 0 };
-      });
-    }
-    await progress(15, relaxations.length ? `floors not all feasible: ${relaxations.map((r) => r.floorId).join(', ')}` : 'every floor can be met');
-  }
-
   t = now();
-  const heuristic = greedy(model, { floors, alpha, signal: options.signal });
+  let plain = greedy(model, { floors, alpha, signal: options.signal });
   timings.heuristic = now() - t;
-  const heuristicWelfare = welfareOf(model, heuristic.x, alpha);
-  await progress(35, 'heuristic done');
+  await progress(20, 'heuristic done');
 
+  // One HiGHS model (LpSession) for the bound and every re-solve: dropping a floor only
+  // changes a row bound, so the price of fairness and each floor's price start from the
+  // previous basis instead of from scratch.
+  const relaxations: { floorId: string; shortfall: number }[] = [];
   let bound: number | null = null;
+  let lp: LpResult | null = null;
   let duals = new Map<string, number>();
   const prices = new Map<string, number>();
   let priceOfFairness: SolveReport['priceOfFairness'] = null;
-  if (wantBound) {
-    t = now();
-    const lp = await solveLp(model, { floors, alpha });
-    timings.lp = now() - t;
-    bound = lp.status === 'Optimal' ? lp.objective : null;
-    duals = lp.floorDuals;
-    await progress(55, `LP bound ${bound === null ? lp.status : round6(bound)}`);
-    if (floors.length && bound !== null) {
-      const free = await solveLp(model, { floors: [], alpha });
-      priceOfFairness = { unconstrained: free.objective, fair: bound, ratio: free.objective > 0 ? round6((free.objective - bound) / free.objective) : 0 };
-      const priced = floors.slice(0, options.pricedFloors ?? 12);
-      for (const [k, f] of priced.entries()) {
-        const without = await solveLp(model, { floors: floors.filter((g) => g !== f), alpha });
-        if (without.status === 'Optimal') prices.set(f.id, round6(without.objective - bound));
-        await progress(55 + Math.round((20 * (k + 1)) / priced.length), `priced floor ${f.id}`);
+  let session: LpSession | null = null;
+  try {
+    if (loading) {
+      await loading;
+      t = now();
+      session = await LpSession.open(model, { floors, alpha });
+      lp = session.run();
+      timings.lp = now() - t;
+      // Phase 1, only when the floors cannot all be met: which, and by how much.
+      if (floors.length && INFEASIBLE.has(lp.status)) {
+        t = now();
+        const phase1 = await solveLp(model, { floors: model.floors, shortfall: true });
+        timings.phase1 = now() - t;
+        if (phase1.objective > 1e-7) {
+          floors = model.floors.map((f) => {
+            const s = phase1.slack.get(f.id) ?? 0;
+            if (s <= 1e-7) return f;
+            relaxations.push({ floorId: f.id, shortfall: round6(s) });
+            return f.kind === 'region-sessions' ? { ...f, required: Math.max(0, Math.floor(f.required - s + 1e-7)) } : { ...f, share: 0 };
+          });
+          await progress(30, `floors not all feasible: ${relaxations.map((r) => r.floorId).join(', ')}`);
+          session.close();
+          t = now();
+          session = await LpSession.open(model, { floors, alpha });
+          lp = session.run();
+          timings.lp = (timings.lp ?? 0) + now() - t;
+          t = now();
+          plain = greedy(model, { floors, alpha, signal: options.signal });
+          timings.heuristic = (timings.heuristic ?? 0) + now() - t;
+        }
+      }
+      bound = lp.status === 'Optimal' ? lp.objective : null;
+      duals = lp.floorDuals;
+      await progress(50, `LP bound ${bound === null ? lp.status : round6(bound)}`);
+      if (floors.length && bound !== null) {
+        t = now();
+        const free = session.run(new Set());
+        if (free.status === 'Optimal') priceOfFairness = { unconstrained: free.objective, fair: bound, ratio: free.objective > 0 ? round6((free.objective - bound) / free.objective) : 0 };
+        const priced = floors.slice(0, options.pricedFloors ?? 12);
+        const all = floors.map((f) => f.id);
+        for (const [k, f] of priced.entries()) {
+          const without = session.run(new Set(all.filter((id) => id !== f.id)));
+          if (without.status === 'Optimal') prices.set(f.id, round6(without.objective - bound));
+          await progress(50 + Math.round((20 * (k + 1)) / priced.length), `priced floor ${f.id}`);
+        }
+        timings.prices = now() - t;
       }
     }
+  } finally {
+    session?.close();
   }
+
+  // LP-guided rounding: the relaxation rounded, repaired, filled and improved; the better of the two heuristics is kept.
+  let heuristic = plain;
+  if (lp && bound !== null) {
+    t = now();
+    const guided = greedy(model, { floors, alpha, signal: options.signal, start: lp.x });
+    timings.rounding = now() - t;
+    if (welfareOf(model, guided.x, alpha) > welfareOf(model, plain.x, alpha) + 1e-9) heuristic = guided;
+  }
+  const heuristicWelfare = welfareOf(model, heuristic.x, alpha);
+  await progress(75, 'LP-guided rounding done');
 
   let x = heuristic.x;
   let solver: SolveReport['solver'] = 'heuristic';

@@ -4,7 +4,12 @@
  * cross the thread boundary by structured clone.
  */
 import type { Instance } from './problem.js';
+import { highs } from './lp.js';
 import { solve, type SolveOptions, type SolveReport } from './solve.js';
+
+// HiGHS's WebAssembly starts compiling when the thread starts, while the instance is compiled
+// and the first heuristic runs, not when the first LP is needed.
+void highs().catch(() => {});
 
 export interface SolveJobData {
   instance: Instance;
