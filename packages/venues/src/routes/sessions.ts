@@ -102,10 +102,10 @@ export function guardCitizenRoutes(app: DiandanApp, citizens: CitizenService): v
   });
 }
 
-/** Citizens' authentication by their token header, and their Idempotency-Keys scoped to them. */
+/** Citizens' authentication by their token header (once per request). */
 export function citizenAuth(citizens: CitizenService) {
   const citizenOf = async (req: FastifyRequest) => ((req as CitizenRequest).citizen ??= await citizens.authenticate(req.headers['x-citizen-token'] as string | undefined));
-  return { citizenOf, asCitizen: citizenOf };
+  return { citizenOf };
 }
 
 /**
@@ -117,7 +117,7 @@ const citizenScope = (citizen: { id: string }) => ({ scope: `citizen:${citizen.i
 
 export function sessionRoutes(app: DiandanApp, services: { sessions: SessionService; citizens: CitizenService; reservations: ReservationService }, db: Database): void {
   const { sessions, citizens, reservations } = services;
-  const { citizenOf, asCitizen } = citizenAuth(citizens);
+  const { citizenOf } = citizenAuth(citizens);
 
   app.post(
     '/v1/venues/:id/sessions',
@@ -232,7 +232,7 @@ export function sessionRoutes(app: DiandanApp, services: { sessions: SessionServ
       },
     },
     async (req, reply) => {
-      const citizen = await asCitizen(req);
+      const citizen = await citizenOf(req);
       return idempotentWrite<Reservation | WaitlistEntry>(db, req, reply, async (tx) => {
         const outcome = await reservations.reserve({ sessionId: req.params.id, quantity: req.body.quantity ?? 1, groupName: req.body.groupName, waitlist: req.body.waitlist }, citizen, tx);
         return outcome.kind === 'reserved' ? { status: 201, body: outcome.reservation } : { status: 202, body: outcome.entry };
@@ -278,7 +278,7 @@ export function sessionRoutes(app: DiandanApp, services: { sessions: SessionServ
       },
     },
     async (req, reply) => {
-      const citizen = await asCitizen(req);
+      const citizen = await citizenOf(req);
       return idempotentWrite(db, req, reply, async (tx) => ({ status: 200, body: await reservations.cancel(req.params.id, citizen, tx) }), citizenScope(citizen));
     },
   );
@@ -316,7 +316,7 @@ export function sessionRoutes(app: DiandanApp, services: { sessions: SessionServ
       },
     },
     async (req, reply) => {
-      const citizen = await asCitizen(req);
+      const citizen = await citizenOf(req);
       return idempotentWrite(db, req, reply, async (tx) => ({ status: 201, body: await reservations.join({ sessionId: req.params.id, quantity: req.body.quantity ?? 1 }, citizen, tx) }), citizenScope(citizen));
     },
   );
@@ -348,7 +348,7 @@ export function sessionRoutes(app: DiandanApp, services: { sessions: SessionServ
         },
       },
       async (req, reply) => {
-        const citizen = await asCitizen(req);
+        const citizen = await citizenOf(req);
         return idempotentWrite<Reservation | WaitlistEntry>(db, req, reply, async (tx) => ({
           status: 200,
           body:
