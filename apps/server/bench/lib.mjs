@@ -155,4 +155,18 @@ export function printHttpTable(results, baselineName = 'hello world') {
 export const rpsPercent = (a, b) => (a && b ? `${((a.rps / b.rps) * 100).toFixed(1)}%` : 'n/a');
 
 /** The hello-world baseline server (bench/hello.mjs), by absolute path. */
+/**
+ * A package's HTTP bench settings: BENCH_SECONDS (default `seconds`), BENCH_CONNECTIONS
+ * (20) and BENCH_ROUNDS (3) from the environment; DATABASE_URL defaults to the local
+ * PostgreSQL (set before any test database is made).
+ */
+export function httpBenchSettings({ seconds = 3 } = {}) {
+  process.env.DATABASE_URL ||= 'postgres://postgres@127.0.0.1:5432/postgres';
+  return {
+    seconds: Number(process.env.BENCH_SECONDS ?? seconds),
+    connections: Number(process.env.BENCH_CONNECTIONS ?? 20),
+    rounds: Number(process.env.BENCH_ROUNDS ?? 3),
+  };
+}
+
 export const helloScript = fileURLToPath(new URL('./hello.mjs', import.meta.url));

@@ -11,13 +11,10 @@
 import { createCipheriv, randomBytes } from 'node:crypto';
 import { BidSealer } from '@diandan/procurement';
 import { createTestDatabase } from '@diandan/testing';
-import { helloScript, measureHttp, median, medianSample, printHttpTable, rpsPercent, startServer } from '../../../apps/server/bench/lib.mjs';
+import { helloScript, httpBenchSettings, measureHttp, median, medianSample, printHttpTable, rpsPercent, startServer } from '../../../apps/server/bench/lib.mjs';
 import { BENCH_SEALING_KEY, adminToken, bidBody, call, projectBody, supplierToken } from './fixture.mjs';
 
-const seconds = Number(process.env.BENCH_SECONDS ?? 3);
-const connections = Number(process.env.BENCH_CONNECTIONS ?? 20);
-const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
-process.env.DATABASE_URL ||= 'postgres://postgres@127.0.0.1:5432/postgres';
+const { seconds, connections, rounds } = httpBenchSettings();
 
 const database = await createTestDatabase();
 const hello = await startServer(helloScript);

@@ -16,12 +16,9 @@
 // response and its demand records and publishes `survey.demand-updated` (durable) — one
 // transaction.
 import { createTestDatabase, testToken } from '@diandan/testing';
-import { helloScript, measureHttp, medianSample, printHttpTable, rpsPercent, startServer } from '../../../apps/server/bench/lib.mjs';
+import { helloScript, httpBenchSettings, measureHttp, medianSample, printHttpTable, rpsPercent, startServer } from '../../../apps/server/bench/lib.mjs';
 
-const seconds = Number(process.env.BENCH_SECONDS ?? 3);
-const connections = Number(process.env.BENCH_CONNECTIONS ?? 20);
-const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
-process.env.DATABASE_URL ||= 'postgres://postgres@127.0.0.1:5432/postgres';
+const { seconds, connections, rounds } = httpBenchSettings();
 
 const database = await createTestDatabase();
 const hello = await startServer(helloScript);
