@@ -242,6 +242,27 @@ describe('Idempotency-Key on actions', () => {
   });
 });
 
+describe('Idempotency-Key on anonymous feedback', () => {
+  it('keeps each feedback token its own scope: two citizens choosing the same key each get their answer, a retry replays', async () => {
+    const call = client(app2);
+    const f = await seedOrderingLoop(app2, { year: 2029 });
+    const minted = await call(f.units.community.user, 'POST', `/v1/orders/${f.orders.delivered.id}/feedback-tokens`, { count: 2 });
+    expect(minted.status).toBe(201);
+    const [a, b] = minted.body.tokens as string[];
+    const key = { 'idempotency-key': 'my-phone-says-1' };
+    const first = await call(null, 'POST', `/v1/feedback/${a}`, { rating: 5 }, key);
+    expect(first.status).toBe(204);
+    // Without the token's scope this is the same key with another request: 422 IDEMPOTENCY_KEY_REUSED.
+    const other = await call(null, 'POST', `/v1/feedback/${b}`, { rating: 3 }, key);
+    expect(other.status, JSON.stringify(other.body)).toBe(204);
+    const retry = await call(null, 'POST', `/v1/feedback/${a}`, { rating: 5 }, key);
+    expect(retry.status).toBe(204);
+    expect(retry.headers['idempotent-replayed']).toBe('true');
+    const summary = await call(f.units.community.user, 'GET', `/v1/orders/${f.orders.delivered.id}/feedback-summary`);
+    expect(summary.body).toMatchObject({ responses: 2 });
+  });
+});
+
 describe('the audit log is append-only', () => {
   const snapshot = () => rows(sql`select * from kernel.audit_log order by id`);
 

@@ -81,10 +81,18 @@ export async function feedbackRoutes(
       },
     },
     async (req, reply) => {
-      await idempotentWrite(db, req, reply, async (tx) => {
-        await services.feedback.submit({ ...req.body, token: req.params.token }, { tx });
-        return { status: 204, body: {} };
-      });
+      // Citizens are anonymous, so their keys would otherwise share one scope: two
+      // phones choosing the same key would collide. The token is theirs alone.
+      await idempotentWrite(
+        db,
+        req,
+        reply,
+        async (tx) => {
+          await services.feedback.submit({ ...req.body, token: req.params.token }, { tx });
+          return { status: 204, body: {} };
+        },
+        { scope: `feedback:${req.params.token}` },
+      );
       return reply.code(204).send(null);
     },
   );
