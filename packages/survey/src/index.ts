@@ -44,3 +44,4 @@ export { ImportService, ImportProblems, ATTRIBUTE_COLUMNS, parseCsv, clearImport
 export { SurveySchema, SurveyImportSchema } from './routes/surveys.js';
 export { DemandRecordSchema, NeedsMapSchema, DemandRequestSchema, GapTableSchema } from './routes/demand.js';
 export { ResultsSchema } from './routes/results.js';
+export { UNFILLED_ORDER_SOURCE, unfilledOrderSignals } from './unfilled-orders.js';

@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { DomainError, Type, definePlugin, kernel, kernelReady, on, type PluginOptions } from '@diandan/kernel';
+import { DomainError, Type, definePlugin, kernel, kernelReady, on, orderRejected, type PluginOptions } from '@diandan/kernel';
 import { DemandService } from './demand.js';
 import { seedSurveyDemo } from './demo.js';
 import { demandSignalled } from './hooks.js';
@@ -8,6 +8,7 @@ import { QuestionnaireService } from './questionnaires.js';
 import { DemandRequestService } from './requests.js';
 import { ResponseService } from './responses.js';
 import { ResultService } from './results.js';
+import { UNFILLED_ORDER_SOURCE, unfilledOrderSignals } from './unfilled-orders.js';
 import { DemandRecordSchema, DemandRequestSchema, GapTableSchema, NeedsMapSchema, demandRoutes } from './routes/demand.js';
 import { publicRoutes } from './routes/public.js';
 import { ResultsSchema, resultRoutes } from './routes/results.js';
@@ -26,6 +27,8 @@ const config = Type.Object({
   publicBaseUrl: Type.String({ minLength: 1, default: 'https://example.invalid/survey' }),
   /** A unit's direct demand request weighs its expected audience divided by this (see the README, "Direct demand requests"). */
   requestAudiencePerWeight: Type.Number({ exclusiveMinimum: 0, maximum: 100_000, default: 10 }),
+  /** A rejected kernel order becomes demand records (source `unfilled-orders`; see the README, "Unfilled orders"). */
+  unfilledOrders: Type.Boolean({ default: true }),
   /** Days after which the uploaded CSV text of a finished import is cleared (the result stays). */
   importRetentionDays: Type.Integer({ minimum: 1, maximum: 3650, default: 30 }),
   /** When the retention job runs (cron, Asia/Shanghai). */
@@ -93,6 +96,21 @@ export const surveyPlugin = definePlugin({
       },
       { durable: true, name: 'contributed-demand' },
     ),
+    // Orders the approval chain rejected: demand the kernel's ordering loop left unmet.
+    ...(ctx.config.unfilledOrders
+      ? [
+          on(
+            orderRejected,
+            async ({ order }, { eventId }) => {
+              const reader = await ctx.systemActor({ roles: ['city-admin'] });
+              const product = await ctx.deps.kernel.products.get(order.productId, { actor: reader });
+              const signals = unfilledOrderSignals(order, product, ctx.config.requestAudiencePerWeight);
+              await services.demand.contribute(eventId, { source: UNFILLED_ORDER_SOURCE, signals });
+            },
+            { durable: true, name: 'unfilled-orders' },
+          ),
+        ]
+      : []),
   ],
 
   routes: async (app, ctx, services) => {

@@ -27,7 +27,7 @@ let f: LoopFixture;
 const MARCH = new Date('2027-03-05T02:00:00Z');
 
 beforeAll(async () => {
-  app = await createTestServer({ plugins: [survey({ submissionsPerMinute: 1000, minCellSize: 3 }), spy.configure({})] });
+  app = await createTestServer({ plugins: [survey({ submissionsPerMinute: 1000, minCellSize: 3, unfilledOrders: false }), spy.configure({})] });
   // Two delivered orders (delivered, closed) of the opera product (performance; elderly and
   // general public) for the community unit in 440103001001, delivered 2027-03-15, 90 people each.
   f = await seedOrderingLoop(app, { year: 2027 });

@@ -24,7 +24,7 @@ let call: Call;
 let f: LoopFixture;
 
 beforeAll(async () => {
-  app = await createTestServer({ plugins: [survey({ submissionsPerMinute: 1000, minCellSize: 3 }), spy.configure({})] });
+  app = await createTestServer({ plugins: [survey({ submissionsPerMinute: 1000, minCellSize: 3, unfilledOrders: false }), spy.configure({})] });
   f = await seedOrderingLoop(app, { year: 2027 });
   call = client(app);
   const s = surveyOf(app) as ReturnType<typeof surveyOf> & { requests: DemandRequestService };
