@@ -1,6 +1,6 @@
 /**
- * Units' contact phone is personal data: stored sealed, answered and audited masked,
- * and legacy plain-text rows are sealed when the kernel starts.
+ * Units' contact phone and name are personal data: stored sealed, answered and audited
+ * masked, and legacy plain-text rows are sealed when the kernel starts.
  */
 import { kernelTables, PersonalData, systemActor, type Unit } from '@diandan/kernel';
 import { client, createTestDatabase, createTestServer, ifMatch, seedRegions, testActors, TEST_PERSONAL_DATA_KEY, type Call } from '@diandan/testing';
@@ -15,6 +15,8 @@ const { cityAdmin } = testActors;
 const { units, auditLog } = kernelTables;
 const pd = new PersonalData({ key: TEST_PERSONAL_DATA_KEY });
 const contextOf = (id: string) => `kernel.unit:${id}:contact-phone`;
+const nameContextOf = (id: string) => `kernel.unit:${id}:contact-name`;
+const NAME = '欧阳文华';
 
 /** Every text a row holds, to search for a plain value in any column. */
 const textOf = (row: unknown) => JSON.stringify(row);
@@ -106,14 +108,42 @@ describe('a unit’s contact phone', () => {
     expect(record!.after).toEqual({ phone: '138****8000', count: 3 });
   });
 
-  it('is described as masked in the OpenAPI document', async () => {
+  it('is described as masked in the OpenAPI document, as is the name', async () => {
     const doc = (await app.inject({ method: 'GET', url: '/openapi.json' })).json();
-    const schema = doc.components.schemas.Unit.properties.contactPhone;
-    expect(schema.description).toMatch(/masked/);
+    expect(doc.components.schemas.Unit.properties.contactPhone.description).toMatch(/masked/);
+    expect(doc.components.schemas.Unit.properties.contactName.description).toMatch(/masked/);
+  });
+
+  it('keeps the contact’s name the same way: sealed, answered and audited masked, removable', async () => {
+    const created = await call(cityAdmin, 'POST', '/v1/units', { regionCode: '440103', name: '姓名站', kind: 'school', contactName: NAME });
+    expect(created.status).toBe(201);
+    const unit = created.body as Unit;
+    expect(unit.contactName).toBe('欧***');
+    const row = await rowOf(unit.id);
+    expect(row.legacyContactName).toBeNull();
+    expect(pd.decrypt(row.contactNameSealed!, nameContextOf(unit.id))).toBe(NAME);
+    expect(row.contactNameMasked).toBe('欧***');
+    expect(textOf(row)).not.toContain(NAME);
+    // Bound to its field too: the sealed name does not open as the unit's phone.
+    expect(() => pd.decrypt(row.contactNameSealed!, contextOf(unit.id))).toThrow();
+
+    const changed = await call(cityAdmin, 'PATCH', `/v1/units/${unit.id}`, { contactName: '李老师' }, ifMatch(unit));
+    expect(changed.body.contactName).toBe('李**');
+    const list = await call(cityAdmin, 'GET', '/v1/units?limit=200');
+    expect(list.body.items.find((u: Unit) => u.id === unit.id).contactName).toBe('李**');
+    const audit = await auditOf(unit.id);
+    expect(audit[1]!.before).toMatchObject({ contactName: '欧***' });
+    for (const plain of [NAME, '李老师']) {
+      expect(textOf(audit)).not.toContain(plain);
+      expect(textOf(list.body)).not.toContain(plain);
+    }
+    const cleared = await call(cityAdmin, 'PATCH', `/v1/units/${unit.id}`, { contactName: null }, ifMatch(changed.body));
+    expect(cleared.body.contactName).toBeNull();
+    expect(await rowOf(unit.id)).toMatchObject({ legacyContactName: null, contactNameSealed: null, contactNameMasked: null });
   });
 });
 
-describe('units stored before phones were sealed', () => {
+describe('units stored before contacts were sealed', () => {
   it('are sealed and emptied at start, in batches, once, by several processes at once', async () => {
     const database = await createTestDatabase({ persistent: true });
     try {
@@ -121,8 +151,9 @@ describe('units stored before phones were sealed', () => {
       await seedRegions(app);
       // What an older kernel left: plain phones (more than one batch), one empty string, one without.
       await app.diandan.database.db.execute(sql`
-        insert into kernel.units (region_code, name, kind, contact_phone)
-        select '440103', 'legacy ' || n, 'school', ${LEGACY.slice(0, 7)} || lpad(n::text, 4, '0') from generate_series(1, 450) as n`);
+        insert into kernel.units (region_code, name, kind, contact_phone, contact_name)
+        select '440103', 'legacy ' || n, 'school', ${LEGACY.slice(0, 7)} || lpad(n::text, 4, '0'), case when n % 2 = 0 then '联系人' || n end
+        from generate_series(1, 450) as n`);
       await app.diandan.database.db.execute(sql`insert into kernel.units (region_code, name, kind, contact_phone) values ('440103', 'legacy empty', 'school', ''), ('440103', 'legacy none', 'school', null)`);
       await app.close();
 
@@ -134,12 +165,16 @@ describe('units stored before phones were sealed', () => {
       try {
         const rows = await app.diandan.database.db.select().from(units).orderBy(units.name);
         expect(rows).toHaveLength(452);
-        expect(rows.filter((r) => r.legacyContactPhone !== null)).toEqual([]);
+        expect(rows.filter((r) => r.legacyContactPhone !== null || r.legacyContactName !== null)).toEqual([]);
         for (const row of rows.filter((r) => r.name.startsWith('legacy ') && /\d$/.test(r.name))) {
           const n = Number(row.name.slice('legacy '.length));
           const phone = `${LEGACY.slice(0, 7)}${String(n).padStart(4, '0')}`;
           expect(pd.decrypt(row.contactPhoneSealed!, contextOf(row.id))).toBe(phone);
           expect(row.contactPhoneMasked).toBe(`139****${String(n).padStart(4, '0')}`);
+          if (n % 2 === 0) {
+            expect(pd.decrypt(row.contactNameSealed!, nameContextOf(row.id))).toBe(`联系人${n}`);
+            expect(row.contactNameMasked).toBe(`联${'*'.repeat(`系人${n}`.length)}`);
+          } else expect(row.contactNameSealed).toBeNull();
           expect(row.version).toBe(1);
         }
         expect(rows.find((r) => r.name === 'legacy empty')).toMatchObject({ contactPhoneSealed: null, contactPhoneMasked: null });
@@ -148,8 +183,10 @@ describe('units stored before phones were sealed', () => {
         const one = rows.find((r) => r.name === 'legacy 1')!;
         const got = await client(app)(cityAdmin, 'GET', `/v1/units/${one.id}`);
         expect(got.body.contactPhone).toBe('139****0001');
+        const two = rows.find((r) => r.name === 'legacy 2')!;
+        expect((await client(app)(cityAdmin, 'GET', `/v1/units/${two.id}`)).body.contactName).toBe('联***');
         // Nothing is left to do: sealing again finds nothing.
-        expect(await app.diandan.services.units.sealLegacyPhones()).toBe(0);
+        expect(await app.diandan.services.units.sealLegacyContacts()).toBe(0);
       } finally {
         await app.close();
       }

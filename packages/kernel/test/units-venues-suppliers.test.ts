@@ -154,8 +154,8 @@ describe('units', () => {
       regionCode: '440103001001',
       name: '测试社区文化室',
       kind: 'cultural-station',
-      contactName: '张三',
-      // Personal data: stored sealed, answered masked (see unit-contact-phone.test.ts).
+      contactName: '张*',
+      // Personal data: stored sealed, answered masked (see unit-contacts.test.ts).
       contactPhone: '020-****5678',
       version: 1,
     });
@@ -420,7 +420,7 @@ describe('changing units and venues (PATCH with If-Match)', () => {
     const unit = await createUnit(streetOperator, { regionCode: '440103001001', name: '改名前的文化室' });
     const res = await call(streetOperator, 'PATCH', `/v1/units/${unit.id}`, { name: '改名后的文化室', contactName: '王老师' }, ifMatch(unit));
     expect(res.status, JSON.stringify(res.body)).toBe(200);
-    expect(res.body).toEqual({ ...unit, name: '改名后的文化室', contactName: '王老师', version: 2 });
+    expect(res.body).toEqual({ ...unit, name: '改名后的文化室', contactName: '王**', version: 2 });
     expect(res.etag).toBe('"v2"');
     expect((await call(liwanAdmin, 'GET', `/v1/units/${unit.id}`)).body).toEqual(res.body);
     const venue = await createVenue(liwanAdmin, { regionCode: '440103001', capacity: 120 });

@@ -226,9 +226,9 @@ export const kernel: PluginDefinition<typeof KernelConfigSchema, KernelServices>
       concurrentStatements: ctx.driver === 'postgres',
     });
     const units = new UnitService(ctx.db, regions, audit, extensions, lists.unitKinds, personalData);
-    // Phones stored in plain text before 0009 are sealed now: the key is not in the database, so no migration can.
-    const sealed = await units.sealLegacyPhones();
-    if (sealed > 0) ctx.log.info({ sealed }, 'sealed the contact phones of units stored in plain text');
+    // Contacts stored in plain text before 0009/0010 are sealed now: the key is not in the database, so no migration can.
+    const sealed = await units.sealLegacyContacts();
+    if (sealed > 0) ctx.log.info({ sealed }, 'sealed the contact phones and names of units stored in plain text');
     const idempotencyKeys = new IdempotencyKeyRetention(ctx.db, ctx.config.idempotencyKeyHours, ctx.jobs);
     const jobRecords = new JobRecordRetention(ctx.db, ctx.config.jobRecordDays, ctx.jobs);
     const fileStore = await openFileStore(filesSetup.files, filesSetup.database, ctx.log);

@@ -14,7 +14,9 @@ const UnitSchema = model(
     regionCode: Type.String(),
     name: Type.String(),
     kind: Type.String(),
-    contactName: Type.Union([Type.String(), Type.Null()]),
+    contactName: Type.Union([Type.String(), Type.Null()], {
+      description: 'The contact’s name, always masked (脱敏: `张**`); the name is stored encrypted and no route returns it in full',
+    }),
     contactPhone: Type.Union([Type.String(), Type.Null()], {
       description: 'The contact’s phone, always masked (脱敏: `138****5678`, `020-****5678`); the number is stored encrypted and no route returns it in full',
     }),
@@ -38,7 +40,11 @@ export function unitRoutes(app: DiandanApp, services: { units: UnitService; kind
         regionCode: Type.String({ minLength: 1, maxLength: 32 }),
         name: Type.String({ minLength: 1, maxLength: 200 }),
         kind: listKey(services.kinds),
-        contactName: Type.Optional(Type.Union([Type.String({ maxLength: 100 }), Type.Null()])),
+        contactName: Type.Optional(
+          Type.Union([Type.String({ maxLength: 100 }), Type.Null()], {
+            description: 'The full name (personal data): stored encrypted, answered and audited masked only; `null` removes it',
+          }),
+        ),
         contactPhone: Type.Optional(
           Type.Union([Type.String({ maxLength: 40 }), Type.Null()], {
             description: 'The full number (personal data): stored encrypted, answered and audited masked only; `null` removes it',

@@ -23,10 +23,18 @@ export const units = kernelSchema.table(
       .references(() => regions.code),
     name: text().notNull(),
     kind: text().notNull(),
-    contactName: text('contact_name'),
+    /**
+     * Where the contact's name was stored in plain text before 0010: always emptied now.
+     * The kernel seals what a legacy row still holds at start (`UnitService.sealLegacyContacts`).
+     */
+    legacyContactName: text('contact_name'),
+    /** The contact's name, sealed with the deployment's personal-data key (bound to the unit's id). */
+    contactNameSealed: text('contact_name_sealed'),
+    /** What responses and audit records show of it (`maskName`), computed once. */
+    contactNameMasked: text('contact_name_masked'),
     /**
      * Where the phone was stored in plain text before 0.2 (0009): always emptied now.
-     * The kernel seals what a legacy row still holds at start (`UnitService.sealLegacyPhones`).
+     * The kernel seals what a legacy row still holds at start (`UnitService.sealLegacyContacts`).
      */
     legacyContactPhone: text('contact_phone'),
     /** The contact's phone, sealed with the deployment's personal-data key (bound to the unit's id). */

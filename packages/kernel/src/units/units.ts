@@ -1,4 +1,4 @@
-import { and, eq, isNotNull } from 'drizzle-orm';
+import { and, eq, isNotNull, or } from 'drizzle-orm';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { RegionService } from '../core/regions.js';
 import { transaction, type Database } from '../db/database.js';
@@ -6,7 +6,7 @@ import { ProblemCodes } from '../errors.js';
 import type { ExtensionData, ExtensionRegistry } from '../extensions/extensions.js';
 import type { OpenList } from '../plugin/lists.js';
 import { RegionalDirectory } from '../directory/regional-directory.js';
-import { maskPhone } from '../personal-data/masks.js';
+import { maskName, maskPhone } from '../personal-data/masks.js';
 import type { PersonalData } from '../personal-data/personal-data.js';
 import { units } from './schema.js';
 
@@ -17,6 +17,7 @@ export interface Unit {
   name: string;
   /** One of the deployment's unit kinds. */
   kind: string;
+  /** The contact's name, masked (`张**`): sealed at rest like the phone. */
   contactName: string | null;
   /**
    * The contact's phone, masked (`138****5678`, `020-****5678`): personal data is
@@ -33,6 +34,7 @@ export interface UnitInput {
   regionCode: string;
   name: string;
   kind: string;
+  /** The full name; it is sealed before it is stored, and only its mask is ever returned. */
   contactName?: string | null | undefined;
   /** The full number; it is sealed before it is stored, and only its mask is ever returned. */
   contactPhone?: string | null | undefined;
@@ -40,8 +42,8 @@ export interface UnitInput {
 
 type Row = typeof units.$inferSelect;
 
-/** The context a unit's sealed phone is bound to: a sealed value copied to another unit does not open. */
-const phoneContext = (unitId: string) => `kernel.unit:${unitId}:contact-phone`;
+/** The context a unit's sealed contact field is bound to: a sealed value copied to another unit (or field) does not open. */
+const contactContext = (unitId: string, field: 'phone' | 'name') => `kernel.unit:${unitId}:contact-${field}`;
 
 /** Legacy rows sealed per transaction at start. */
 const SEAL_BATCH = 200;
@@ -66,28 +68,34 @@ export class UnitService extends RegionalDirectory<Unit, UnitInput, object> {
         const r = row as Row;
         // A legacy plain value not sealed yet (a row written by an older process) is masked all the same.
         const phone = r.contactPhoneMasked ?? (r.legacyContactPhone ? maskPhone(r.legacyContactPhone) : null);
-        return { id: r.id, regionCode: r.regionCode, name: r.name, kind: r.kind, contactName: r.contactName, contactPhone: phone, version: r.version };
+        const name = r.contactNameMasked ?? (r.legacyContactName ? maskName(r.legacyContactName) : null);
+        return { id: r.id, regionCode: r.regionCode, name: r.name, kind: r.kind, contactName: name, contactPhone: phone, version: r.version };
       },
-      toColumns: ({ contactPhone, ...input }, id) => ({ ...defined({ ...input }), ...(contactPhone === undefined ? {} : phoneColumns(personalData, id, contactPhone)) }),
+      toColumns: ({ contactPhone, contactName, ...input }, id) => ({
+        ...defined({ ...input }),
+        ...(contactPhone === undefined ? {} : phoneColumns(personalData, id, contactPhone)),
+        ...(contactName === undefined ? {} : nameColumns(personalData, id, contactName)),
+      }),
       filters: () => [],
     });
   }
 
   /**
-   * Seals the phones that units stored in plain text before 0009 and empties the plain
-   * column, in batches of 200 rows per transaction. Run by the kernel at every start: it
+   * Seals the phones and names that units stored in plain text before 0009 and 0010 and
+   * empties the plain columns, in batches of 200 rows per transaction. Run by the kernel at every start: it
    * finds nothing once done (idempotent), and several processes starting at once share
    * the work (`FOR UPDATE SKIP LOCKED`; a row is re-checked under its lock). Returns how
    * many rows it sealed.
    */
-  async sealLegacyPhones(): Promise<number> {
+  async sealLegacyContacts(): Promise<number> {
+    const legacy = or(isNotNull(units.legacyContactPhone), isNotNull(units.legacyContactName));
     let sealed = 0;
     for (;;) {
       const done = await transaction(this.database, async (tx) => {
         const rows = await tx
-          .select({ id: units.id, phone: units.legacyContactPhone })
+          .select({ id: units.id, phone: units.legacyContactPhone, name: units.legacyContactName })
           .from(units)
-          .where(isNotNull(units.legacyContactPhone))
+          .where(legacy)
           .orderBy(units.id)
           .limit(SEAL_BATCH)
           .for('update', { skipLocked: true });
@@ -95,8 +103,11 @@ export class UnitService extends RegionalDirectory<Unit, UnitInput, object> {
           await tx
             .update(units)
             // A legacy row's version is unchanged: the record a client read is the same.
-            .set(phoneColumns(this.personalData, row.id, row.phone))
-            .where(and(eq(units.id, row.id), isNotNull(units.legacyContactPhone)));
+            .set({
+              ...(row.phone === null ? {} : phoneColumns(this.personalData, row.id, row.phone)),
+              ...(row.name === null ? {} : nameColumns(this.personalData, row.id, row.name)),
+            })
+            .where(and(eq(units.id, row.id), legacy));
         }
         return rows.length;
       });
@@ -114,7 +125,18 @@ function phoneColumns(
 ): { contactPhoneSealed: string | null; contactPhoneMasked: string | null; legacyContactPhone: null } {
   const value = phone?.trim() ?? '';
   if (value === '') return { contactPhoneSealed: null, contactPhoneMasked: null, legacyContactPhone: null };
-  return { contactPhoneSealed: personalData.encrypt(value, phoneContext(unitId)), contactPhoneMasked: maskPhone(value), legacyContactPhone: null };
+  return { contactPhoneSealed: personalData.encrypt(value, contactContext(unitId, 'phone')), contactPhoneMasked: maskPhone(value), legacyContactPhone: null };
+}
+
+/** The stored columns of a contact's name: sealed, masked, and never the plain value. */
+function nameColumns(
+  personalData: PersonalData,
+  unitId: string,
+  name: string | null,
+): { contactNameSealed: string | null; contactNameMasked: string | null; legacyContactName: null } {
+  const value = name?.trim() ?? '';
+  if (value === '') return { contactNameSealed: null, contactNameMasked: null, legacyContactName: null };
+  return { contactNameSealed: personalData.encrypt(value, contactContext(unitId, 'name')), contactNameMasked: maskName(value), legacyContactName: null };
 }
 
 /** The keys of `values` whose value is not undefined (an update changes only what it names). */
