@@ -12,6 +12,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { Agent, get } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { signDevelopmentToken } from '@diandan/kernel';
@@ -336,16 +337,27 @@ describe.skipIf(!postgresBinDir())('the demo server while its database is killed
 
   it('stops on SIGTERM under load: every request sent before is answered, then exit 0', async () => {
     expect(server.exitCode).toBeNull();
-    const round = () =>
-      Array.from({ length: 24 }, (_, i) =>
-        fetch(`${base}/v1/orders?limit=${1 + (i % 20)}`, { headers: { authorization: `Bearer ${tokens['demo-unit-operator']}` } }).then(
-          async (r) => (await r.text(), r.status),
-          (e: Error) => `dropped: ${String((e.cause as Error | undefined)?.message ?? e.message)}`,
-        ),
-      );
+    // A pool of its own, exactly as large as a round: the second round goes out on the
+    // very connections the first opened (never a new one, which a server that stopped
+    // listening must refuse), and none is left over from the test above — where some
+    // sat idle for about the server's 60 s connection timeout, so that the server could
+    // be closing one just as a request went out on it.
+    const agent = new Agent({ keepAlive: true, maxSockets: 24 });
+    const headers = { authorization: `Bearer ${tokens['demo-unit-operator']}` };
+    const request = (i: number) =>
+      new Promise<number | string>((resolve) => {
+        const req = get(`${base}/v1/orders?limit=${1 + (i % 20)}`, { agent, headers }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode!));
+          res.on('error', (e) => resolve(`dropped: ${e.message}`));
+        });
+        req.on('error', (e) => resolve(`dropped: ${e.message}`));
+      });
+    const round = () => Array.from({ length: 24 }, (_, i) => request(i));
     // Open keep-alive connections first: the requests below are sent on connections the
     // server has accepted, some of them idle when the signal arrives.
     expect(await Promise.all(round())).toEqual(Array(24).fill(200));
+    expect(Object.values(agent.freeSockets).flat()).toHaveLength(24);
     const started = Date.now();
     const inFlight = round();
     await sleep(5);
@@ -357,5 +369,6 @@ describe.skipIf(!postgresBinDir())('the demo server while its database is killed
     expect(code).toBe(0);
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(logs.some((l) => l.includes('"msg":"shut down"'))).toBe(true);
+    agent.destroy();
   });
 });
