@@ -130,8 +130,8 @@ export { SupplierService } from './suppliers/suppliers.js';
 export type { Supplier, SupplierInput, SupplierStatusInput } from './suppliers/suppliers.js';
 export { SUPPLIER_STATUSES } from './suppliers/schema.js';
 export type { SupplierStatus } from './suppliers/schema.js';
-export { supplierStatusChanged, supplierStatusGuard } from './suppliers/hooks.js';
-export type { SupplierStatusEvent, SupplierStatusChange } from './suppliers/hooks.js';
+export { supplierStatusChanged, supplierStatusGuard, supplierUpdated } from './suppliers/hooks.js';
+export type { SupplierStatusEvent, SupplierStatusChange, SupplierUpdatedEvent } from './suppliers/hooks.js';
 
 export { ProductService } from './products/products.js';
 export type { Product, ProductSummary, ProductContent, ProductFilter, MediaLink } from './products/products.js';

@@ -1,4 +1,4 @@
-import { kernelTables, on, supplierStatusChanged, definePlugin, type Supplier, type Unit, type Venue } from '@diandan/kernel';
+import { kernelTables, on, supplierStatusChanged, supplierUpdated, definePlugin, type Supplier, type Unit, type Venue } from '@diandan/kernel';
 import {
   addUnit,
   addVenue,
@@ -22,6 +22,8 @@ let app: FastifyInstance;
 let call: Call;
 const { cityAdmin, districtAdmin: liwanAdmin, otherDistrictAdmin: yuexiuAdmin, streetOperator } = testActors;
 
+/** What the durable `supplier.updated` subscriber was told. */
+const updateEvents: { eventId: string; before: string; after: string; version: number; actorId: string }[] = [];
 /** What `supplier.statusChanged` handlers were told, in order. */
 const statusEvents: { id: string; from: string; to: string; reason: string; actorId: string }[] = [];
 const statusWatcher = definePlugin({
@@ -31,6 +33,10 @@ const statusWatcher = definePlugin({
   hooks: () => [
     on(supplierStatusChanged, ({ supplier, from, reason, actorId }) => {
       statusEvents.push({ id: supplier.id, from, to: supplier.status, reason, actorId });
+    }),
+    on(supplierUpdated, ({ before, after, actorId }, { eventId }) => void updateEvents.push({ eventId, before: before.name, after: after.name, version: after.version, actorId }), {
+      durable: true,
+      name: 'supplier-updates',
     }),
   ],
 });
@@ -323,6 +329,19 @@ describe('suppliers', () => {
     expect((await walk<Supplier>(streetOperator, '/v1/suppliers?kind=troupe', 1)).items).toEqual(sorted.filter((s) => s.kind === 'troupe'));
     expect((await walk<Supplier>(cityAdmin, '/v1/suppliers?status=active', 3)).items).toEqual(sorted);
     expect((await call(cityAdmin, 'GET', '/v1/suppliers?status=suspended')).body).toEqual({ items: [], nextCursor: null });
+  });
+
+  it('tells durable subscribers of a change of name (supplier.updated), once, with before and after', async () => {
+    const created = await call(cityAdmin, 'POST', '/v1/suppliers', { name: '改名前的剧团（虚构）', kind: 'troupe' });
+    const renamed = await call(cityAdmin, 'PATCH', `/v1/suppliers/${created.body.id}`, { name: '改名后的剧团（虚构）' }, ifMatch(created.body));
+    expect(renamed.status, JSON.stringify(renamed.body)).toBe(200);
+    const mine = () => updateEvents.filter((e) => e.before === '改名前的剧团（虚构）');
+    for (let i = 0; i < 200 && mine().length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(mine()).toEqual([{ eventId: expect.any(String), before: '改名前的剧团（虚构）', after: '改名后的剧团（虚构）', version: 2, actorId: cityAdmin.sub }]);
+    // A refused change (a stale version) tells no one.
+    expect((await call(cityAdmin, 'PATCH', `/v1/suppliers/${created.body.id}`, { name: '第三个名字' }, ifMatch(created.body))).status).toBe(412);
+    await app.diandan.hooks.settled();
+    expect(updateEvents.filter((e) => e.after === '第三个名字')).toEqual([]);
   });
 
   it('answers an unknown id with 404 SUPPLIER_NOT_FOUND', async () => {

@@ -12,6 +12,20 @@ export interface SupplierStatusEvent {
 /** Emitted when a supplier is suspended or reinstated (after the change commits). */
 export const supplierStatusChanged = createHook<SupplierStatusEvent>('supplier.statusChanged');
 
+/** What a supplier's update carries: the supplier before and after it, and who changed it. */
+export interface SupplierUpdatedEvent {
+  readonly before: Supplier;
+  readonly after: Supplier;
+  readonly actorId: string;
+}
+
+/**
+ * Emitted when a supplier's name or kind changes (`PATCH /v1/suppliers/{id}`, or the
+ * service), after the change commits: subscribe durably (`{ durable: true }`) to keep a
+ * copy of the supplier elsewhere (a registry's application, a directory) in step.
+ */
+export const supplierUpdated = createHook<SupplierUpdatedEvent>('supplier.updated');
+
 /** A status change about to happen: a plugin may refuse it (e.g. reinstating a supplier whose qualification expired). */
 export interface SupplierStatusChange {
   readonly before: Supplier;

@@ -12,7 +12,7 @@ import type { OpenList } from '../plugin/lists.js';
 import type { LibraryCache } from '../products/list-cache.js';
 import { stale } from '../safe-writes/etag.js';
 import { defined } from '../units/units.js';
-import { supplierStatusChanged, supplierStatusGuard } from './hooks.js';
+import { supplierStatusChanged, supplierUpdated, supplierStatusGuard } from './hooks.js';
 import { suppliers, type SupplierStatus } from './schema.js';
 
 /** A cultural supplier (文化供应商): troupe, enterprise, folk institution, social organisation, artist. */
@@ -142,6 +142,7 @@ export class SupplierService {
         { actor: ctx.actor, entityType: 'supplier', entityId: after.id, action: 'supplier.update', region: await this.regions.root({ tx }), before: toSupplier(current), after, requestId: ctx.requestId },
         { tx },
       );
+      await this.hooks.publish(tx, supplierUpdated, { before: toSupplier(current), after, actorId: ctx.actor.userId });
       return this.extensions.attachOne('supplier', after, tx);
     });
   }
