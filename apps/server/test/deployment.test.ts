@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signDevelopmentToken } from '@diandan/kernel';
 import deployment, { DEVELOPMENT_SECRET } from '../diandan.config.js';
 import { DEMO_UNITS, DEMO_USERS, DEMO_VENUES } from '../src/demo/catalogue.js';
+import { DELIVERY_UNITS } from '../src/demo/deliveries.js';
 
 // The real deployment file, on a throw-away database.
 let app: FastifyInstance;
@@ -68,7 +69,8 @@ describe('demo users', () => {
     expect(street.statusCode).toBe(200);
     expect(street.json().items.map((u: { regionCode: string }) => u.regionCode).sort()).toEqual(['440103001', '440103001001']);
     const city = await app.inject({ url: '/v1/units', headers: { authorization: await tokenOf('demo-city-admin') } });
-    expect(city.json().items).toHaveLength(4);
+    // The four ordering demo units and the reporting demo's delivering unit in every district.
+    expect(city.json().items).toHaveLength(DEMO_UNITS.length + DELIVERY_UNITS.length);
   });
 
   it('can read the supplier directory and venues', async () => {
@@ -145,3 +147,25 @@ describe('the survey demo', () => {
     expect((await records.demand.recordsIn({ regionCode: '440100' })).some((r) => r.source === 'unit-request')).toBe(true);
   });
 });
+
+describe('the reporting demo', () => {
+  it('shows a year of deliveries and feedback across every district in the KPIs and equity', async () => {
+    const u = DEMO_USERS.find((x) => x.sub === 'demo-city-admin')!;
+    const headers = { authorization: `Bearer ${await signDevelopmentToken(DEVELOPMENT_SECRET, { ...u, roles: [...u.roles] })}` };
+    const year = new Date().getFullYear();
+    const kpis = await app.inject({ url: `/v1/reporting/kpis?year=${year}`, headers });
+    expect(kpis.statusCode, kpis.body).toBe(200);
+    const k = kpis.json();
+    expect(k.deliveries).toBe(22);
+    expect(k.responses).toBeGreaterThanOrEqual(2 * 22);
+    expect(k.satisfactionRate).toBeGreaterThan(0.5);
+    expect(k.byDistrict).toHaveLength(11);
+    expect(k.byDistrict.every((d: { deliveries: number }) => d.deliveries > 0)).toBe(true);
+    // Street two of each district, and Liwan's and Tianhe's street one.
+    expect(k.coverage.streets.covered).toBe(13);
+    expect(k.budget.spent).toBeGreaterThan(0);
+    const equity = await app.inject({ url: `/v1/reporting/equity?year=${year}`, headers });
+    expect(equity.json().measures.deliveries.giniDistricts).toBeGreaterThan(0);
+  });
+});
+

@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { DiandanStartupError, StartupErrorCodes, Type, definePlugin, kernel, type PluginOptions } from '@diandan/kernel';
+import { matchingPlugin } from '@diandan/matching';
 import { procurementPlugin } from '@diandan/procurement';
 import { supplierRegistryPlugin } from '@diandan/supplier-registry';
 import { surveyPlugin } from '@diandan/survey';
@@ -50,7 +51,7 @@ export const reportingPlugin = definePlugin({
   version: '0.1.0',
   kernel: '^0.1.0',
   deps: { kernel },
-  optionalDeps: { procurement: procurementPlugin, survey: surveyPlugin, venues: venuesPlugin, registry: supplierRegistryPlugin },
+  optionalDeps: { procurement: procurementPlugin, survey: surveyPlugin, venues: venuesPlugin, matching: matchingPlugin, registry: supplierRegistryPlugin },
   config,
   db: { schema: 'reporting', migrations: fileURLToPath(new URL('../drizzle', import.meta.url)) },
   schemas: MODELS,

@@ -57,10 +57,10 @@ export class ReportingService {
     for (const r of rows) if (r.district) this.districtOf.set(r.code, r.district);
   }
 
-  async efficiency(db: Executor, kpis: Kpis, input: { regionCode: string; regionPath: string; period: Period }): Promise<Efficiency> {
-    const definitions = await this.hooks.apply(efficiencyIndicators, [...CHANGNING_INDICATORS], input);
-    const counts = await efficiencyCounts(db, input.regionPath, input.period);
-    return evaluate(definitions, { kpis, ...counts });
+  /** The efficiency evaluation; `kpis` may still be computing (its counts are read meanwhile, in their own statement). */
+  async efficiency(db: Executor, kpis: Kpis | Promise<Kpis>, input: { regionCode: string; regionPath: string; period: Period }): Promise<Efficiency> {
+    const [definitions, counts, k] = await Promise.all([this.hooks.apply(efficiencyIndicators, [...CHANGNING_INDICATORS], input), efficiencyCounts(db, input.regionPath, input.period), kpis]);
+    return evaluate(definitions, { kpis: k, ...counts });
   }
 
   sections(db: Executor, kpis: Kpis, input: { regionCode: string; regionPath: string; period: Period; locale: Locale }, actor: Actor | undefined): Promise<ReportSection[]> {
@@ -75,11 +75,15 @@ export class ReportingService {
     progress: (percent: number, message: string) => Promise<void> = async () => {},
   ): Promise<ReportData> {
     await progress(5, 'kpis');
-    const kpis = await this.kpis(db, input);
+    const computing = this.kpis(db, input);
+    // The efficiency counts do not need the KPIs: read them while those are computed.
+    const evaluating = this.efficiency(db, computing, input);
+    evaluating.catch(() => undefined);
+    const kpis = await computing;
     await progress(45, 'equity');
     const equity = await this.equityFor(db, kpis, input.regionPath);
     await progress(55, 'efficiency');
-    const efficiency = await this.efficiency(db, kpis, input);
+    const efficiency = await evaluating;
     await progress(65, 'sections');
     const sections = await this.sections(db, kpis, input, actor);
     const geometry = await queryRows<{ code: string; level: string; geometry: unknown }>(

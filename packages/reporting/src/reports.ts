@@ -89,13 +89,16 @@ export class ReportStore {
   /** Reports of the actor's subtree, newest first. */
   async list(input: { page: PageRequest }, actor: Actor): Promise<PageOf<StoredReport>> {
     const after = input.page.cursor ? (decodeCursor(input.page.cursor, LIST, ['text', 'uuid']) as [string, string]) : undefined;
+    // The cursor keeps `created_at` as Postgres prints it (microseconds): a JavaScript
+    // Date has milliseconds only, and reports created within one millisecond would be
+    // skipped or repeated across pages.
     const rows = await this.db
-      .select()
+      .select({ row: reports, at: sql<string>`${reports.createdAt}::text` })
       .from(reports)
       .where(and(withinScope(reports.regionPath, actor), after ? sql`(${reports.createdAt}, ${reports.id}) < (${after[0]}::timestamptz, ${after[1]}::uuid)` : undefined))
       .orderBy(desc(reports.createdAt), desc(reports.id))
       .limit(input.page.limit + 1);
-    return toPage(rows, input.page.limit, LIST, (r) => [r.createdAt.toISOString(), r.id], toStored);
+    return toPage(rows, input.page.limit, LIST, (r) => [r.at, r.row.id], (r) => toStored(r.row));
   }
 
   private async row(id: string, actor: Actor) {

@@ -1,15 +1,19 @@
-import type { Actor, HookBus } from '@diandan/kernel';
+import { sql } from 'drizzle-orm';
+import { kernelTables, queryRows, type Actor, type HookBus } from '@diandan/kernel';
+import { PLANNER_ROLES, type MatchingService, type Run } from '@diandan/matching';
 import type { Services as ProcurementServices } from '@diandan/procurement';
 import type { DemandService } from '@diandan/survey';
+import { VenueProblems, figuresOf, type UtilisationReport } from '@diandan/venues';
 import { reportSections, type ReportScope, type ReportSection } from './hooks.js';
-import type { Kpis } from './kpis.js';
+import { pathPrefix, type Kpis } from './kpis.js';
 import { t, type Locale } from './i18n.js';
 
 /** The optional plugins whose data the report reads, as `ctx.deps` holds them (undefined when absent). */
 export interface OptionalSources {
   readonly procurement?: ProcurementServices | undefined;
   readonly survey?: { readonly demand: DemandService } | undefined;
-  readonly venues?: object | undefined;
+  readonly venues?: { readonly utilisation: Pick<UtilisationReport, 'of'> } | undefined;
+  readonly matching?: { readonly matching: Pick<MatchingService, 'listRuns'> } | undefined;
   readonly registry?: object | undefined;
 }
 
@@ -22,8 +26,12 @@ const absent = (key: string, title: string, note: string): ReportSection => ({ k
  */
 export async function sectionsOf(sources: OptionalSources, hooks: HookBus, scope: ReportScope, kpis: Kpis, actor: Actor | undefined): Promise<ReportSection[]> {
   const L = scope.locale;
-  const [procurement, demand] = await Promise.all([procurementSection(sources, scope, actor, L), demandSection(sources, scope, kpis, actor, L)]);
-  const own = [procurement, demand, venueSection(sources, L), matchingSection(L)];
+  const own = await Promise.all([
+    procurementSection(sources, scope, actor, L),
+    demandSection(sources, scope, kpis, actor, L),
+    venueSection(sources, scope, actor, L),
+    matchingSection(sources, scope, actor, L),
+  ]);
   return hooks.apply(reportSections, own, scope);
 }
 
@@ -95,14 +103,100 @@ async function demandSection(sources: OptionalSources, scope: ReportScope, kpis:
   };
 }
 
-function venueSection(sources: OptionalSources, L: Locale): ReportSection {
+/** Venues with sessions in the period: utilisation and no-show rate, from the venues plugin's `UtilisationReport`. */
+async function venueSection(sources: OptionalSources, scope: ReportScope, actor: Actor | undefined, L: Locale): Promise<ReportSection> {
   const key = 'venues.utilisation';
   const title = t(L, 'venuesTitle');
   if (!sources.venues) return absent(key, title, t(L, 'pluginAbsent', { plugin: '@diandan/venues' }));
-  return absent(key, title, t(L, 'venuesNoAggregate'));
+  if (!actor) return absent(key, title, t(L, 'venuesNeedsStaff'));
+  const list = await queryRows<{ id: string; name: string }>(
+    scope.db,
+    sql`select v.id::text as id, v.name from ${kernelTables.venues} v join ${kernelTables.regions} r on r.code = v.region_code
+        where r.path collate "C" like ${pathPrefix(scope.regionPath)} order by r.path collate "C", v.name, v.id limit ${MAX_VENUES}`,
+  );
+  // The venues plugin answers per venue (UtilisationReport.of); a few at a time.
+  const rows: { name: string; figures: ReturnType<typeof figuresOf> }[] = [];
+  const totals = { sessions: 0, capacityOffered: 0, seatsReserved: 0, seatsCheckedIn: 0, seatsNoShow: 0, waitlistJoined: 0, waitlistAccepted: 0 };
+  try {
+    for (let i = 0; i < list.length; i += 4) {
+      const batch = await Promise.all(list.slice(i, i + 4).map((v) => sources.venues!.utilisation.of({ venueId: v.id, from: scope.period.from, to: scope.period.to }, { actor })));
+      batch.forEach((u, j) => {
+        if (u.totals.sessions === 0) return;
+        for (const k of Object.keys(totals) as (keyof typeof totals)[]) totals[k] += u.totals[k];
+        rows.push({ name: list[i + j]!.name, figures: u.totals });
+      });
+    }
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === 'FORBIDDEN' || code === VenueProblems.VENUE_NOT_FOUND) return absent(key, title, t(L, 'venuesNeedsStaff'));
+    throw error;
+  }
+  if (totals.sessions === 0) return absent(key, title, t(L, 'noSessions'));
+  const all = figuresOf(totals);
+  return {
+    key,
+    title,
+    available: true,
+    figures: {
+      [t(L, 'venuesWithSessions')]: rows.length,
+      [t(L, 'sessions')]: all.sessions,
+      [t(L, 'capacityOffered')]: all.capacityOffered,
+      [t(L, 'seatsCheckedIn')]: all.seatsCheckedIn,
+      [t(L, 'utilisation')]: all.reservationUtilisation,
+      [t(L, 'noShowRate')]: all.noShowRate,
+    },
+    table: {
+      columns: [t(L, 'venue'), t(L, 'sessions'), t(L, 'capacityOffered'), t(L, 'seatsCheckedIn'), t(L, 'utilisation'), t(L, 'noShowRate')],
+      rows: rows.map((r) => [r.name, r.figures.sessions, r.figures.capacityOffered, r.figures.seatsCheckedIn, r.figures.reservationUtilisation, r.figures.noShowRate]),
+    },
+    paragraphs: [t(L, 'venuesFormula')],
+  };
 }
 
-function matchingSection(L: Locale): ReportSection {
-  return absent('matching.fairness', t(L, 'matchingTitle'), t(L, 'matchingAbsent'));
-}
+/** Venues read per report at most (the venues plugin has no subtree aggregate). */
+const MAX_VENUES = 2000;
 
+/** Solved matching runs of the subtree whose months lie in the period: price of fairness and floors met. */
+async function matchingSection(sources: OptionalSources, scope: ReportScope, actor: Actor | undefined, L: Locale): Promise<ReportSection> {
+  const key = 'matching.fairness';
+  const title = t(L, 'matchingTitle');
+  if (!sources.matching) return absent(key, title, t(L, 'pluginAbsent', { plugin: '@diandan/matching' }));
+  if (!actor || !actor.roles.some((r) => (PLANNER_ROLES as readonly string[]).includes(r))) return absent(key, title, t(L, 'matchingNeedsPlanner'));
+  const inTree = new Set(
+    (await queryRows<{ code: string }>(scope.db, sql`select code from ${kernelTables.regions} where path collate "C" like ${pathPrefix(scope.regionPath)}`)).map((r) => r.code),
+  );
+  const from = scope.period.from.slice(0, 7);
+  const to = scope.period.to.slice(0, 7);
+  const runs: Run[] = [];
+  let cursor: string | undefined;
+  let pages = 0;
+  do {
+    const page = await sources.matching.matching.listRuns({ page: { limit: 200, cursor } }, { actor });
+    for (const r of page.items) {
+      const months = r.options.periods;
+      if (r.status === 'solved' && r.summary && inTree.has(r.regionCode) && months.length > 0 && months.every((m) => m >= from && m < to)) runs.push(r);
+    }
+    cursor = page.nextCursor ?? undefined;
+    pages += 1;
+  } while (cursor && pages < 100);
+  if (runs.length === 0) return absent(key, title, t(L, 'noRuns'));
+  const priced = runs.filter((r) => r.summary!.priceOfFairness);
+  const floors = runs.flatMap((r) => r.summary!.floors);
+  const met = floors.filter((f) => f.met).length;
+  return {
+    key,
+    title,
+    available: true,
+    figures: {
+      [t(L, 'runs')]: runs.length,
+      [t(L, 'priceOfFairness')]: priced.length ? priced.reduce((s, r) => s + r.summary!.priceOfFairness!.ratio, 0) / priced.length : null,
+      [t(L, 'floorsMet')]: `${met} / ${floors.length}`,
+      [t(L, 'floorsMetShare')]: floors.length ? met / floors.length : null,
+    },
+    table: {
+      columns: [t(L, 'run'), t(L, 'region'), t(L, 'periods'), t(L, 'priceOfFairness'), t(L, 'floorsMet')],
+      rows: runs.map((r) => [r.id.slice(0, 8), r.regionCode, r.options.periods.join(', '), r.summary!.priceOfFairness?.ratio ?? null, `${r.summary!.floors.filter((f) => f.met).length} / ${r.summary!.floors.length}`]),
+    },
+    paragraphs: [t(L, 'matchingFormula')],
+  };
+}

@@ -1,6 +1,8 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { actors, client, createTestServer, type Call } from '@diandan/testing';
+import { queryRows } from '@diandan/kernel';
+import { sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reporting } from '../src/index.js';
@@ -131,3 +133,29 @@ describe('the annual report', () => {
     }
   });
 });
+
+describe('the report list', () => {
+  it('pages through reports created within one millisecond without skipping or repeating any (microsecond cursor)', async () => {
+    // Five reports 1 µs apart, all in the same millisecond (Postgres keeps microseconds; a Date does not).
+    const db = app.diandan.database.db;
+    const inserted: string[] = [];
+    for (let i = 1; i <= 5; i++) {
+      const [row] = await queryRows<{ id: string }>(db, sql`insert into reporting.reports (region_code, region_path, year, locale, status, requested_by, created_at)
+        select code, path, 2019, 'zh', 'failed', 'test', ${`2020-01-01T00:00:00.12340${i}Z`}::timestamptz from kernel.regions where code = '440100' returning id::text as id`);
+      inserted.push(row!.id);
+    }
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    for (let page = 0; page < 50; page++) {
+      const res: { status: number; body: any } = await call(city, 'GET', `/v1/reports?limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      seen.push(...res.body.items.map((r: { id: string }) => r.id));
+      cursor = res.body.nextCursor;
+      if (!cursor) break;
+    }
+    expect(new Set(seen).size).toBe(seen.length);
+    // Newest first: the five in reverse order of creation, none missing.
+    expect(seen.filter((id) => inserted.includes(id))).toEqual([...inserted].reverse());
+  });
+});
+

@@ -250,8 +250,9 @@ describe('sections of other plugins', () => {
     const byKey = Object.fromEntries(body.items.map((s: any) => [s.key, s]));
     expect(byKey['procurement.red-flags']).toMatchObject({ available: true, figures: { Tenders: 0, 'Single-bid share': null } });
     expect(byKey['survey.demand-met']).toMatchObject({ available: false, note: 'plugin @diandan/survey is not part of this deployment' });
-    expect(byKey['venues.utilisation']).toMatchObject({ available: false });
-    expect(byKey['matching.fairness']).toMatchObject({ available: false });
+    expect(byKey['venues.utilisation']).toMatchObject({ available: false, note: 'plugin @diandan/venues is not part of this deployment' });
+    expect(byKey['matching.fairness']).toMatchObject({ available: false, note: 'plugin @diandan/matching is not part of this deployment' });
+    expect(byKey['venues.utilisation'].figures).toBeUndefined();
     // A street operator is not a procurement reader: the section says so rather than showing zeros.
     const street = await call(actors.streetOperator('440103001'), 'GET', '/v1/reporting/sections?year=2026');
     expect(street.body.items.find((s: any) => s.key === 'procurement.red-flags')).toMatchObject({ available: false });

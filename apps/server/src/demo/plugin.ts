@@ -1,5 +1,6 @@
 import { definePlugin, kernel, Type, type PluginOptions, type SystemGrant } from '@diandan/kernel';
 import { demoBudgets, demoOrders, DEMO_PRODUCTS, DEMO_SUPPLIERS, DEMO_UNITS, DEMO_VENUES } from './catalogue.js';
+import { seedDemoDeliveries } from './deliveries.js';
 import { guangzhouDemoRegions } from './guangzhou.js';
 
 const config = Type.Object({
@@ -55,8 +56,11 @@ export const demoDataPlugin = definePlugin({
       const placed = await orders.place(order, { actor: operator });
       if (submit && 'order' in placed) await orders.act({ id: placed.order.id, action: 'submit', expectedVersion: placed.order.version }, { actor: operator });
     }
+    // Delivered orders with feedback across the districts, so the report (服务年报) has a year to show.
+    const started = performance.now();
+    const delivered = await seedDemoDeliveries(ctx, ctx.deps.kernel, year);
     ctx.log.info(
-      { regions: result.created, units: DEMO_UNITS.length, venues: DEMO_VENUES.length, suppliers: DEMO_SUPPLIERS.length, products: DEMO_PRODUCTS.length },
+      { regions: result.created, units: DEMO_UNITS.length, venues: DEMO_VENUES.length, suppliers: DEMO_SUPPLIERS.length, products: DEMO_PRODUCTS.length, ...delivered, deliveriesMs: Math.round(performance.now() - started) },
       'seeded the Guangzhou demo data (everything below district level is synthetic)',
     );
   },
