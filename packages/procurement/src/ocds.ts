@@ -143,7 +143,8 @@ export class OcdsService {
   private async build(tx: Executor, projectId: string, head: { id: string; date: string; tag: ReleaseTag }): Promise<Json> {
     const [row] = (await tx.select().from(projects).where(eq(projects.id, projectId))) as [ProjectRow];
     const [buyer] = await tx.select({ id: kernelTables.units.id, name: kernelTables.units.name }).from(kernelTables.units).where(eq(kernelTables.units.id, row.buyerUnitId));
-    const bidRows = await tx.select().from(bids).where(eq(bids.projectId, projectId));
+    // Only what the release shows: not the (sealed or opened) contents.
+    const bidRows = await tx.select({ supplierId: bids.supplierId, lotId: bids.lotId, status: bids.status }).from(bids).where(eq(bids.projectId, projectId));
     const opened = row.openedAt !== null;
     const openedBids = opened ? bidRows.filter((b) => b.status === 'valid' || b.status === 'disqualified') : [];
     const awardRows = await tx.select().from(awards).where(eq(awards.projectId, projectId)).orderBy(asc(awards.date), asc(awards.id));
@@ -158,13 +159,14 @@ export class OcdsService {
     );
     const buyerRef = { id: unitParty(row.buyerUnitId), name: buyer?.name ?? row.buyerUnitId };
     const supplierRef = (id: string) => ({ id: supplierParty(id), name: names.get(id) ?? id });
-    const tenderers = [...new Set(openedBids.map((b) => b.supplierId))];
+    const tendererSet = new Set(openedBids.map((b) => b.supplierId));
+    const tenderers = [...tendererSet];
     const awarded = new Set(awardRows.filter((a) => a.supplierId && a.status !== 'unsuccessful').map((a) => a.supplierId!));
     const parties = [
       { ...buyerRef, roles: ['buyer', 'procuringEntity'] },
       ...[...new Set([...tenderers, ...awarded])].map((id) => ({
         ...supplierRef(id),
-        roles: [...(tenderers.includes(id) ? ['tenderer'] : []), ...(awarded.has(id) ? ['supplier'] : [])],
+        roles: [...(tendererSet.has(id) ? ['tenderer'] : []), ...(awarded.has(id) ? ['supplier'] : [])],
       })),
     ];
     const method = METHODS[row.method as ProcurementMethod];
@@ -316,12 +318,26 @@ function mergeObject(base: Json, next: Json): Json {
   return out;
 }
 
-function mergeById(base: Json[], next: Json[]): Json[] {
+/**
+ * Merges arrays of objects by `id`, in linear time: an index from id to position, so a
+ * release with a thousand tenderers costs a thousand lookups, not a million comparisons.
+ * Base order is kept; new identifiers are appended in their order.
+ */
+export function mergeById(base: Json[], next: Json[]): Json[] {
   const out = base.filter((x) => isObject(x) && 'id' in x).map((x) => ({ ...x }));
+  const at = new Map<string, number>();
+  out.forEach((x, i) => {
+    const key = String(x.id);
+    if (!at.has(key)) at.set(key, i);
+  });
   for (const item of next) {
-    const at = out.findIndex((x) => String(x.id) === String(item.id));
-    if (at >= 0) out[at] = mergeObject(out[at]!, item);
-    else out.push(mergeObject({}, item));
+    const key = String(item.id);
+    const i = at.get(key);
+    if (i !== undefined) out[i] = mergeObject(out[i]!, item);
+    else {
+      at.set(key, out.length);
+      out.push(mergeObject({}, item));
+    }
   }
   return out;
 }
