@@ -223,6 +223,8 @@ export const callOffs = procurementSchema.table(
     contractId: uuid('contract_id').notNull().references(() => contracts.id),
     orderId: uuid('order_id').notNull().references(() => kernelTables.orders.id),
     cost: integer().notNull(),
+    /** The call-off's own OCDS release (a contracting process of its own, related to the framework's), frozen when placed. */
+    release: jsonb().$type<Record<string, unknown>>(),
     createdBy: text('created_by').notNull(),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
