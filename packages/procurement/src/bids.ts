@@ -147,8 +147,12 @@ export class BidService {
         const active = new Set(statuses.filter((s) => s.status === 'active').map((s) => s.id));
         // Unsealed in the process (the key never reaches the database), written back in one
         // set-based statement: the opened contents travel as one JSON parameter.
-        const opened = live.map((b) => {
-          const content = this.sealer.unseal({ bidId: b.id, projectId: b.projectId, lotId: b.lotId, supplierId: b.supplierId }, b.sealed);
+        const contents = this.sealer.unsealTender(
+          row.id,
+          live.map((b) => ({ binding: { bidId: b.id, projectId: b.projectId, lotId: b.lotId, supplierId: b.supplierId }, sealed: b.sealed })),
+        );
+        const opened = live.map((b, i) => {
+          const content = contents[i]!;
           const ok = active.has(b.supplierId);
           return {
             id: b.id,

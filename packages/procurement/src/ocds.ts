@@ -300,7 +300,7 @@ export class OcdsService {
         id: d.id,
         documentType: d.documentType,
         title: d.title,
-        ...(d.url ? { url: d.url } : {}),
+        ...(d.url ? { url: d.url } : d.fileId ? { url: `${this.config.publicUrl.replace(/\/$/, '')}/v1/procurement/projects/${row.id}/files/${d.fileId}` } : {}),
         ...(d.datePublished ? { datePublished: new Date(d.datePublished).toISOString() } : {}),
         language: 'zh',
       })),

@@ -244,3 +244,17 @@ export const releases = procurementSchema.table(
   },
   (t) => [primaryKey({ columns: [t.projectId, t.seq] })],
 );
+
+/** A file uploaded to a project (kernel file storage), for its documents' `fileId`. */
+export const projectFiles = procurementSchema.table(
+  'project_files',
+  {
+    /** The kernel's stored-file id. */
+    fileId: uuid('file_id').primaryKey(),
+    projectId: uuid('project_id').notNull().references(() => projects.id),
+    /** SHA-256 of uploader, project and the upload's `Idempotency-Key`: a retry finds its first upload. */
+    uploadKey: text('upload_key'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('project_files_project_idx').on(t.projectId), uniqueIndex('project_files_upload_key_idx').on(t.uploadKey)],
+);
