@@ -6,6 +6,7 @@ import {
   ProblemCodes,
   decodeCursor,
   kernelTables,
+  queryRows,
   forbidden,
   hasRole,
   inScope,
@@ -489,6 +490,38 @@ export class SupplierRegistry {
     const actor = await this.city();
     for (const { id } of orphans) await this.kernel.files.remove(id, { actor, owner: this.options.name }).catch(() => undefined);
     return orphans.length;
+  }
+
+  /**
+   * Copies supplier names changed through the kernel's supplier routes (PATCH
+   * /v1/suppliers/{id}) back to the approved applications. The kernel publishes no hook
+   * on a supplier's update (only on status changes), so the registry reconciles: the job
+   * `sync-supplier-names`, every 5 minutes, one statement; each copy is audited as the
+   * registry's system actor and bumps the application's version. Returns how many.
+   */
+  async syncSupplierNames(): Promise<number> {
+    const s = kernelTables.suppliers;
+    return withTransaction(this.db, undefined, async (tx) => {
+      const changed = await queryRows<{ id: string; region_code: string; before: string; after: string }>(
+        tx,
+        sql`with c as (
+              select a.id, a.name as before, s.name as after from ${applications} a join ${s} s on s.id = a.supplier_id
+              where a.name <> s.name for update of a)
+            update ${applications} set name = c.after, version = ${applications.version} + 1, updated_at = now()
+            from c where ${applications.id} = c.id
+            returning ${applications.id} as id, ${applications.regionCode} as region_code, c.before, c.after`,
+      );
+      if (changed.length === 0) return 0;
+      const actor = await this.city(tx);
+      for (const c of changed) {
+        const path = (await this.kernel.regions.path(c.region_code, { tx })) ?? c.region_code;
+        await this.kernel.audit.record(
+          { actor, entityType: 'supplier-application', entityId: c.id, action: 'supplier-application.name-synced', region: { code: c.region_code, path }, before: { name: c.before }, after: { name: c.after } },
+          { tx },
+        );
+      }
+      return changed.length;
+    });
   }
 
   private async uploadOf(db: Executor, uploadKey: string): Promise<string | undefined> {
