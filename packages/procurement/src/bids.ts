@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { and, asc, eq, inArray } from 'drizzle-orm';
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import { DomainError, kernelTables, withTransaction, type Actor, type CallContext, type Database, type Executor, type HookBus } from '@diandan/kernel';
 import type { ProcurementClock } from './clock.js';
 import { bidSubmitted } from './hooks.js';
@@ -145,20 +145,32 @@ export class BidService {
           ? await tx2.select({ id: kernelTables.suppliers.id, status: kernelTables.suppliers.status }).from(kernelTables.suppliers).where(inArray(kernelTables.suppliers.id, supplierIds))
           : [];
         const active = new Set(statuses.filter((s) => s.status === 'active').map((s) => s.id));
-        for (const b of live) {
-          const content = this.sealer.unseal({ bidId: b.id, projectId: b.projectId, lotId: b.lotId, supplierId: b.supplierId }, b.sealed);
+        // Unsealed in the process (the key never reaches the database), written back in one
+        // set-based statement: the opened contents travel as one JSON parameter.
+        const contents = this.sealer.unsealTender(
+          row.id,
+          live.map((b) => ({ binding: { bidId: b.id, projectId: b.projectId, lotId: b.lotId, supplierId: b.supplierId }, sealed: b.sealed })),
+        );
+        const opened = live.map((b, i) => {
+          const content = contents[i]!;
           const ok = active.has(b.supplierId);
-          await tx2
-            .update(bids)
-            .set({
-              status: ok ? 'valid' : 'disqualified',
-              statusReason: ok ? null : 'The supplier was not active at the opening',
-              price: content.price,
-              proposal: content.proposal,
-              documents: content.documents,
-              nonce: content.nonce,
-            })
-            .where(eq(bids.id, b.id));
+          return {
+            id: b.id,
+            status: ok ? 'valid' : 'disqualified',
+            reason: ok ? null : 'The supplier was not active at the opening',
+            price: content.price,
+            proposal: content.proposal,
+            documents: content.documents,
+            nonce: content.nonce,
+          };
+        });
+        if (opened.length > 0) {
+          await tx2.execute(sql`
+            update ${bids} set
+              status = v.status, status_reason = v.reason, price = v.price, proposal = v.proposal, documents = v.documents, nonce = v.nonce
+            from jsonb_to_recordset(${JSON.stringify(opened)}::jsonb)
+              as v(id uuid, status text, reason text, price integer, proposal text, documents jsonb, nonce text)
+            where ${bids.id} = v.id and ${bids.projectId} = ${row.id} and ${bids.status} = 'sealed'`);
         }
         failed = !live.some((b) => active.has(b.supplierId));
         return { openedAt: now };

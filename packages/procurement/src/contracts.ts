@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import { DomainError, stale, withTransaction, type Actor, type CallContext, type Database, type HookBus, type Order } from '@diandan/kernel';
 import { awardNotFound, toAward } from './evaluation.js';
@@ -192,7 +193,20 @@ export class ContractService {
         throw new DomainError('conflict', 'PROCUREMENT_CALL_OFF_EXCEEDS_CONTRACT', 'The call-off exceeds the framework contract’s remaining value', { remaining: c.value - used, cost: placed.order.cost });
       }
       const order = await this.kernel.orders.act({ id: placed.order.id, action: 'submit', expectedVersion: placed.order.version }, { actor: ctx.actor, tx, requestId: ctx.requestId });
-      const [call] = await tx.insert(callOffs).values({ contractId: c.id, orderId: order.id, cost: order.cost, createdBy: ctx.actor.userId, createdAt: now }).returning();
+      const id = randomUUID();
+      const supplier = await this.kernel.suppliers.get(c.supplierId, { tx });
+      const release = this.ocds.callOffRelease({
+        callOffId: id,
+        orderId: order.id,
+        framework: { projectId: row.id, title: row.title, contractId: c.id },
+        unit: { id: unit.id, name: unit.name },
+        supplier: { id: supplier.id, name: supplier.name },
+        product: { id: product.id, title: product.title },
+        cost: order.cost,
+        window: { start: input.windowStart, end: input.windowEnd },
+        date: now,
+      });
+      const [call] = await tx.insert(callOffs).values({ id, contractId: c.id, orderId: order.id, cost: order.cost, release, createdBy: ctx.actor.userId, createdAt: now }).returning();
       const callOff = toCallOff(call!);
       await this.kernel.audit.record(
         { actor: ctx.actor, entityType: 'procurement-contract', entityId: c.id, action: 'procurement.contract.callOff', region: auditRegion(row), after: callOff, requestId: ctx.requestId },

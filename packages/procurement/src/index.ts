@@ -9,6 +9,7 @@ export { BidSealer, commitmentOf, DEVELOPMENT_SEALING_KEY, type BidContent, type
 export { EvaluationService, type Award, type Declaration, type LotRanking, type RankedBid } from './evaluation.js';
 export { ContractService, type Contract, type CallOff, type ContractInput } from './contracts.js';
 export { OcdsService, compile as compileOcdsRelease, OCDS_VERSION, OCDS_SCHEMA, OCDS_EXTENSIONS, type OcdsConfig, type ReleaseTag } from './ocds.js';
+export { DocumentFileService, type DocumentFileOptions } from './documents.js';
 export { IndicatorService, type BuyerIndicators } from './indicators.js';
 export { seedProcurementDemo, type DemoOptions } from './demo.js';
 export type { Project } from './support.js';

@@ -2,7 +2,7 @@ import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
 import { kernelTables, type Database, type Executor } from '@diandan/kernel';
 import type { ProcurementClock } from './clock.js';
 import { METHODS, type ProcurementMethod } from './lifecycle.js';
-import { amendments, awards, bids, contracts, enquiries, projects, releases } from './schema.js';
+import { amendments, awards, bids, callOffs, contracts, enquiries, projects, releases } from './schema.js';
 import { projectNotFound, type ProjectRow } from './support.js';
 
 /** OCDS 1.1, pinned to the 1.1.5 schema. */
@@ -87,7 +87,7 @@ export class OcdsService {
 
   /** The project's release package (public once the tender is published). */
   async releasePackage(projectId: string): Promise<Json> {
-    const stored = await this.stored(projectId);
+    const stored = [...(await this.stored(projectId)), ...(await this.callOffReleases(projectId))];
     return {
       uri: this.uri(projectId, 'releases'),
       version: OCDS_VERSION,
@@ -103,13 +103,14 @@ export class OcdsService {
   /** The project's record package: linked releases and the compiled release (OCDS merge). */
   async recordPackage(projectId: string): Promise<Json> {
     const stored = await this.stored(projectId);
+    const calls = await this.callOffReleases(projectId);
     const packageUri = this.uri(projectId, 'releases');
     const compiled = compile(stored);
     return {
       uri: this.uri(projectId, 'record'),
       version: OCDS_VERSION,
       extensions: OCDS_EXTENSIONS,
-      publishedDate: latestDate(stored),
+      publishedDate: latestDate([...stored, ...calls]),
       publisher: this.publisher(),
       ...(this.config.license ? { license: this.config.license } : {}),
       ...(this.config.publicationPolicy ? { publicationPolicy: this.config.publicationPolicy } : {}),
@@ -120,8 +121,101 @@ export class OcdsService {
           releases: stored.map((r) => ({ url: `${packageUri}#${String(r.id)}`, date: r.date, tag: r.tag })),
           compiledRelease: compiled,
         },
+        // Each call-off is a contracting process of its own (OCDS 1.1 framework guidance).
+        ...calls.map((r) => ({
+          ocid: String(r.ocid),
+          releases: [{ url: `${packageUri}#${String(r.id)}`, date: r.date, tag: r.tag }],
+          compiledRelease: compile([r]),
+        })),
       ],
     };
+  }
+
+  /** The ocid of a call-off's own contracting process. */
+  callOffOcid(callOffId: string): string {
+    return `${this.config.ocidPrefix}-${callOffId}`;
+  }
+
+  /**
+   * The release of a framework call-off (框架协议下单), frozen when it is placed. OCDS 1.1
+   * models each call-off as a separate contracting process: its own ocid, the ordering
+   * unit as buyer, an award and a contract to the framework supplier, no competition
+   * (`direct`), and `relatedProcesses` with relationship `framework` to the framework
+   * agreement's ocid. Later order states live in the kernel's order routes.
+   */
+  callOffRelease(input: {
+    callOffId: string;
+    orderId: string;
+    framework: { projectId: string; title: string; contractId: string };
+    unit: { id: string; name: string };
+    supplier: { id: string; name: string };
+    product: { id: string; title: string };
+    cost: number;
+    window: { start: string; end: string };
+    date: Date;
+  }): Json {
+    const ocid = this.callOffOcid(input.callOffId);
+    const buyer = { id: unitParty(input.unit.id), name: input.unit.name };
+    const supplier = { id: supplierParty(input.supplier.id), name: input.supplier.name };
+    const date = input.date.toISOString();
+    const awardId = `${input.callOffId}-award`;
+    return {
+      ocid,
+      id: `${ocid}-001-callOff`,
+      date,
+      tag: ['award', 'contract'],
+      initiationType: 'tender',
+      language: 'zh',
+      parties: [
+        { ...buyer, roles: ['buyer', 'procuringEntity'] },
+        { ...supplier, roles: ['supplier'] },
+      ],
+      buyer,
+      tender: {
+        id: input.callOffId,
+        title: `${input.framework.title}：框架协议下单`,
+        status: 'complete',
+        items: [{ id: input.product.id, description: input.product.title, quantity: 1, unit: { name: '场' } }],
+        value: money(input.cost),
+        procurementMethod: 'direct',
+        procurementMethodDetails: '框架协议下单（不再竞争）',
+        procurementMethodRationale: `Call-off under the framework agreement ${this.ocid(input.framework.projectId)} (contract ${input.framework.contractId})`,
+        mainProcurementCategory: 'services',
+      },
+      awards: [{ id: awardId, title: input.product.title, status: 'active', date, value: money(input.cost), suppliers: [supplier] }],
+      contracts: [
+        {
+          id: input.callOffId,
+          awardID: awardId,
+          title: input.product.title,
+          description: `Diandan order ${input.orderId}`,
+          status: 'active',
+          period: { startDate: new Date(input.window.start).toISOString(), endDate: new Date(input.window.end).toISOString() },
+          value: money(input.cost),
+          dateSigned: date,
+        },
+      ],
+      relatedProcesses: [
+        {
+          id: '1',
+          relationship: ['framework'],
+          title: input.framework.title,
+          scheme: 'ocid',
+          identifier: this.ocid(input.framework.projectId),
+          uri: this.uri(input.framework.projectId, 'record'),
+        },
+      ],
+    };
+  }
+
+  private async callOffReleases(projectId: string): Promise<Json[]> {
+    const rows = await this.db
+      .select({ release: callOffs.release })
+      .from(callOffs)
+      .innerJoin(contracts, eq(contracts.id, callOffs.contractId))
+      .where(eq(contracts.projectId, projectId))
+      .orderBy(asc(callOffs.createdAt), asc(callOffs.id));
+    return rows.flatMap((r) => (r.release ? [r.release] : []));
   }
 
   private async stored(projectId: string): Promise<Json[]> {
@@ -143,7 +237,8 @@ export class OcdsService {
   private async build(tx: Executor, projectId: string, head: { id: string; date: string; tag: ReleaseTag }): Promise<Json> {
     const [row] = (await tx.select().from(projects).where(eq(projects.id, projectId))) as [ProjectRow];
     const [buyer] = await tx.select({ id: kernelTables.units.id, name: kernelTables.units.name }).from(kernelTables.units).where(eq(kernelTables.units.id, row.buyerUnitId));
-    const bidRows = await tx.select().from(bids).where(eq(bids.projectId, projectId));
+    // Only what the release shows: not the (sealed or opened) contents.
+    const bidRows = await tx.select({ supplierId: bids.supplierId, lotId: bids.lotId, status: bids.status }).from(bids).where(eq(bids.projectId, projectId));
     const opened = row.openedAt !== null;
     const openedBids = opened ? bidRows.filter((b) => b.status === 'valid' || b.status === 'disqualified') : [];
     const awardRows = await tx.select().from(awards).where(eq(awards.projectId, projectId)).orderBy(asc(awards.date), asc(awards.id));
@@ -158,13 +253,14 @@ export class OcdsService {
     );
     const buyerRef = { id: unitParty(row.buyerUnitId), name: buyer?.name ?? row.buyerUnitId };
     const supplierRef = (id: string) => ({ id: supplierParty(id), name: names.get(id) ?? id });
-    const tenderers = [...new Set(openedBids.map((b) => b.supplierId))];
+    const tendererSet = new Set(openedBids.map((b) => b.supplierId));
+    const tenderers = [...tendererSet];
     const awarded = new Set(awardRows.filter((a) => a.supplierId && a.status !== 'unsuccessful').map((a) => a.supplierId!));
     const parties = [
       { ...buyerRef, roles: ['buyer', 'procuringEntity'] },
       ...[...new Set([...tenderers, ...awarded])].map((id) => ({
         ...supplierRef(id),
-        roles: [...(tenderers.includes(id) ? ['tenderer'] : []), ...(awarded.has(id) ? ['supplier'] : [])],
+        roles: [...(tendererSet.has(id) ? ['tenderer'] : []), ...(awarded.has(id) ? ['supplier'] : [])],
       })),
     ];
     const method = METHODS[row.method as ProcurementMethod];
@@ -204,7 +300,7 @@ export class OcdsService {
         id: d.id,
         documentType: d.documentType,
         title: d.title,
-        ...(d.url ? { url: d.url } : {}),
+        ...(d.url ? { url: d.url } : d.fileId ? { url: `${this.config.publicUrl.replace(/\/$/, '')}/v1/procurement/projects/${row.id}/files/${d.fileId}` } : {}),
         ...(d.datePublished ? { datePublished: new Date(d.datePublished).toISOString() } : {}),
         language: 'zh',
       })),
@@ -316,12 +412,26 @@ function mergeObject(base: Json, next: Json): Json {
   return out;
 }
 
-function mergeById(base: Json[], next: Json[]): Json[] {
+/**
+ * Merges arrays of objects by `id`, in linear time: an index from id to position, so a
+ * release with a thousand tenderers costs a thousand lookups, not a million comparisons.
+ * Base order is kept; new identifiers are appended in their order.
+ */
+export function mergeById(base: Json[], next: Json[]): Json[] {
   const out = base.filter((x) => isObject(x) && 'id' in x).map((x) => ({ ...x }));
+  const at = new Map<string, number>();
+  out.forEach((x, i) => {
+    const key = String(x.id);
+    if (!at.has(key)) at.set(key, i);
+  });
   for (const item of next) {
-    const at = out.findIndex((x) => String(x.id) === String(item.id));
-    if (at >= 0) out[at] = mergeObject(out[at]!, item);
-    else out.push(mergeObject({}, item));
+    const key = String(item.id);
+    const i = at.get(key);
+    if (i !== undefined) out[i] = mergeObject(out[i]!, item);
+    else {
+      at.set(key, out.length);
+      out.push(mergeObject({}, item));
+    }
   }
   return out;
 }

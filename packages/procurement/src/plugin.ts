@@ -4,6 +4,7 @@ import { BidService } from './bids.js';
 import { ProcurementClock } from './clock.js';
 import { ContractService } from './contracts.js';
 import { seedProcurementDemo } from './demo.js';
+import { DocumentFileService } from './documents.js';
 import { EvaluationService } from './evaluation.js';
 import { IndicatorService } from './indicators.js';
 import { OcdsService } from './ocds.js';
@@ -37,6 +38,10 @@ const config = Type.Object({
     },
     { default: {} },
   ),
+  /** Largest procurement document file, in bytes (the deployment's `files.maxBytes` still applies to the upload). */
+  maxFileBytes: Type.Integer({ minimum: 1, default: 20 * 1024 * 1024 }),
+  /** Content types of procurement document files, decided from their bytes. */
+  fileTypes: Type.Array(Type.String(), { default: ['application/pdf', 'image/png', 'image/jpeg'] }),
   /** Seed one synthetic project per method (the Guangzhou demo) once the deployment is ready. */
   demo: Type.Boolean({ default: false }),
 });
@@ -80,9 +85,12 @@ export const procurementPlugin = definePlugin({
     const evaluation = new EvaluationService(ctx.db, k, ctx.hooks, projects, ocds, clock);
     const contracts = new ContractService(ctx.db, k, ctx.hooks, projects, ocds, clock);
     const indicators = new IndicatorService(ctx.db);
+    const documents = new DocumentFileService(ctx.db, k, { owner: ctx.name, maxBytes: ctx.config.maxFileBytes, accept: ctx.config.fileTypes });
+    // Daily: document files stored but never linked to a project (a crash between the two steps).
+    const cleanOrphanFiles = ctx.jobs.define<{ olderThanHours?: number }, { removed: number }>('clean-orphan-files', async (job) => ({ removed: await documents.cleanOrphans(await systemActor(), job.data) }), { retryLimit: 2 });
     // Every minute, once across processes: published tenders whose enquiry period ended become `tendering`.
     const advancePeriods = ctx.jobs.define('advance-periods', async () => ({ advanced: await projects.advanceDue() }), { retryLimit: 2 });
-    return { clock, projects, bids, evaluation, contracts, ocds, indicators, advancePeriods };
+    return { clock, projects, bids, evaluation, contracts, ocds, indicators, documents, advancePeriods, cleanOrphanFiles };
   },
 
   hooks: (ctx, services) =>
@@ -99,9 +107,12 @@ export const procurementPlugin = definePlugin({
         ]
       : [],
 
-  ready: (ctx, { advancePeriods }) => ctx.jobs.schedule(advancePeriods, '* * * * *', {}),
+  async ready(ctx, { advancePeriods, cleanOrphanFiles }) {
+    await ctx.jobs.schedule(advancePeriods, '* * * * *', {});
+    await ctx.jobs.schedule(cleanOrphanFiles, '45 4 * * *', {}, { tz: 'Asia/Shanghai' });
+  },
 
-  routes: (app, ctx, services) => procurementRoutes(app, services, ctx.db),
+  routes: (app, ctx, services) => procurementRoutes(app, services, ctx.db, ctx.config.maxFileBytes),
 });
 
 /** The services this plugin offers other plugins (`ctx.deps.procurement`). */
@@ -114,6 +125,10 @@ export interface Services {
   contracts: ContractService;
   ocds: OcdsService;
   indicators: IndicatorService;
+  /** Files of procurement documents (kernel file storage). */
+  documents: DocumentFileService;
+  /** The daily job that removes document files never linked to a project. */
+  cleanOrphanFiles: JobDefinition<{ olderThanHours?: number }, { removed: number }>;
   /** The scheduled job that persists `published → tendering`. */
   advancePeriods: JobDefinition<Record<string, never>, { advanced: number }>;
 }

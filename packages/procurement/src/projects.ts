@@ -24,7 +24,7 @@ import { projectCancelled, tenderPublished, type ProjectEvent } from './hooks.js
 import { METHODS, minimumInvited, tenderLifecycle, type ProcurementMethod, type TenderAction, type TenderState } from './lifecycle.js';
 import type { ProcurementClock } from './clock.js';
 import type { OcdsService } from './ocds.js';
-import { amendments, contracts, enquiries, projects, type DocumentData, type ItemData, type LotData } from './schema.js';
+import { amendments, contracts, enquiries, projectFiles, projects, type DocumentData, type ItemData, type LotData } from './schema.js';
 import {
   auditRegion,
   isBuyerAdmin,
@@ -128,6 +128,7 @@ export class ProjectService {
         createdBy: ctx.actor.userId,
       };
       await this.validate(tx, values);
+      await documentFilesOf(tx, null, values.documents);
       const [row] = await tx.insert(projects).values(values).returning();
       const project = toProject(row!, ctx.actor);
       await this.kernel.audit.record(
@@ -212,6 +213,7 @@ export class ProjectService {
         tenderEnd: changes.tenderPeriodEnd ? parseDate(changes.tenderPeriodEnd, 'tenderPeriodEnd') : row.tenderEnd,
       };
       await this.validate(tx, next);
+      if (changes.documents) await documentFilesOf(tx, row.id, next.documents);
       if (amending) {
         if (next.tenderEnd < row.tenderEnd) throw new DomainError('invalid', 'PROCUREMENT_PERIOD_SHORTENED', 'An amendment may extend the tender period, never shorten it');
         if (next.enquiryEnd <= now && next.enquiryEnd.getTime() !== row.enquiryEnd.getTime()) {
@@ -493,4 +495,17 @@ function fieldOf(row: ProjectRow, key: string): unknown {
 
 export function eventOf(row: ProjectRow, actor: Actor): ProjectEvent {
   return { projectId: row.id, buyerUnitId: row.buyerUnitId, regionCode: row.regionCode, method: row.method, status: row.status, actorId: actor.userId };
+}
+
+/** A document's `fileId` names a file uploaded to this project (POST …/files); a new project has none yet. */
+async function documentFilesOf(tx: Executor, projectId: string | null, documents: DocumentData[]): Promise<void> {
+  const named = [...new Set(documents.flatMap((d) => (d.fileId ? [d.fileId] : [])))];
+  if (named.length === 0) return;
+  const valid = named.filter((id) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id));
+  const found = projectId && valid.length ? await tx.select({ id: projectFiles.fileId }).from(projectFiles).where(and(eq(projectFiles.projectId, projectId), inArray(projectFiles.fileId, valid))) : [];
+  const known = new Set(found.map((f) => f.id));
+  const unknown = named.filter((id) => !known.has(id));
+  if (unknown.length > 0) {
+    throw new DomainError('invalid', 'PROCUREMENT_DOCUMENT_FILE_UNKNOWN', 'A document names a file that was not uploaded to this project (POST /v1/procurement/projects/{id}/files)', { files: unknown });
+  }
 }

@@ -223,6 +223,8 @@ export const callOffs = procurementSchema.table(
     contractId: uuid('contract_id').notNull().references(() => contracts.id),
     orderId: uuid('order_id').notNull().references(() => kernelTables.orders.id),
     cost: integer().notNull(),
+    /** The call-off's own OCDS release (a contracting process of its own, related to the framework's), frozen when placed. */
+    release: jsonb().$type<Record<string, unknown>>(),
     createdBy: text('created_by').notNull(),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
@@ -241,4 +243,18 @@ export const releases = procurementSchema.table(
     body: jsonb().$type<Record<string, unknown>>().notNull(),
   },
   (t) => [primaryKey({ columns: [t.projectId, t.seq] })],
+);
+
+/** A file uploaded to a project (kernel file storage), for its documents' `fileId`. */
+export const projectFiles = procurementSchema.table(
+  'project_files',
+  {
+    /** The kernel's stored-file id. */
+    fileId: uuid('file_id').primaryKey(),
+    projectId: uuid('project_id').notNull().references(() => projects.id),
+    /** SHA-256 of uploader, project and the upload's `Idempotency-Key`: a retry finds its first upload. */
+    uploadKey: text('upload_key'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('project_files_project_idx').on(t.projectId), uniqueIndex('project_files_upload_key_idx').on(t.uploadKey)],
 );

@@ -52,10 +52,30 @@ export class BidSealer {
 
   /** Decrypts a sealed bid; a tampered or misplaced ciphertext fails authentication. */
   unseal(binding: BidBinding, sealed: string): BidContent & { nonce: string } {
+    return this.decrypt(this.keyFor(binding.projectId), binding, sealed);
+  }
+
+  /**
+   * Decrypts every bid of one tender (the opening): the tender key is derived once, not
+   * once per bid; it lives only for this call.
+   */
+  unsealTender(projectId: string, items: readonly { binding: BidBinding; sealed: string }[]): (BidContent & { nonce: string })[] {
+    const key = this.keyFor(projectId);
+    try {
+      return items.map(({ binding, sealed }) => {
+        if (binding.projectId !== projectId) throw tampered(binding.bidId);
+        return this.decrypt(key, binding, sealed);
+      });
+    } finally {
+      key.fill(0);
+    }
+  }
+
+  private decrypt(key: Buffer, binding: BidBinding, sealed: string): BidContent & { nonce: string } {
     const [version, iv, tag, ciphertext] = sealed.split('.');
     if (version !== VERSION || !iv || !tag || ciphertext === undefined) throw tampered(binding.bidId);
     try {
-      const decipher = createDecipheriv('aes-256-gcm', this.keyFor(binding.projectId), Buffer.from(iv, 'base64url'));
+      const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'));
       decipher.setAAD(aad(binding));
       decipher.setAuthTag(Buffer.from(tag, 'base64url'));
       const plaintext = Buffer.concat([decipher.update(Buffer.from(ciphertext, 'base64url')), decipher.final()]);

@@ -15,7 +15,7 @@ import { projects, type DocumentData, type ItemData, type LotData } from './sche
 export type ProjectRow = typeof projects.$inferSelect;
 
 /** The kernel services this package uses. */
-export type Kernel = Pick<KernelServices, 'regions' | 'units' | 'suppliers' | 'products' | 'orders' | 'audit' | 'categories'>;
+export type Kernel = Pick<KernelServices, 'regions' | 'units' | 'suppliers' | 'products' | 'orders' | 'audit' | 'categories' | 'files'>;
 
 /** A procurement project (采购项目) as the API shows it. */
 export interface Project {

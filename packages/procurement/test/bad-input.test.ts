@@ -26,7 +26,9 @@ const TABLES = {
   contracts: schema.contracts,
   callOffs: schema.callOffs,
   releases: schema.releases,
+  project_files: schema.projectFiles,
   'kernel.orders': kernelTables.orders,
+  'kernel.files': kernelTables.files,
 };
 
 const validBodies: Record<string, object> = {

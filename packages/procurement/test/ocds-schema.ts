@@ -84,16 +84,17 @@ const definitions = {
       date: dateTime,
       value: { $ref: '#/definitions/Value' },
       suppliers: arrayOf({ $ref: '#/definitions/OrganizationReference' }, { uniqueItems: true }),
-      // Lots extension.
+      // Lots extension (a call-off's award relates to no lot of its own process).
       relatedLots: arrayOf(str, { minItems: 1 }),
     },
-    ['id', 'status', 'date', 'relatedLots'],
+    ['id', 'status', 'date'],
   ),
   Contract: closed(
     {
       id: str,
       awardID: str,
       title: str,
+      description: str,
       status: { enum: ['pending', 'active', 'cancelled', 'terminated'] },
       period: { $ref: '#/definitions/Period' },
       value: { $ref: '#/definitions/Value' },
@@ -102,6 +103,33 @@ const definitions = {
       implementation: closed({ transactions: arrayOf({ $ref: '#/definitions/Transaction' }) }, ['transactions']),
     },
     ['id', 'awardID', 'status', 'value', 'dateSigned'],
+  ),
+  // A framework call-off's tender: its own contracting process, without competition.
+  CallOffTender: closed(
+    {
+      id: str,
+      title: str,
+      status: { enum: ['complete'] },
+      items: arrayOf({ $ref: '#/definitions/Item' }, { minItems: 1, uniqueItems: true }),
+      value: { $ref: '#/definitions/Value' },
+      procurementMethod: { enum: ['direct'] },
+      procurementMethodDetails: str,
+      procurementMethodRationale: str,
+      mainProcurementCategory: { enum: ['goods', 'works', 'services'] },
+    },
+    ['id', 'title', 'status', 'items', 'value', 'procurementMethod', 'procurementMethodRationale'],
+  ),
+  // relatedProcess codelist (closed): a call-off points at its framework agreement.
+  RelatedProcess: closed(
+    {
+      id: str,
+      relationship: arrayOf({ enum: ['framework', 'planning', 'parent', 'prior', 'unsuccessfulProcess', 'subContract', 'replacementProcess', 'renewalProcess'] }, { minItems: 1 }),
+      title: str,
+      scheme: { enum: ['ocid', 'ocds-procurement-id'] },
+      identifier: { type: 'string', pattern: '^ocds-[a-z0-9]{6}-' },
+      uri,
+    },
+    ['id', 'relationship', 'scheme', 'identifier'],
   ),
   Release: closed(
     {
@@ -117,7 +145,8 @@ const definitions = {
       parties: arrayOf({ $ref: '#/definitions/Organization' }, { uniqueItems: true }),
       buyer: { $ref: '#/definitions/OrganizationReference' },
       planning: closed({ budget: closed({ description: str, amount: { $ref: '#/definitions/Value' } }, ['amount']) }),
-      tender: { $ref: '#/definitions/Tender' },
+      tender: { anyOf: [{ $ref: '#/definitions/Tender' }, { $ref: '#/definitions/CallOffTender' }] },
+      relatedProcesses: arrayOf({ $ref: '#/definitions/RelatedProcess' }, { minItems: 1, uniqueItems: true }),
       // Bids extension.
       bids: closed({ statistics: arrayOf({ $ref: '#/definitions/BidStatistic' }) }, ['statistics']),
       awards: arrayOf({ $ref: '#/definitions/Award' }, { uniqueItems: true }),

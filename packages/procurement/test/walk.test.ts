@@ -314,13 +314,16 @@ describe('OCDS 1.1 export', () => {
       expect(rp.version).toBe('1.1');
       const ids = rp.releases.map((r: any) => r.id);
       expect(new Set(ids).size).toBe(ids.length);
-      expect(rp.releases.every((r: any) => r.ocid === `ocds-213czf-${projects[key].id}`)).toBe(true);
-      const tags = rp.releases.map((r: any) => r.tag[0]);
+      const own = rp.releases.filter((r: any) => r.ocid === `ocds-213czf-${projects[key].id}`);
+      // Only a framework's package holds other processes: its call-offs.
+      expect(rp.releases.length - own.length, key).toBe(key === 'framework' ? 1 : 0);
+      const tags = own.map((r: any) => r.tag[0]);
       expect(tags.slice(0, 2)).toEqual(['planning', 'tender']);
       expect(tags).toEqual(expect.arrayContaining(['tenderUpdate', 'award', 'contract']));
       const compiled = rec.records[0].compiledRelease;
       expect(compiled.tag).toEqual(['compiled']);
-      expect(rec.records[0].releases.map((r: any) => r.url.split('#')[1])).toEqual(ids);
+      expect(rec.records.flatMap((r: any) => r.releases.map((x: any) => x.url.split('#')[1]))).toEqual(ids);
+      expect(rec.records).toHaveLength(key === 'framework' ? 2 : 1);
       expect(compiled.tender).toMatchObject({ procurementMethod: projects[key].procurementMethod, procurementMethodDetails: projects[key].procurementMethodDetails, hasEnquiries: true });
       expect(compiled.parties.find((p: any) => p.roles.includes('buyer')).roles).toEqual(['buyer', 'procuringEntity']);
       expect(compiled.contracts.length).toBeGreaterThan(0);
@@ -348,6 +351,17 @@ describe('OCDS 1.1 export', () => {
     expect(single.tender).toMatchObject({ procurementMethod: 'direct', procurementMethodRationale: '非遗传承人独家表演，只能从唯一供应商处采购', numberOfTenderers: 1 });
     const framework = (ok(await w.call(null, 'GET', url('framework', '/ocds/record')), 200, 'record') as any).records[0].compiledRelease;
     expect(framework.tender.techniques).toEqual({ hasFrameworkAgreement: true });
+    expect(framework.awards.every((a: any) => a.relatedLots?.length === 1)).toBe(true);
+    // The call-off: a contracting process of its own, related to the framework agreement.
+    const frameworkRecord = ok(await w.call(null, 'GET', url('framework', '/ocds/record')), 200, 'record') as any;
+    const callOff = frameworkRecord.records[1].compiledRelease;
+    const [placed] = (ok(await w.call(w.admin, 'GET', `/v1/procurement/contracts/${projects.frameworkContract.id}/call-offs`), 200, 'call-offs') as any).items;
+    expect(callOff.ocid).toBe(`ocds-213czf-${placed.id}`);
+    expect(callOff.relatedProcesses).toEqual([expect.objectContaining({ relationship: ['framework'], scheme: 'ocid', identifier: `ocds-213czf-${projects.framework.id}` })]);
+    expect(callOff.buyer.id).toBe(`DIANDAN-UNIT-${w.fx.units.community.id}`);
+    expect(callOff.tender).toMatchObject({ procurementMethod: 'direct', status: 'complete' });
+    expect(callOff.awards[0]).toMatchObject({ status: 'active', value: { amount: 1000, currency: 'CNY' }, suppliers: [{ id: `DIANDAN-SUPPLIER-${projects.frameworkContract.supplierId}` }] });
+    expect(callOff.contracts[0]).toMatchObject({ id: placed.id, awardID: callOff.awards[0].id, description: `Diandan order ${placed.orderId}`, value: { amount: 1000 } });
     const negotiation = (ok(await w.call(null, 'GET', url('negotiation', '/ocds/releases')), 200, 'releases') as any).releases;
     expect(negotiation.map((r: any) => r.tag[0])).toContain('awardUpdate');
   });

@@ -80,7 +80,9 @@ export const supplierRegistryPlugin = definePlugin({
       registry.checkQualifications({ today: job.data.today, warningDays: ctx.config.expiryWarningDays }, (tx, event) => ctx.hooks.publish(tx, qualificationExpiring, event)),
     );
     const recomputeScores = ctx.jobs.define<{ asOf?: string }>('recompute-scores', async (job) => quality.recompute({ asOf: job.data.asOf }));
-    return { registry, quality, checkQualifications, recomputeScores };
+    const cleanOrphanFiles = ctx.jobs.define<{ olderThanHours?: number }>('clean-orphan-files', async (job) => ({ removed: await registry.cleanOrphanFiles(job.data) }));
+    const syncSupplierNames = ctx.jobs.define('sync-supplier-names', async () => ({ synced: await registry.syncSupplierNames() }), { retryLimit: 2 });
+    return { registry, quality, checkQualifications, recomputeScores, cleanOrphanFiles, syncSupplierNames };
   },
 
   hooks: (ctx, { registry, quality }) => [
@@ -116,8 +118,11 @@ export const supplierRegistryPlugin = definePlugin({
     }),
   ],
 
-  async ready(ctx, { checkQualifications, recomputeScores }) {
+  async ready(ctx, { checkQualifications, recomputeScores, cleanOrphanFiles, syncSupplierNames }) {
+    // The kernel has no supplier-update hook: names changed there are copied back by this job.
+    await ctx.jobs.schedule(syncSupplierNames, '*/5 * * * *', {});
     await ctx.jobs.schedule(checkQualifications, ctx.config.checkSchedule, {}, { tz: 'Asia/Shanghai' });
+    await ctx.jobs.schedule(cleanOrphanFiles, '15 4 * * *', {}, { tz: 'Asia/Shanghai' });
     await ctx.jobs.schedule(recomputeScores, ctx.config.recomputeSchedule, {}, { tz: 'Asia/Shanghai' });
   },
 

@@ -1,8 +1,12 @@
+import { createHash } from 'node:crypto';
 import { and, asc, eq, gt, inArray, isNull, ne, or, sql } from 'drizzle-orm';
 import {
   ADMIN_ROLES,
   DomainError,
+  ProblemCodes,
   decodeCursor,
+  kernelTables,
+  queryRows,
   forbidden,
   hasRole,
   inScope,
@@ -409,27 +413,133 @@ export class SupplierRegistry {
    * The applicant uploads a file (a scan of a licence, say) for its application, through
    * the kernel's file storage: size-limited, its type sniffed from the bytes, its name
    * never a path. A qualification then names it by `fileId`.
+   *
+   * No database transaction is open while the bytes arrive: the file is stored first
+   * (the kernel streams it, then writes its row in its own short transaction), then one
+   * short transaction links it to the application and audits. If that fails, the stored
+   * file is removed; a file left behind by a crash in between is removed by the daily
+   * `clean-orphan-files` job. With an `idempotencyKey`, a retry (same uploader,
+   * application and key) stores nothing and answers the first upload (`replayed`); the
+   * same key with other bytes is refused (`IDEMPOTENCY_KEY_REUSED`).
    */
-  async addFile(input: { id: string; data: Buffer | NodeJS.ReadableStream; name: string }, ctx: CallContext): Promise<StoredFile> {
-    // Authorised before the bytes are read, outside the transaction that stores them.
+  async addFile(
+    input: { id: string; data: Buffer | NodeJS.ReadableStream; name: string; idempotencyKey?: string | undefined },
+    ctx: CallContext,
+  ): Promise<{ file: StoredFile; replayed: boolean }> {
+    // Authorised before the bytes are read.
     const { row, path } = await this.visible(this.db, input.id, ctx.actor);
     if (!this.isApplicant(ctx.actor, row) || row.status === 'rejected' || row.status === 'blacklisted') {
       if (typeof (input.data as NodeJS.ReadableStream).resume === 'function') (input.data as NodeJS.ReadableStream).resume();
       if (!this.isApplicant(ctx.actor, row)) throw forbidden('Only the applicant uploads files for an application');
       throw new DomainError('conflict', RegistryProblems.NOT_EDITABLE, `An application that is ${row.status} takes no files`, { state: row.status });
     }
-    return withTransaction(this.db, ctx.tx, async (tx) => {
-      const file = await this.kernel.files.save(
-        { data: input.data as Buffer, name: input.name, owner: this.options.name, accept: this.options.fileTypes, maxBytes: this.options.maxFileBytes },
-        { actor: ctx.actor, tx, requestId: ctx.requestId },
+    const uploadKey = input.idempotencyKey === undefined ? null : createHash('sha256').update(JSON.stringify([ctx.actor.userId, row.id, input.idempotencyKey])).digest('hex');
+    if (uploadKey) {
+      const first = await this.uploadOf(this.db, uploadKey);
+      if (first) return { file: await this.sameUpload(first, await hashOf(input.data, this.options.maxFileBytes)), replayed: true };
+    }
+    const file = await this.kernel.files.save(
+      { data: input.data as Buffer, name: input.name, owner: this.options.name, accept: this.options.fileTypes, maxBytes: this.options.maxFileBytes },
+      { actor: ctx.actor, requestId: ctx.requestId },
+    );
+    let outcome: { linked: true } | { winner: string };
+    try {
+      outcome = await withTransaction(this.db, ctx.tx, async (tx) => {
+        const linked = await tx.insert(applicationFiles).values({ fileId: file.id, applicationId: row.id, uploadKey }).onConflictDoNothing().returning({ fileId: applicationFiles.fileId });
+        if (linked.length === 0) {
+          // A concurrent retry with the same key linked its copy first (we waited for it).
+          const winner = await this.uploadOf(tx, uploadKey!);
+          if (!winner) throw new DomainError('conflict', 'REGISTRY_UPLOAD_CONFLICT', 'The upload could not be stored; try again');
+          return { winner };
+        }
+        await this.kernel.audit.record(
+          { actor: ctx.actor, entityType: 'supplier-application', entityId: row.id, action: 'supplier-application.file-upload', region: { code: row.regionCode, path }, after: { file }, requestId: ctx.requestId },
+          { tx },
+        );
+        return { linked: true as const };
+      });
+    } catch (error) {
+      await this.discardFile(file.id, ctx);
+      throw error;
+    }
+    if ('linked' in outcome) return { file, replayed: false };
+    await this.discardFile(file.id, ctx);
+    return { file: await this.sameUpload(outcome.winner, file.sha256), replayed: true };
+  }
+
+  /**
+   * Removes files this plugin stored that no application names and that are older than
+   * `olderThanHours` (an upload whose link was never written: a crash between storing
+   * and linking). The daily job `clean-orphan-files`; returns how many.
+   */
+  async cleanOrphanFiles(input: { olderThanHours?: number } = {}): Promise<number> {
+    const hours = input.olderThanHours ?? 24;
+    const f = kernelTables.files;
+    const orphans = await this.db
+      .select({ id: f.id })
+      .from(f)
+      .where(
+        and(
+          eq(f.owner, this.options.name),
+          sql`${f.createdAt} <= now() - make_interval(secs => ${hours * 3600})`,
+          sql`not exists (select 1 from ${applicationFiles} where ${applicationFiles.fileId} = ${f.id})`,
+        ),
+      )
+      .limit(500);
+    if (orphans.length === 0) return 0;
+    const actor = await this.city();
+    for (const { id } of orphans) await this.kernel.files.remove(id, { actor, owner: this.options.name }).catch(() => undefined);
+    return orphans.length;
+  }
+
+  /**
+   * Copies supplier names changed through the kernel's supplier routes (PATCH
+   * /v1/suppliers/{id}) back to the approved applications. The kernel publishes no hook
+   * on a supplier's update (only on status changes), so the registry reconciles: the job
+   * `sync-supplier-names`, every 5 minutes, one statement; each copy is audited as the
+   * registry's system actor and bumps the application's version. Returns how many.
+   */
+  async syncSupplierNames(): Promise<number> {
+    const s = kernelTables.suppliers;
+    return withTransaction(this.db, undefined, async (tx) => {
+      const changed = await queryRows<{ id: string; region_code: string; before: string; after: string }>(
+        tx,
+        sql`with c as (
+              select a.id, a.name as before, s.name as after from ${applications} a join ${s} s on s.id = a.supplier_id
+              where a.name <> s.name for update of a)
+            update ${applications} set name = c.after, version = ${applications.version} + 1, updated_at = now()
+            from c where ${applications.id} = c.id
+            returning ${applications.id} as id, ${applications.regionCode} as region_code, c.before, c.after`,
       );
-      await tx.insert(applicationFiles).values({ fileId: file.id, applicationId: row.id });
-      await this.kernel.audit.record(
-        { actor: ctx.actor, entityType: 'supplier-application', entityId: row.id, action: 'supplier-application.file-upload', region: { code: row.regionCode, path }, after: { file }, requestId: ctx.requestId },
-        { tx },
-      );
-      return file;
+      if (changed.length === 0) return 0;
+      const actor = await this.city(tx);
+      for (const c of changed) {
+        const path = (await this.kernel.regions.path(c.region_code, { tx })) ?? c.region_code;
+        await this.kernel.audit.record(
+          { actor, entityType: 'supplier-application', entityId: c.id, action: 'supplier-application.name-synced', region: { code: c.region_code, path }, before: { name: c.before }, after: { name: c.after } },
+          { tx },
+        );
+      }
+      return changed.length;
     });
+  }
+
+  private async uploadOf(db: Executor, uploadKey: string): Promise<string | undefined> {
+    const [link] = await db.select({ fileId: applicationFiles.fileId }).from(applicationFiles).where(eq(applicationFiles.uploadKey, uploadKey));
+    return link?.fileId;
+  }
+
+  /** The first upload under a key, when the retry sent the same bytes. */
+  private async sameUpload(fileId: string, sha256: string | undefined): Promise<StoredFile> {
+    const first = await this.kernel.files.get(fileId, { owner: this.options.name });
+    if (sha256 === undefined) throw new DomainError('too_large', ProblemCodes.FILE_TOO_LARGE, `The file is larger than ${this.options.maxFileBytes} bytes.`, { maxBytes: this.options.maxFileBytes });
+    if (sha256 !== first.sha256) throw new DomainError('invalid', ProblemCodes.IDEMPOTENCY_KEY_REUSED, 'This Idempotency-Key was used with a different file');
+    return first;
+  }
+
+  private async discardFile(fileId: string, ctx: CallContext): Promise<void> {
+    // What cannot be removed now is an orphan for `clean-orphan-files`, not the caller's error.
+    await this.kernel.files.remove(fileId, { actor: ctx.actor, owner: this.options.name, requestId: ctx.requestId }).catch(() => undefined);
   }
 
   /** A file of an application, for whoever may see the application; `FILE_NOT_FOUND` otherwise. */
@@ -782,3 +892,16 @@ function toQualification(q: QualificationRow): Qualification {
 
 /** What the audit log keeps of a transition: states, never contacts. */
 const summary = (a: Application) => ({ status: a.status, version: a.version, supplierId: a.supplierId, statusReason: a.statusReason, blacklistedUntil: a.blacklistedUntil });
+
+/** SHA-256 (hex) of an upload's bytes, read to its end (at most `maxBytes` + 1: more is not this file); undefined when larger. */
+async function hashOf(data: Buffer | NodeJS.ReadableStream, maxBytes: number): Promise<string | undefined> {
+  const hash = createHash('sha256');
+  if (Buffer.isBuffer(data)) return data.length > maxBytes ? undefined : hash.update(data).digest('hex');
+  let size = 0;
+  for await (const chunk of data as AsyncIterable<Buffer | string>) {
+    const b = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    size += b.length;
+    if (size <= maxBytes) hash.update(b);
+  }
+  return size > maxBytes ? undefined : hash.digest('hex');
+}

@@ -1,4 +1,4 @@
-import { boolean, date, index, integer, pgSchema, real, serial, smallint, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { boolean, date, index, integer, pgSchema, real, serial, smallint, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { kernelTables } from '@diandan/kernel';
 
 /** Everything the supplier registry stores lives in its own Postgres schema. */
@@ -106,9 +106,11 @@ export const applicationFiles = supplierRegistrySchema.table(
     /** The kernel's stored-file id. */
     fileId: uuid('file_id').primaryKey(),
     applicationId: uuid('application_id').notNull().references(() => applications.id, { onDelete: 'cascade' }),
+    /** SHA-256 of uploader, application and the upload's `Idempotency-Key`: a retry finds its first upload. */
+    uploadKey: text('upload_key'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [index('application_files_application_idx').on(t.applicationId)],
+  (t) => [index('application_files_application_idx').on(t.applicationId), uniqueIndex('application_files_upload_key_idx').on(t.uploadKey)],
 );
 
 /** An ordering unit's evaluation of a delivered order (履约评价): one per order. */

@@ -3,7 +3,7 @@ import { client, createTestServer, expectStatus, seedRegions, actors, type Call 
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { supplierRegistry } from '../src/index.js';
-import { ID_NUMBERS, PHONES, applicant, approve, orgApplication } from './support.js';
+import { ID_NUMBERS, PHONES, applicant, approve, orgApplication, registryOf } from './support.js';
 
 let app: FastifyInstance;
 let call: Call;
@@ -64,5 +64,18 @@ describe('the public directory', () => {
     } while (cursor);
     expect(seen).toHaveLength(4);
     expect(new Set(seen).size).toBe(4);
+  });
+
+  it('copies a name changed through the kernel’s supplier route back to the registry (sync-supplier-names)', async () => {
+    const supplier = await call(actors.cityAdmin(), 'GET', `/v1/suppliers/${ids.crafts}`);
+    expectStatus(await call(actors.cityAdmin(), 'PATCH', `/v1/suppliers/${ids.crafts}`, { name: '越秀广绣坊（更名，虚构）' }, { 'if-match': supplier.etag ?? '' }), 200, 'rename');
+    const before = expectStatus(await call(reviewer, 'GET', `/v1/supplier-applications/${ids.crafts}`), 200, 'application');
+    expect(before.name).toBe('越秀广绣坊（虚构）'); // the kernel told nobody
+    const registry = registryOf(app).registry;
+    expect(await registry.syncSupplierNames()).toBe(1);
+    expect(await registry.syncSupplierNames()).toBe(0);
+    const after = expectStatus(await call(reviewer, 'GET', `/v1/supplier-applications/${ids.crafts}`), 200, 'application');
+    expect([after.name, after.version]).toEqual(['越秀广绣坊（更名，虚构）', before.version + 1]);
+    expect(names(expectStatus(await call(null, 'GET', '/v1/supplier-directory?q=更名'), 200, 'search'))).toEqual(['越秀广绣坊（更名，虚构）']);
   });
 });

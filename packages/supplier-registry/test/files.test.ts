@@ -1,10 +1,12 @@
 /** Qualification files through the kernel's file storage: type from the bytes, size limits, downloads only for those who may see the application. */
 import { randomBytes } from 'node:crypto';
-import { count } from 'drizzle-orm';
+import { count, eq } from 'drizzle-orm';
+import { kernelTables } from '@diandan/kernel';
 import { actors, authHeader, client, createTestServer, expectStatus, problem, seedRegions, type Call, type Who } from '@diandan/testing';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { supplierRegistry } from '../src/index.js';
+import type { SupplierRegistry } from '../src/registry.js';
 import { applicationFiles } from '../src/schema.js';
 import { applicant, orgApplication } from './support.js';
 
@@ -31,12 +33,15 @@ beforeAll(async () => {
 });
 afterAll(() => app?.close());
 
-async function upload(who: Who, id: string, part: Parameters<typeof form>[0]) {
+async function upload(who: Who, id: string, part: Parameters<typeof form>[0], extra: Record<string, string> = {}) {
   const { payload, headers } = form(part);
-  const res = await app.inject({ method: 'POST', url: `/v1/supplier-applications/${id}/files`, payload, headers: { ...headers, ...(await authHeader(who)) } });
+  const res = await app.inject({ method: 'POST', url: `/v1/supplier-applications/${id}/files`, payload, headers: { ...headers, ...(await authHeader(who)), ...extra } });
   return { status: res.statusCode, body: res.json(), headers: res.headers, etag: undefined, contentType: res.headers['content-type'] as string };
 }
 const stored = async () => Number((await app.diandan.database.db.select({ n: count() }).from(applicationFiles))[0]!.n);
+/** Files the registry owns in the kernel's file table (rows, so a second copy shows). */
+const kernelFiles = async () => Number((await app.diandan.database.db.select({ n: count() }).from(kernelTables.files).where(eq(kernelTables.files.owner, 'supplier-registry')))[0]!.n);
+const registryOf = () => (app.diandan.plugins.find((p) => p.definition.name === 'supplier-registry')!.services as { registry: SupplierRegistry }).registry;
 
 describe('qualification files', () => {
   it('stores a PDF with its sniffed type and hash, names it in a qualification, and serves it to those who may see the application', async () => {
@@ -72,6 +77,38 @@ describe('qualification files', () => {
     const png = Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000000', 'hex');
     expect(problem(await upload(owner, application.id, { filename: 'x.gif', data: Buffer.concat([Buffer.from('GIF89a'), png]) })).status).toBe(415);
     expect(await stored()).toBe(before);
+  });
+
+  it('stores an upload once per Idempotency-Key: a retry answers the first file, other bytes under the key are refused', async () => {
+    const before = { links: await stored(), files: await kernelFiles() };
+    const key = { 'idempotency-key': 'upload-licence-1' };
+    const first = await upload(owner, application.id, { filename: '许可证.pdf', data: PDF }, key);
+    expect(first.status, JSON.stringify(first.body)).toBe(201);
+    expect(first.headers['idempotent-replayed']).toBeUndefined();
+    const retry = await upload(owner, application.id, { filename: '许可证.pdf', data: PDF }, key);
+    expect([retry.status, retry.body.id, retry.headers['idempotent-replayed']]).toEqual([201, first.body.id, 'true']);
+    expect({ links: await stored(), files: await kernelFiles() }).toEqual({ links: before.links + 1, files: before.files + 1 });
+    const other = Buffer.concat([PDF, Buffer.from('% another scan\n')]);
+    expect(problem(await upload(owner, application.id, { filename: '许可证.pdf', data: other }, key))).toEqual({ status: 422, code: 'IDEMPOTENCY_KEY_REUSED', problem: true });
+    // The key is the uploader's: another applicant's same key is another upload.
+    const otherOwner = applicant('key-owner');
+    const theirs = expectStatus(await call(otherOwner, 'POST', '/v1/supplier-applications', orgApplication()), 201, 'apply');
+    expect((await upload(otherOwner, theirs.id, { filename: 'a.pdf', data: PDF }, key)).headers['idempotent-replayed']).toBeUndefined();
+    expect(await kernelFiles()).toBe(before.files + 2);
+    expect(problem(await upload(owner, application.id, { filename: 'a.pdf', data: PDF }, { 'idempotency-key': 'bad key with spaces' }))).toEqual({ status: 400, code: 'INVALID_IDEMPOTENCY_KEY', problem: true });
+  });
+
+  it('removes files it stored that no application names, once old enough (clean-orphan-files)', async () => {
+    const kernel = app.diandan.services;
+    const city = await kernel.access.systemActor('testing', { roles: ['city-admin'], region: '440100' });
+    // A file stored but never linked (a crash between the two steps).
+    const orphan = await kernel.files.save({ data: PDF, name: 'orphan.pdf', owner: 'supplier-registry', accept: ['application/pdf'] }, { actor: city });
+    const linked = (await upload(owner, application.id, { filename: 'kept.pdf', data: PDF })).body.id;
+    expect(await registryOf().cleanOrphanFiles({ olderThanHours: 1 })).toBe(0); // too young
+    expect(await registryOf().cleanOrphanFiles({ olderThanHours: 0 })).toBe(1);
+    expect(problem(await call(actors.cityAdmin(), 'GET', `/v1/supplier-applications/${application.id}/files/${orphan.id}`)).code).toBe('FILE_NOT_FOUND');
+    await expect(kernel.files.get(orphan.id)).rejects.toMatchObject({ code: 'FILE_NOT_FOUND' });
+    expect((await kernel.files.get(linked)).id).toBe(linked);
   });
 
   it('lets only the applicant upload', async () => {

@@ -1,8 +1,14 @@
 import {
   ADMIN_ROLES,
   BEARER,
+  DomainError,
   IdempotencyKeyHeader,
   IfMatchHeader,
+  ProblemCodes,
+  StoredFileSchema,
+  UploadBodySchema,
+  readUpload,
+  sendFile,
   Page,
   PageQuery,
   Type,
@@ -119,7 +125,8 @@ function action(
 const ctxOf = (req: FastifyRequest, tx: any) => ({ actor: requireActor(req), tx, requestId: req.id });
 
 /** Routes of `/v1/procurement/…`: thin wrappers over the services. */
-export function procurementRoutes(app: DiandanApp, s: Services, db: Database): void {
+export function procurementRoutes(app: DiandanApp, s: Services, db: Database, maxFileBytes: number): void {
+  const services = s;
   const { projects, bids, evaluation, contracts, ocds, indicators } = s;
 
   // ---- projects ----
@@ -609,6 +616,58 @@ export function procurementRoutes(app: DiandanApp, s: Services, db: Database): v
     async (req) => ocds.recordPackage(req.params.id),
   );
 
+  // ---- document files ----
+  app.post(
+    '/v1/procurement/projects/:id/files',
+    {
+      preValidation: authorize(...ADMIN_ROLES),
+      schema: {
+        tags: [TAG],
+        operationId: 'uploadProcurementFile',
+        summary: 'Upload a procurement document’s file (the buyer’s administrators) — then name it in a document’s `fileId`',
+        description:
+          'multipart/form-data with one `file` field. The type is decided from the bytes (`415 FILE_TYPE_NOT_ALLOWED`), the size is limited (`413 FILE_TOO_LARGE`), the name is only ever shown. With `Idempotency-Key`, a retry stores nothing and answers the first upload (`idempotent-replayed: true`); the same key with other bytes is `422 IDEMPOTENCY_KEY_REUSED`.',
+        security: BEARER,
+        params: ProjectParams,
+        headers: IdempotencyKeyHeader,
+        body: UploadBodySchema,
+        response: { 201: ref(StoredFileSchema), ...problemResponses(400, 403, 404, 409, 413, 415, 422) },
+      },
+    },
+    async (req, reply) => {
+      const actor = requireActor(req);
+      const idempotencyKey = idempotencyKeyOf(req.headers['idempotency-key']);
+      // Who may upload is decided before the bytes are read; the service checks it again.
+      await services.projects.get(req.params.id, { actor });
+      const { data, name } = await readUpload(req, { maxBytes: maxFileBytes });
+      const { file, replayed } = await services.documents.upload({ projectId: req.params.id, data, name, idempotencyKey }, { actor, requestId: req.id });
+      if (replayed) reply.header('idempotent-replayed', 'true');
+      return reply.code(201).send(file);
+    },
+  );
+
+  app.get(
+    '/v1/procurement/projects/:id/files/:fileId',
+    {
+      schema: {
+        tags: [TAG],
+        operationId: 'downloadProcurementFile',
+        summary: 'Download a procurement document’s file: public once a document of the published project names it; otherwise the buyer’s administrators only',
+        security: [],
+        params: Type.Object({ id: Id, fileId: Id }),
+        response: {
+          200: { description: 'The file, with its sniffed content type', content: { 'application/octet-stream': { schema: Type.String({ format: 'binary' }) } } },
+          304: { description: 'Not modified', type: 'null' },
+          ...problemResponses(404),
+        },
+      },
+    },
+    async (req, reply) => {
+      const { file, stream } = await services.documents.open({ projectId: req.params.id, fileId: req.params.fileId }, { actor: req.actor ?? null });
+      return sendFile(reply, file, stream);
+    },
+  );
+
   // ---- indicators ----
   app.get(
     '/v1/procurement/indicators',
@@ -625,4 +684,12 @@ export function procurementRoutes(app: DiandanApp, s: Services, db: Database): v
     },
     async (req) => indicators.byBuyer(req.query, { actor: requireActor(req) }),
   );
+}
+
+/** The `Idempotency-Key` header of an upload, checked as the kernel checks it (1–255 visible ASCII characters). */
+function idempotencyKeyOf(header: string | string[] | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  const key = Array.isArray(header) ? header[0]! : header;
+  if (!/^[\x21-\x7e]{1,255}$/.test(key)) throw new DomainError('bad_request', ProblemCodes.INVALID_IDEMPOTENCY_KEY, 'Idempotency-Key must be 1–255 visible ASCII characters');
+  return key;
 }

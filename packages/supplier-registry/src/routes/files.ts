@@ -1,5 +1,8 @@
 import {
   BEARER,
+  DomainError,
+  IdempotencyKeyHeader,
+  ProblemCodes,
   StoredFileSchema,
   Type,
   UploadBodySchema,
@@ -26,19 +29,23 @@ export function fileRoutes(app: DiandanApp, registry: SupplierRegistry, maxFileB
         tags: ['supplier-registry'],
         operationId: 'uploadSupplierFile',
         summary: 'Upload a qualification file (PDF, PNG or JPEG; the applicant) — then name it in a qualification’s `fileId`',
-        description: 'multipart/form-data with one `file` field. The type is decided from the bytes (`415 FILE_TYPE_NOT_ALLOWED`), the size is limited (`413 FILE_TOO_LARGE`), the name is only ever shown.',
+        description:
+          'multipart/form-data with one `file` field. The type is decided from the bytes (`415 FILE_TYPE_NOT_ALLOWED`), the size is limited (`413 FILE_TOO_LARGE`), the name is only ever shown. With `Idempotency-Key`, a retry stores nothing and answers the first upload (`idempotent-replayed: true`); the same key with other bytes is `422 IDEMPOTENCY_KEY_REUSED`.',
         security: BEARER,
         params: IdParams,
+        headers: IdempotencyKeyHeader,
         body: UploadBodySchema,
-        response: { 201: ref(StoredFileSchema), ...problemResponses(403, 404, 409, 413, 415) },
+        response: { 201: ref(StoredFileSchema), ...problemResponses(400, 403, 404, 409, 413, 415, 422) },
       },
     },
     async (req, reply) => {
       const actor = requireActor(req);
       // Who may upload is decided before the bytes are read; the registry checks it again.
       await registry.get(req.params.id, { actor });
+      const idempotencyKey = idempotencyKeyOf(req.headers['idempotency-key']);
       const { data, name } = await readUpload(req, { maxBytes: maxFileBytes });
-      const file = await registry.addFile({ id: req.params.id, data, name }, { actor, requestId: req.id });
+      const { file, replayed } = await registry.addFile({ id: req.params.id, data, name, idempotencyKey }, { actor, requestId: req.id });
+      if (replayed) reply.header('idempotent-replayed', 'true');
       return reply.code(201).send(file);
     },
   );
@@ -65,4 +72,12 @@ export function fileRoutes(app: DiandanApp, registry: SupplierRegistry, maxFileB
       return sendFile(reply, file, stream);
     },
   );
+}
+
+/** The `Idempotency-Key` header, checked as the kernel checks it (1–255 visible ASCII characters). */
+export function idempotencyKeyOf(header: string | string[] | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  const key = Array.isArray(header) ? header[0]! : header;
+  if (!/^[\x21-\x7e]{1,255}$/.test(key)) throw new DomainError('bad_request', ProblemCodes.INVALID_IDEMPOTENCY_KEY, 'Idempotency-Key must be 1–255 visible ASCII characters');
+  return key;
 }

@@ -1,0 +1,1 @@
+ALTER TABLE "procurement"."call_offs" ADD COLUMN "release" jsonb;

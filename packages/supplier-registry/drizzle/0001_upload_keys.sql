@@ -1,0 +1,2 @@
+ALTER TABLE "supplier_registry"."application_files" ADD COLUMN "upload_key" text;--> statement-breakpoint
+CREATE UNIQUE INDEX "application_files_upload_key_idx" ON "supplier_registry"."application_files" USING btree ("upload_key");
