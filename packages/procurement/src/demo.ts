@@ -18,7 +18,7 @@ export interface DemoOptions {
  * Seeds one synthetic project per procurement method, in various stages, through the
  * services and with system actors — once, into a deployment that has units and at least
  * three active suppliers but no procurement project yet (the Guangzhou demo). The
- * short-deadline projects move on by themselves over ~15 seconds after start-up: their
+ * short-deadline projects move on by themselves over ~40 seconds after start-up: their
  * tender periods end, bids are opened, scored, awarded, and (after a few seconds of
  * standstill) contracted. Everything is fictitious (虚构). Resolves once seeded, with
  * `advanced`: the promise of those later steps.
@@ -48,7 +48,9 @@ export async function seedProcurementDemo(ctx: DemoContext, s: Services, options
   const panel = [admin.userId];
 
   const now = (await s.clock.now()).getTime();
-  const short = { enquiryPeriodEnd: new Date(now + 3 * SECOND).toISOString(), tenderPeriodEnd: new Date(now + 6 * SECOND).toISOString(), standstillDays: 0.00005 };
+  // Real seconds, not the test's clock: the questions below are asked in the enquiry
+  // period, after seven projects are created — which takes seconds on a busy machine.
+  const short = { enquiryPeriodEnd: new Date(now + 20 * SECOND).toISOString(), tenderPeriodEnd: new Date(now + 30 * SECOND).toISOString(), standstillDays: 0.00005 };
   const long = { enquiryPeriodEnd: new Date(now + 14 * DAY).toISOString(), tenderPeriodEnd: new Date(now + 30 * DAY).toISOString() };
   const base = (title: string, estimate: number): Omit<ProjectInput, 'method' | 'enquiryPeriodEnd' | 'tenderPeriodEnd' | 'priceWeight' | 'qualityWeight'> => ({
     buyerUnitId: buyer.id,
@@ -95,7 +97,7 @@ export async function seedProcurementDemo(ctx: DemoContext, s: Services, options
   // The rest happens as the deadlines pass, without holding the start-up.
   const advanced = (async () => {
     try {
-      await pause(6.5 * SECOND);
+      await pause(30.5 * SECOND);
       const opened: Record<string, number> = {};
       for (const p of [open, negotiation, consultation, framework]) {
         const current = await s.projects.get(p.id, { actor: admin });
