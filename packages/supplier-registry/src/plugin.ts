@@ -9,6 +9,7 @@ import {
   kernel,
   on,
   supplierStatusGuard,
+  supplierUpdated,
   type PluginOptions,
 } from '@diandan/kernel';
 import { qualificationExpiring } from './hooks.js';
@@ -81,8 +82,7 @@ export const supplierRegistryPlugin = definePlugin({
     );
     const recomputeScores = ctx.jobs.define<{ asOf?: string }>('recompute-scores', async (job) => quality.recompute({ asOf: job.data.asOf }));
     const cleanOrphanFiles = ctx.jobs.define<{ olderThanHours?: number }>('clean-orphan-files', async (job) => ({ removed: await registry.cleanOrphanFiles(job.data) }));
-    const syncSupplierNames = ctx.jobs.define('sync-supplier-names', async () => ({ synced: await registry.syncSupplierNames() }), { retryLimit: 2 });
-    return { registry, quality, checkQualifications, recomputeScores, cleanOrphanFiles, syncSupplierNames };
+    return { registry, quality, checkQualifications, recomputeScores, cleanOrphanFiles };
   },
 
   hooks: (ctx, { registry, quality }) => [
@@ -104,6 +104,8 @@ export const supplierRegistryPlugin = definePlugin({
     }),
     // Citizens' feedback counts towards the score; durable: no rating is lost, each counted once.
     on(feedbackReceived, (event, { eventId }) => quality.recordFeedback(eventId, event), { durable: true, name: 'citizen-ratings' }),
+    // A supplier renamed through the kernel's routes: its application follows (durable, so no rename is missed).
+    on(supplierUpdated, async ({ after }) => void (await registry.syncSupplierNames(after.id)), { durable: true, name: 'supplier-names' }),
   ],
 
   // The score and tier on every kernel supplier and product read, a page in one query.
@@ -118,9 +120,10 @@ export const supplierRegistryPlugin = definePlugin({
     }),
   ],
 
-  async ready(ctx, { checkQualifications, recomputeScores, cleanOrphanFiles, syncSupplierNames }) {
-    // The kernel has no supplier-update hook: names changed there are copied back by this job.
-    await ctx.jobs.schedule(syncSupplierNames, '*/5 * * * *', {});
+  async ready(ctx, { registry, checkQualifications, recomputeScores, cleanOrphanFiles }) {
+    // Renames made while the registry was not installed (or before supplier.updated existed): one statement.
+    const synced = await registry.syncSupplierNames();
+    if (synced > 0) ctx.log.info({ synced }, 'supplier registry: copied supplier names changed in the kernel');
     await ctx.jobs.schedule(checkQualifications, ctx.config.checkSchedule, {}, { tz: 'Asia/Shanghai' });
     await ctx.jobs.schedule(cleanOrphanFiles, '15 4 * * *', {}, { tz: 'Asia/Shanghai' });
     await ctx.jobs.schedule(recomputeScores, ctx.config.recomputeSchedule, {}, { tz: 'Asia/Shanghai' });

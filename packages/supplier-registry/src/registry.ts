@@ -494,19 +494,21 @@ export class SupplierRegistry {
 
   /**
    * Copies supplier names changed through the kernel's supplier routes (PATCH
-   * /v1/suppliers/{id}) back to the approved applications. The kernel publishes no hook
-   * on a supplier's update (only on status changes), so the registry reconciles: the job
-   * `sync-supplier-names`, every 5 minutes, one statement; each copy is audited as the
-   * registry's system actor and bumps the application's version. Returns how many.
+   * /v1/suppliers/{id}) back to the approved applications, in one statement: one
+   * supplier's (a durable delivery of the kernel's `supplier.updated`), or every
+   * supplier's (at start, for renames made while the registry was not listening). It
+   * reads the kernel's current name, so a late or repeated delivery never brings an old
+   * name back. Each copy is audited as the registry's system actor and bumps the
+   * application's version. Returns how many.
    */
-  async syncSupplierNames(): Promise<number> {
+  async syncSupplierNames(supplierId?: string): Promise<number> {
     const s = kernelTables.suppliers;
     return withTransaction(this.db, undefined, async (tx) => {
       const changed = await queryRows<{ id: string; region_code: string; before: string; after: string }>(
         tx,
         sql`with c as (
               select a.id, a.name as before, s.name as after from ${applications} a join ${s} s on s.id = a.supplier_id
-              where a.name <> s.name for update of a)
+              where a.name <> s.name ${supplierId ? sql`and s.id = ${supplierId}` : sql``} for update of a)
             update ${applications} set name = c.after, version = ${applications.version} + 1, updated_at = now()
             from c where ${applications.id} = c.id
             returning ${applications.id} as id, ${applications.regionCode} as region_code, c.before, c.after`,
