@@ -2,7 +2,7 @@
 import { client, createTestServer, expectStatus, problem, seedRegions, testActors, type Call } from '@diandan/testing';
 import { survey } from '@diandan/survey';
 import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { venues } from '../src/index.js';
 import { citizen, eventually, phone, session, setClock, useRecorder, venue, venuesOf } from './support.js';
 
@@ -39,6 +39,7 @@ describe('with the survey plugin', () => {
     setClock(app, NOW);
   });
   afterAll(() => app?.close());
+  afterEach(() => setClock(app, NOW));
 
   it('signals the seats a closed session’s waiting list left unserved, once, split over its audience groups', async () => {
     const s = await fullSession(app, call, 8100, { category: 'lecture', audienceGroups: ['elderly', 'children'] });
@@ -94,6 +95,7 @@ describe('without the survey plugin', () => {
     setClock(app, NOW);
   });
   afterAll(() => app?.close());
+  afterEach(() => setClock(app, NOW));
 
   it('starts, counts the unserved waiting list once and sends no signal', async () => {
     const s = await fullSession(app, call, 8400, { category: 'lecture' });

@@ -2,7 +2,7 @@
 import { client, createTestServer, expectStatus, problem, seedRegions, testActors, type Call } from '@diandan/testing';
 import type { FastifyInstance } from 'fastify';
 import { definePlugin, filter, kernel } from '@diandan/kernel';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { checkTicketOffline, hoursProposals, venues, venuesPlugin, verifyRevocations, type Reminder, type RevocationList } from '../src/index.js';
 import { WEEKLY, citizen, phone, session, setClock, useRecorder, venue, venuesOf } from './support.js';
 
@@ -42,6 +42,8 @@ beforeAll(async () => {
   venueId = (await venue(call, '440103001', 300)).id;
 });
 afterAll(() => app?.close());
+// A failed test must not leave the clock moved for the next.
+afterEach(() => setClock(app, NOW));
 
 describe('reminders', () => {
   it('reminds each confirmed ticket holder once, a configured time before the session, through the plugged-in sender', async () => {
