@@ -1,9 +1,12 @@
-import { and, eq } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import { DomainError, withTransaction, type Actor, type Database, type Executor, type Transaction } from '@diandan/kernel';
 import { VenueProblems } from './problems.js';
 import { reservationView, type Reservation, type ReservationService } from './reservations.js';
 import { citizens, offlineScans, reservations, type sessions } from './schema.js';
-import type { TicketSigner } from './tickets.js';
+import { signRevocations, type RevocationList, type RevokedTicket, type TicketSigner } from './tickets.js';
+
+/** Most tickets in one revocation list (a door device pages on with `since`). */
+export const REVOCATIONS_LIMIT = 5000;
 
 type ReservationRow = typeof reservations.$inferSelect;
 type SessionRow = typeof sessions.$inferSelect;
@@ -71,6 +74,30 @@ export class CheckInService {
     private readonly signer: TicketSigner,
     private readonly now: () => Date = () => new Date(),
   ) {}
+
+  /**
+   * The session's tickets revoked (cancelled, or released as no-shows) after `since`, as of
+   * now, signed: what a door device downloads to refuse them offline. At most
+   * `REVOCATIONS_LIMIT` per list, oldest first; when cut, `until` is the last one's time
+   * and the device asks again from there.
+   */
+  async revocations(input: { sessionId: string; since?: string | undefined }, actor: Actor): Promise<RevocationList> {
+    const s = await this.reservations.staffSession(input.sessionId, actor);
+    const since = input.since ? new Date(input.since) : null;
+    const until = this.now();
+    const at = sql<Date>`coalesce(${reservations.cancelledAt}, ${reservations.noShowAt})`;
+    const rows = await this.db
+      .select({ id: reservations.id, status: reservations.status, cancelledAt: reservations.cancelledAt, noShowAt: reservations.noShowAt })
+      .from(reservations)
+      .where(and(eq(reservations.sessionId, s.id), inArray(reservations.status, ['cancelled', 'no-show']), since ? sql`${at} > ${since.toISOString()}` : undefined, sql`${at} <= ${until.toISOString()}`))
+      .orderBy(at, reservations.id)
+      .limit(REVOCATIONS_LIMIT + 1);
+    const all = rows.map((r) => ({ reservationId: r.id, status: r.status as RevokedTicket['status'], at: (r.cancelledAt ?? r.noShowAt)!.toISOString() }));
+    const cut = all.length > REVOCATIONS_LIMIT;
+    // When cut, the revocations at the first left-out instant all go to the next list (`since` is exclusive).
+    const tickets = cut ? all.slice(0, REVOCATIONS_LIMIT).filter((t) => t.at !== all[REVOCATIONS_LIMIT]!.at) : all;
+    return signRevocations(this.signer, { sessionId: s.id, since: since?.toISOString() ?? null, until: cut ? (tickets.at(-1)?.at ?? since?.toISOString() ?? new Date(0).toISOString()) : until.toISOString(), tickets });
+  }
 
   private async phoneOf(tx: Executor, citizenId: string): Promise<string> {
     const [c] = await tx.select({ phone: citizens.phoneMasked }).from(citizens).where(eq(citizens.id, citizenId));

@@ -1,6 +1,6 @@
 import { randomBytes, randomInt, randomUUID, timingSafeEqual } from 'node:crypto';
 import { and, eq, gt, isNull, lt, sql } from 'drizzle-orm';
-import { DomainError, maskPhone, notFound, transaction, type Database, type PersonalData } from '@diandan/kernel';
+import { DomainError, maskPhone, notFound, transaction, type Database, type Executor, type PersonalData } from '@diandan/kernel';
 import { VenueProblems } from './problems.js';
 import { citizenTokens, citizens, otpChallenges } from './schema.js';
 
@@ -110,6 +110,12 @@ export class CitizenService {
       await tx.delete(citizenTokens).where(and(eq(citizenTokens.citizenId, citizen!.id), lt(citizenTokens.expiresAt, now)));
       return { token, expiresAt: expiresAt.toISOString(), citizen: { id: citizen!.id, phone: citizen!.phoneMasked } };
     });
+  }
+
+  /** A citizen's phone, unsealed, and its mask: for a notification sender only (never logged, never in a response). */
+  async contactOf(citizenId: string, db: Executor = this.db): Promise<{ phone: string; phoneMasked: string } | undefined> {
+    const [row] = await db.select({ sealed: citizens.phoneSealed, masked: citizens.phoneMasked }).from(citizens).where(eq(citizens.id, citizenId));
+    return row && { phone: this.pd.decrypt(row.sealed, `venues-citizen:${citizenId}:phone`), phoneMasked: row.masked };
   }
 
   /** The citizen a token names, or a 401. */

@@ -54,12 +54,12 @@ export async function seedVenuesDemo(ctx: DemoContext, s: DemoServices): Promise
     const day = new Date(d.getTime() + 8 * 3_600_000).toISOString().slice(0, 10);
     return new Date(`${day}T${String(hh).padStart(2, '0')}:00:00+08:00`);
   };
-  const make = async (venueId: string, title: string, at: Date, capacity: number, roomId: string | null = null) =>
-    s.sessions.create({ venueId, roomId, title: `${title}（虚构）`, startsAt: at.toISOString(), endsAt: new Date(at.getTime() + 90 * 60_000).toISOString(), capacity }, { actor: city });
-  const opera = await make(VENUES[2]!.id, '粤剧折子戏欣赏', start(2, 19), 120, hall.id);
-  const reading = await make(VENUES[0]!.id, '亲子绘本共读', start(3, 10), 30);
-  await make(VENUES[1]!.id, '非遗剪纸体验课', start(4, 14), 20);
-  const small = await make(VENUES[3]!.id, '长者智能手机课堂', start(5, 15), 2);
+  const make = async (venueId: string, title: string, at: Date, capacity: number, category: string, roomId: string | null = null) =>
+    s.sessions.create({ venueId, roomId, title: `${title}（虚构）`, startsAt: at.toISOString(), endsAt: new Date(at.getTime() + 90 * 60_000).toISOString(), capacity, category }, { actor: city });
+  const opera = await make(VENUES[2]!.id, '粤剧折子戏欣赏', start(2, 19), 120, 'performance', hall.id);
+  const reading = await make(VENUES[0]!.id, '亲子绘本共读', start(3, 10), 30, 'reading-promotion');
+  await make(VENUES[1]!.id, '非遗剪纸体验课', start(4, 14), 20, 'intangible-heritage');
+  const small = await make(VENUES[3]!.id, '长者智能手机课堂', start(5, 15), 2, 'training');
   // A few citizens and reservations; the tiny class fills up and gets a waiting list.
   const codes = new Map<string, string>();
   const people = await s.citizens.withSender({ send: async ({ phone, code }) => void codes.set(phone, code) }, async () => {

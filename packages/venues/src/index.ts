@@ -14,6 +14,12 @@ export { CheckInService, checkInWindow, refusalOf, type OfflineScan, type ScanRe
 export { NoShowService, type NoShowConfig, type Standing, type NoShow } from './no-shows.js';
 export { CalendarFeeds, TIMEZONE } from './calendars.js';
 export { UtilisationReport, figuresOf, type Figures, type Utilisation } from './utilisation.js';
-export { TicketSigner, verifyTicket, TICKET_PREFIX, type TicketClaims, type TicketCheck } from './tickets.js';
+export { TicketSigner, verifyTicket, checkTicketOffline, verifyRevocations, signRevocations, canonicalRevocations, TICKET_PREFIX, type TicketClaims, type TicketCheck, type RevocationList, type RevokedTicket, type OfflineCheck } from './tickets.js';
 export { ScanResultSchema } from './routes/door.js';
 export { UtilisationSchema, FiguresSchema, StandingSchema } from './routes/reports.js';
+export { DemandSignals, signalsOf, GENERAL_PUBLIC, WAITLIST_TAG, type WaitlistDemandSignal, type UnservedDemand } from './demand.js';
+export { ReminderService, type Reminder, type ReminderSender, type ReminderConfig } from './reminders.js';
+export { HoursProposals, hoursProposals, proposeFromSlots, type HoursProposal, type HoursProposalDraft, type HoursProposalContext, type ProposalRule } from './proposals.js';
+export { HoursProposalSchema } from './routes/proposals.js';
+export { RevocationListSchema } from './routes/door.js';
+export { REVOCATIONS_LIMIT } from './check-in.js';

@@ -1,10 +1,15 @@
 import { fileURLToPath } from 'node:url';
 import { Type, definePlugin, extension, kernel, kernelReady, on, orderScheduled, type Actor, type PluginOptions, type Transaction } from '@diandan/kernel';
+import { demandSignalled, surveyPlugin } from '@diandan/survey';
 import { CalendarFeeds } from './calendars.js';
 import { CheckInService } from './check-in.js';
 import { CitizenService } from './citizens.js';
 import { seedVenuesDemo } from './demo.js';
+import { DemandSignals } from './demand.js';
 import { NoShowService } from './no-shows.js';
+import { HoursProposals } from './proposals.js';
+import { ReminderService } from './reminders.js';
+import { proposalRoutes, proposalSchemas } from './routes/proposals.js';
 import { doorRoutes, doorSchemas } from './routes/door.js';
 import { reportRoutes, reportSchemas } from './routes/reports.js';
 import { TicketSigner } from './tickets.js';
@@ -59,6 +64,35 @@ const config = Type.Object({
     },
     { default: {} },
   ),
+  demand: Type.Object(
+    {
+      /** How often closed sessions' unserved waiting lists are counted and signalled to the survey (cron, Asia/Shanghai). */
+      sweepSchedule: Type.String({ default: '*/10 * * * *' }),
+    },
+    { default: {} },
+  ),
+  reminders: Type.Object(
+    {
+      /** Each confirmed ticket's holder is reminded this long before the session. */
+      minutesBefore: Type.Integer({ minimum: 5, maximum: 10080, default: 1440 }),
+      /** How often due reminders are sent (cron, Asia/Shanghai). */
+      sweepSchedule: Type.String({ default: '*/5 * * * *' }),
+      /** Log reminders (phone masked) when no sender is plugged in: development only. */
+      developmentSender: Type.Boolean({ default: false }),
+    },
+    { default: {} },
+  ),
+  hoursProposals: Type.Object(
+    {
+      /** A last opening hour booked at least this much, with a waiting list, is proposed an hour longer. */
+      busyBookingRate: Type.Number({ minimum: 0, maximum: 1, default: 0.9 }),
+      /** A first opening hour checked in less than this is proposed an hour later. */
+      idleUtilisation: Type.Number({ minimum: 0, maximum: 1, default: 0.2 }),
+      latestClose: Type.String({ pattern: '^([01][0-9]|2[0-3]):00$', default: '22:00' }),
+      windowDays: Type.Integer({ minimum: 1, maximum: 366, default: 28 }),
+    },
+    { default: {} },
+  ),
   otp: Type.Object(
     {
       /** Log codes (with the phone masked) instead of sending them: development only. */
@@ -87,9 +121,11 @@ export const venuesPlugin = definePlugin({
   version: '0.1.0',
   kernel: '^0.1.0',
   deps: { kernel },
+  // Waiting-list demand goes to the survey when it is installed; without it, nothing is signalled.
+  optionalDeps: { survey: surveyPlugin },
   config,
   db: { schema: 'venues', migrations: fileURLToPath(new URL('../drizzle', import.meta.url)) },
-  schemas: [...detailSchemas, ...sessionSchemas, ...doorSchemas, ...reportSchemas],
+  schemas: [...detailSchemas, ...sessionSchemas, ...doorSchemas, ...reportSchemas, ...proposalSchemas],
   tags: [{ name: 'venues', description: 'Venues’ rooms, equipment, opening hours, sessions, reservations, waiting lists and check-in' }],
   contributes: {
     venueKinds: [
@@ -124,6 +160,17 @@ export const venuesPlugin = definePlugin({
     const calendars = new CalendarFeeds(ctx.db, details, Buffer.from(ctx.deps.kernel.personalData.hash('venues-calendar-feed', 'feed-key'), 'hex'), now);
     const utilisation = new UtilisationReport(ctx.db, details);
     const releaseNoShows = ctx.jobs.define('release-no-shows', async () => ({ released: await noShows.releaseDue() }));
+    const demand = new DemandSignals(ctx.db, now);
+    if (ctx.deps.survey) demand.publish = (tx, signals) => ctx.hooks.publish(tx as Transaction, demandSignalled, { source: ctx.name, signals });
+    const signalDemand = ctx.jobs.define('signal-demand', async () => ({ sessions: (await demand.signalDue()).length }));
+    const reminders = new ReminderService(ctx.db, citizens, ctx.config.reminders, now);
+    if (ctx.config.reminders.developmentSender) {
+      reminders.useSender({
+        send: async ({ reservationId, startsAt, phoneMasked }) => ctx.log.info({ reservationId, startsAt, phone: phoneMasked }, 'venues: development reminder'),
+      });
+    }
+    const sendReminders = ctx.jobs.define('send-reminders', async () => ({ sent: await reminders.sendDue() }));
+    const proposals = new HoursProposals(ctx.db, ctx.hooks, details, utilisation, ctx.config.hoursProposals, now);
     const lapseOffer = ctx.jobs.define<{ entryId: number }>('lapse-offer', async (job) => ({ lapsed: await reservations.lapse(job.data.entryId) }));
     const sweepOffers = ctx.jobs.define('sweep-offers', async () => ({ lapsed: await reservations.lapseDue() }));
     const notifyOffer = ctx.jobs.define<{ entryId: number; expiresAt: string }>('notify-offer', async (job) => {
@@ -137,7 +184,7 @@ export const venuesPlugin = definePlugin({
         await ctx.jobs.send(notifyOffer, { entryId: id, expiresAt: expiresAt.toISOString() }, { tx: tx as Transaction });
       },
     };
-    return { clock, details, sessions, citizens, reservations, checkIns, noShows, calendars, utilisation, signer, lapseOffer, sweepOffers, releaseNoShows };
+    return { clock, details, sessions, citizens, reservations, checkIns, noShows, calendars, utilisation, signer, demand, reminders, proposals, lapseOffer, sweepOffers, releaseNoShows, signalDemand, sendReminders };
   },
 
   hooks: (ctx, services) => [
@@ -162,18 +209,21 @@ export const venuesPlugin = definePlugin({
     extension('venue', { schema: VenueSummary, load: (venues, { db }) => details.profiles(venues.map((v) => v.id), db) }),
   ],
 
-  async ready(ctx, { details, sweepOffers, releaseNoShows }) {
+  async ready(ctx, { details, sweepOffers, releaseNoShows, signalDemand, sendReminders }) {
     if (ctx.config.seedCalendars) await details.seedCalendars(await ctx.systemActor({ roles: ['city-admin'] }));
     await ctx.jobs.schedule(sweepOffers, ctx.config.reservations.sweepSchedule, {}, { tz: 'Asia/Shanghai' });
     await ctx.jobs.schedule(releaseNoShows, ctx.config.noShows.sweepSchedule, {}, { tz: 'Asia/Shanghai' });
+    await ctx.jobs.schedule(signalDemand, ctx.config.demand.sweepSchedule, {}, { tz: 'Asia/Shanghai' });
+    await ctx.jobs.schedule(sendReminders, ctx.config.reminders.sweepSchedule, {}, { tz: 'Asia/Shanghai' });
   },
 
-  routes: (app, ctx, { details, sessions, citizens, reservations, checkIns, noShows, calendars, utilisation, signer }) => {
+  routes: (app, ctx, { details, sessions, citizens, reservations, checkIns, noShows, calendars, utilisation, signer, proposals }) => {
     guardCitizenRoutes(app, citizens);
     detailRoutes(app, details, ctx.db);
     sessionRoutes(app, { sessions, citizens, reservations }, ctx.db);
     doorRoutes(app, { citizens, reservations, checkIns, signer }, ctx.db);
     reportRoutes(app, { citizens, noShows, calendars, utilisation });
+    proposalRoutes(app, proposals, ctx.db);
   },
 });
 

@@ -157,10 +157,14 @@ export const sessions = venuesSchema.table(
     /** Most seats one citizen may hold in this session (group bookings: `maxGroupSeats`). */
     perCitizenLimit: integer('per_citizen_limit').notNull(),
     audienceGroups: text('audience_groups').array().notNull(),
+    /** A kernel category (`lecture`, `performance`, …): what a waiting list's unserved demand is for. Null: uncategorised (no demand signal). */
+    category: text(),
     status: text().notNull().default('open'),
     version: integer().notNull().default(1),
     /** When the no-show sweep released this session's unclaimed seats (null: not yet). */
     noShowsReleasedAt: timestamp('no_shows_released_at', { withTimezone: true }),
+    /** When the waiting list's unserved entries were counted (and signalled to the survey as demand) after booking closed. */
+    demandSignalledAt: timestamp('demand_signalled_at', { withTimezone: true }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [index('sessions_venue_idx').on(t.venueId, t.startsAt), index('sessions_starts_idx').on(t.startsAt, t.id)],
@@ -221,6 +225,8 @@ export const reservations = venuesSchema.table(
     /** The offline device that scanned it, when reconciled. */
     checkedInDevice: text('checked_in_device'),
     noShowAt: timestamp('no_show_at', { withTimezone: true }),
+    /** When its holder was sent the reminder before the session (once per reservation). */
+    remindedAt: timestamp('reminded_at', { withTimezone: true }),
     cancelledAt: timestamp('cancelled_at', { withTimezone: true }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
@@ -285,3 +291,27 @@ export const processedEvents = venuesSchema.table('processed_events', {
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
 });
 
+
+/** A proposed change of a venue's weekly hours, from its utilisation (Hangzhou adjusts hours from usage); accepting it changes the hours through the history. */
+export const hourProposals = venuesSchema.table(
+  'hour_proposals',
+  {
+    id: serial().primaryKey(),
+    venueId: uuid('venue_id').notNull().references(() => kernelTables.venues.id),
+    /** The weekly hours proposed, whole (what `setWeekly` would store). */
+    weekly: jsonb().$type<{ weekday: number; opens: string; closes: string }[]>().notNull(),
+    /** Why, in words, and the figures it came from. */
+    reason: text().notNull(),
+    basis: jsonb().notNull(),
+    /** The proposer: `venues` (the built-in rule) or the plugin whose filter replaced it. */
+    proposedBy: text('proposed_by').notNull(),
+    /** `open` → `accepted` | `dismissed`. */
+    status: text().notNull().default('open'),
+    decidedBy: text('decided_by'),
+    decidedAt: timestamp('decided_at', { withTimezone: true }),
+    /** The hours change it became. */
+    hourChangeId: integer('hour_change_id'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('hour_proposals_venue_idx').on(t.venueId, t.id)],
+);

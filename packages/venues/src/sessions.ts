@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, gte, lt } from 'drizzle-orm';
+import { and, asc, eq, gt, gte, lt, sql } from 'drizzle-orm';
 import { DomainError, notFound, transaction, withTransaction, type Actor, type CallContext, type Database, type Executor, type KernelServices, type Order } from '@diandan/kernel';
 import type { VenueDetails } from './details.js';
 import { instantOf } from './hours.js';
@@ -39,6 +39,8 @@ export interface Session {
   cancelUntilMinutes: number;
   perCitizenLimit: number;
   audienceGroups: string[];
+  /** A kernel category (null: uncategorised). */
+  category: string | null;
   status: 'open' | 'cancelled';
   version: number;
 }
@@ -58,6 +60,8 @@ export interface SessionInput {
   cancelUntilMinutes?: number | undefined;
   perCitizenLimit?: number | undefined;
   audienceGroups?: string[] | undefined;
+  /** A kernel category; a session made from an order takes its product's. */
+  category?: string | null | undefined;
 }
 
 type Row = typeof sessions.$inferSelect;
@@ -87,6 +91,7 @@ export function toSession(r: Row): Session {
     cancelUntilMinutes: r.cancelUntilMinutes,
     perCitizenLimit: r.perCitizenLimit,
     audienceGroups: r.audienceGroups,
+    category: r.category,
     status: r.status as Session['status'],
     version: r.version,
   };
@@ -121,6 +126,8 @@ export class SessionService {
       const groups = input.audienceGroups ?? [];
       const missing = await this.kernel.populationGroups.missing(groups, { tx });
       if (missing.length) throw invalid(`Unknown audience groups: ${missing.join(', ')}`);
+      const category = input.category ?? null;
+      if (category && (await this.kernel.categories.missing([category], { tx })).length) throw invalid(`Unknown category: ${category}`);
       const path = (await this.kernel.regions.path(venue.regionCode, { tx })) ?? '';
       const [row] = await tx
         .insert(sessions)
@@ -143,6 +150,7 @@ export class SessionService {
           cancelUntilMinutes: input.cancelUntilMinutes ?? this.defaults.cancelUntilMinutes,
           perCitizenLimit: input.perCitizenLimit ?? this.defaults.perCitizenLimit,
           audienceGroups: groups,
+          category,
         })
         .onConflictDoNothing({ target: sessions.orderId })
         .returning();
@@ -184,11 +192,30 @@ export class SessionService {
           bookingOpensAt: new Date(Math.min(this.now().getTime(), startsAt.getTime() - MINUTE)).toISOString(),
           bookingClosesAt: startsAt.toISOString(),
           audienceGroups: product.targetGroups.filter((g) => !known.includes(g)),
+          category: product.category,
         },
         { actor, tx, source: 'order', orderId: order.id },
       );
       await tx.update(processedEvents).set({ outcome: 'created' }).where(eq(processedEvents.eventId, eventId));
       return 'created';
+    });
+  }
+
+  /** Gives a session its kernel category (staff of its venue): what its waiting list's unserved demand is signalled as. */
+  async setCategory(input: { id: string; category: string | null }, ctx: CallContext): Promise<Session> {
+    return withTransaction(this.db, ctx.tx, async (tx) => {
+      const [s] = await tx.select().from(sessions).where(eq(sessions.id, input.id)).for('update');
+      if (!s) throw notFound(VenueProblems.SESSION_NOT_FOUND, `No session ${input.id}`);
+      const venue = await this.details.venue(s.venueId, { actor: ctx.actor, tx, manage: true });
+      if (input.category && (await this.kernel.categories.missing([input.category], { tx })).length) {
+        throw new DomainError('invalid', VenueProblems.SESSION_INVALID, `Unknown category: ${input.category}`);
+      }
+      const [row] = await tx.update(sessions).set({ category: input.category, version: sql`${sessions.version} + 1` }).where(eq(sessions.id, s.id)).returning();
+      await this.kernel.audit.record(
+        { actor: ctx.actor, entityType: 'venue-session', entityId: s.id, action: 'venue-session.category', region: { code: venue.regionCode, path: s.regionPath }, before: { category: s.category }, after: { category: input.category }, requestId: ctx.requestId },
+        { tx },
+      );
+      return toSession(row!);
     });
   }
 

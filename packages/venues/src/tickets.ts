@@ -55,6 +55,11 @@ export class TicketSigner {
     return TICKET_PREFIX + Buffer.concat([payload, sign(null, payload, this.privateKey)]).toString('base64url');
   }
 
+  /** An Ed25519 signature of `bytes` (base64url): revocation lists for door devices. */
+  signBytes(bytes: Buffer): string {
+    return sign(null, bytes, this.privateKey).toString('base64url');
+  }
+
   verify(ticket: string): TicketCheck {
     return verifyTicket(ticket, this.publicKey);
   }
@@ -74,4 +79,62 @@ export function verifyTicket(ticket: string, publicKey: KeyObject | string): Tic
   const payload = bytes.subarray(0, PAYLOAD_BYTES);
   if (!verify(null, payload, key, bytes.subarray(PAYLOAD_BYTES))) return { ok: false, reason: 'bad-signature' };
   return { ok: true, claims: { reservationId: uuidOf(payload.subarray(0, 16)), sessionId: uuidOf(payload.subarray(16, 32)), seats: payload.readUInt16BE(32) } };
+}
+
+/** One ticket a door must refuse offline: cancelled by its holder, or released as a no-show. */
+export interface RevokedTicket {
+  reservationId: string;
+  status: 'cancelled' | 'no-show';
+  /** When it was cancelled or released. */
+  at: string;
+}
+
+/**
+ * The list of a session's tickets revoked since `since` (null: since the start), as of
+ * `until`, signed with the ticket key: a door device downloads it while connected and,
+ * offline, refuses those tickets although their signature is good. `signature` is Ed25519
+ * over the canonical JSON of the other fields, in this order (`canonicalRevocations`).
+ */
+export interface RevocationList {
+  sessionId: string;
+  since: string | null;
+  until: string;
+  tickets: RevokedTicket[];
+  signature: string;
+}
+
+/** The bytes a revocation list's signature covers. */
+export function canonicalRevocations(l: Omit<RevocationList, 'signature'>): Buffer {
+  return Buffer.from(JSON.stringify({ sessionId: l.sessionId, since: l.since, until: l.until, tickets: l.tickets.map((t) => ({ reservationId: t.reservationId, status: t.status, at: t.at })) }));
+}
+
+/** Signs a revocation list with the deployment's ticket key. */
+export function signRevocations(signer: TicketSigner, l: Omit<RevocationList, 'signature'>): RevocationList {
+  return { ...l, signature: signer.signBytes(canonicalRevocations(l)) };
+}
+
+/** Verifies a downloaded revocation list with the public key only (what a door device does before trusting it). */
+export function verifyRevocations(l: RevocationList, publicKey: KeyObject | string): boolean {
+  if (typeof l?.signature !== 'string' || !Array.isArray(l.tickets)) return false;
+  const key = typeof publicKey === 'string' ? createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: publicKey }, format: 'jwk' }) : publicKey;
+  return verify(null, canonicalRevocations(l), key, Buffer.from(l.signature, 'base64url'));
+}
+
+export type OfflineCheck = { ok: true; claims: TicketClaims } | { ok: false; reason: 'malformed' | 'bad-signature' | 'wrong-session' | 'revoked'; claims?: TicketClaims; revoked?: RevokedTicket };
+
+/**
+ * The door's offline decision: the ticket's signature, its session, and the revocation
+ * lists it holds (each verified; a list that does not verify is ignored, and the device
+ * should fetch it again). Double entry is caught when the scans are uploaded.
+ */
+export function checkTicketOffline(ticket: string, publicKey: KeyObject | string, sessionId: string, lists: readonly RevocationList[]): OfflineCheck {
+  const checked = verifyTicket(ticket, publicKey);
+  if (!checked.ok) return checked;
+  if (checked.claims.sessionId !== sessionId) return { ok: false, reason: 'wrong-session', claims: checked.claims };
+  for (const l of lists) {
+    if (l.sessionId !== sessionId || !verifyRevocations(l, publicKey)) continue;
+    const revoked = l.tickets.find((t) => t.reservationId === checked.claims.reservationId);
+    if (revoked) return { ok: false, reason: 'revoked', claims: checked.claims, revoked };
+  }
+  return checked;
 }

@@ -1,5 +1,5 @@
 import { and, eq, gte, inArray, lt, ne, sql } from 'drizzle-orm';
-import { DomainError, type Actor, type Database } from '@diandan/kernel';
+import { DomainError, type Actor, type Database, type Executor } from '@diandan/kernel';
 import type { VenueDetails } from './details.js';
 import { localParts } from './hours.js';
 import { VenueProblems } from './problems.js';
@@ -76,26 +76,27 @@ export class UtilisationReport {
     private readonly details: VenueDetails,
   ) {}
 
-  async of(input: { venueId: string; from: string; to: string; roomId?: string | undefined }, ctx: { actor: Actor }): Promise<Utilisation> {
-    const venue = await this.details.venue(input.venueId, { actor: ctx.actor, manage: true });
+  async of(input: { venueId: string; from: string; to: string; roomId?: string | undefined }, ctx: { actor: Actor; tx?: Executor | undefined }): Promise<Utilisation> {
+    const db = ctx.tx ?? this.db;
+    const venue = await this.details.venue(input.venueId, { actor: ctx.actor, tx: ctx.tx, manage: true });
     const from = new Date(input.from);
     const to = new Date(input.to);
     if (!(to > from) || to.getTime() - from.getTime() > MAX_DAYS * 86_400_000) throw new DomainError('invalid', VenueProblems.REPORT_INVALID, `A period ends after it starts and spans at most ${MAX_DAYS} days`);
-    const rows = await this.db
+    const rows = await db
       .select({ id: sessions.id, roomId: sessions.roomId, startsAt: sessions.startsAt, capacity: sessions.capacity })
       .from(sessions)
       .where(and(eq(sessions.venueId, venue.id), ne(sessions.status, 'cancelled'), gte(sessions.startsAt, from), lt(sessions.startsAt, to), input.roomId ? eq(sessions.roomId, input.roomId) : undefined))
       .limit(20_000);
     const ids = rows.map((r) => r.id);
     const seatRows = ids.length
-      ? await this.db
+      ? await db
           .select({ sessionId: reservations.sessionId, status: reservations.status, seats: sql<number>`sum(${reservations.quantity})::int` })
           .from(reservations)
           .where(inArray(reservations.sessionId, ids))
           .groupBy(reservations.sessionId, reservations.status)
       : [];
     const entryRows = ids.length
-      ? await this.db
+      ? await db
           .select({ sessionId: waitlist.sessionId, status: waitlist.status, n: sql<number>`count(*)::int` })
           .from(waitlist)
           .where(inArray(waitlist.sessionId, ids))
@@ -129,7 +130,7 @@ export class UtilisationReport {
       add(bySlot.get(key)!, c);
     }
     const roomIds = [...byRoom.keys()].filter((id): id is string => id !== null);
-    const names = new Map(roomIds.length ? (await this.db.select({ id: rooms.id, name: rooms.name }).from(rooms).where(inArray(rooms.id, roomIds))).map((r) => [r.id, r.name]) : []);
+    const names = new Map(roomIds.length ? (await db.select({ id: rooms.id, name: rooms.name }).from(rooms).where(inArray(rooms.id, roomIds))).map((r) => [r.id, r.name]) : []);
     return {
       venueId: venue.id,
       from: from.toISOString(),

@@ -6,7 +6,7 @@
 import { client, createTestServer, seedRegions, testActors } from '@diandan/testing';
 import { fuzzRoutes } from '@diandan/testing/fuzz';
 import { venues } from '../src/index.js';
-import { citizenBlocks, citizens, equipment, equipmentUses, hourExceptions, offlineScans, reservations, rooms, sessions, waitlist, weeklyHours } from '../src/schema.js';
+import { citizenBlocks, citizens, equipment, equipmentUses, hourExceptions, hourProposals, offlineScans, reservations, rooms, sessions, waitlist, weeklyHours } from '../src/schema.js';
 import { venue } from './support.js';
 
 
@@ -39,8 +39,10 @@ fuzzRoutes({
     setVenueProfile: { description: '不存在的场馆' },
     setVenueHours: { weekly: [], reason: '不存在的场馆' },
     requestCitizenCode: { phone: '12345678901' },
+    proposeVenueHours: {},
+    setVenueSessionCategory: { category: 'lecture' },
   },
   query: { getVenueUtilisation: 'from=2027-03-01T00:00:00Z&to=2027-04-01T00:00:00Z' },
-  tables: { sessions, reservations, waitlist, citizens, rooms, equipment, equipmentUses, weeklyHours, hourExceptions, offlineScans, citizenBlocks },
+  tables: { sessions, reservations, waitlist, citizens, rooms, equipment, equipmentUses, weeklyHours, hourExceptions, offlineScans, citizenBlocks, hourProposals },
   minOperations: 30,
 });

@@ -1,4 +1,4 @@
-/** Many citizens booking a few seats at once never oversell; racing cancellations and acceptances promote each entry once (real races on PostgreSQL; serialised on PGlite). */
+/** Many citizens (500) booking a few seats (50) at once never oversell; racing cancellations and acceptances promote each entry once (real races on PostgreSQL; serialised on PGlite). */
 import { client, createTestServer, expectStatus, seedRegions, testActors, type Call } from '@diandan/testing';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -14,17 +14,30 @@ beforeAll(async () => {
 });
 afterAll(() => app?.close());
 
-it('60 concurrent reservations for a 10-seat session confirm exactly 10, and waitlist the rest', async () => {
+it('500 concurrent reservations for a 50-seat session confirm exactly 50, and waitlist the other 450 in arrival order', { timeout: 240_000 }, async () => {
   const sender = useRecorder(app);
-  const s = await session(call, (await venue(call, '440103001', 100)).id, { capacity: 10 });
+  const s = await session(call, (await venue(call, '440103001', 100)).id, { capacity: 50 });
   const citizens = [];
-  for (let i = 0; i < 60; i++) citizens.push(await citizen(call, sender, phone(900 + i)));
+  for (let i = 0; i < 500; i++) citizens.push(await citizen(call, sender, phone(5000 + i)));
   const replies = await Promise.all(citizens.map((c) => call(null, 'POST', `/v1/venue-sessions/${s.id}/reservations`, { waitlist: true }, c)));
   expect(replies.filter((r) => r.status >= 500)).toEqual([]);
-  expect(replies.filter((r) => r.status === 201)).toHaveLength(10);
-  expect(replies.filter((r) => r.status === 202)).toHaveLength(50);
+  expect(replies.filter((r) => r.status === 201)).toHaveLength(50);
+  expect(replies.filter((r) => r.status === 202)).toHaveLength(450);
   const after = (await call(null, 'GET', `/v1/venue-sessions/${s.id}`)).body;
-  expect(after).toMatchObject({ confirmed: 10, available: 0 });
+  expect(after).toMatchObject({ confirmed: 50, available: 0 });
+  const booked = expectStatus(await call(testActors.streetOperator, 'GET', `/v1/venue-sessions/${s.id}/reservations?limit=1000`), 200, 'reservations').items as { quantity: number; status: string }[];
+  expect(booked.filter((r) => r.status === 'confirmed').reduce((n, r) => n + r.quantity, 0)).toBe(50);
+  // Arrival order: the order in which the bookings got the session's lock is the entry id order,
+  // each entry's position is its rank in it, and entries were made one after another.
+  const list = expectStatus(await call(testActors.streetOperator, 'GET', `/v1/venue-sessions/${s.id}/waitlist?limit=1000`), 200, 'waitlist').items as { id: number; position: number; createdAt: string }[];
+  expect(list).toHaveLength(450);
+  expect(list.map((e) => e.position)).toEqual(list.map((_, i) => i + 1));
+  const times = list.map((e) => Date.parse(e.createdAt));
+  expect(times).toEqual([...times].sort((a, b) => a - b));
+  const replied = replies.filter((r) => r.status === 202).map((r) => r.body as { id: number; position: number });
+  expect(new Set(replied.map((e) => e.id)).size).toBe(450);
+  // The position each booking was told is the one it has: nobody was told a place another got.
+  for (const e of replied) expect(list[e.position - 1]!.id).toBe(e.id);
 });
 
 it('20 cancellations racing 20 offer acceptances promote exactly as many entries as seats freed, each once, in arrival order', async () => {

@@ -21,6 +21,17 @@ export const ScanResultSchema = model(
   }),
 );
 
+export const RevocationListSchema = model(
+  'VenueRevocationList',
+  Type.Object({
+    sessionId: Uuid,
+    since: Nullable(DateTime),
+    until: DateTime,
+    tickets: Type.Array(Type.Object({ reservationId: Uuid, status: Type.Enum(['cancelled', 'no-show']), at: DateTime })),
+    signature: Type.String({ description: 'Ed25519 (the check-in key) over the canonical JSON of the other fields; verify with verifyRevocations' }),
+  }),
+);
+
 const Ticket = Type.String({ minLength: 1, maxLength: 200 });
 
 export function doorRoutes(app: DiandanApp, services: { citizens: CitizenService; reservations: ReservationService; checkIns: CheckInService; signer: TicketSigner }, db: Database): void {
@@ -106,6 +117,23 @@ export function doorRoutes(app: DiandanApp, services: { citizens: CitizenService
     },
     async (req, reply) => idempotentWrite(db, req, reply, async (tx) => ({ status: 200, body: await checkIns.reconcile({ sessionId: req.params.id, ...req.body }, requireActor(req), tx) })),
   );
+
+  app.get(
+    '/v1/venue-sessions/:id/revoked-tickets',
+    {
+      preValidation: authorize(...REGION_STAFF),
+      schema: {
+        tags: TAG,
+        operationId: 'getVenueRevokedTickets',
+        summary: 'The session’s cancelled (and no-show released) tickets since a time, signed, for door devices to refuse them offline (region staff)',
+        security: BEARER,
+        params: IdParams,
+        querystring: Type.Object({ since: Type.Optional(DateTime) }),
+        response: { 200: ref(RevocationListSchema), ...problemResponses(403, 404) },
+      },
+    },
+    async (req, reply) => reply.header('cache-control', 'private, no-store').send(await checkIns.revocations({ sessionId: req.params.id, since: req.query.since }, requireActor(req))),
+  );
 }
 
-export const doorSchemas = [ScanResultSchema];
+export const doorSchemas = [ScanResultSchema, RevocationListSchema];

@@ -42,6 +42,7 @@ export const SessionSchema = model(
     cancelUntilMinutes: Type.Integer(),
     perCitizenLimit: Type.Integer(),
     audienceGroups: Type.Array(Type.String()),
+    category: Nullable(Type.String({ description: 'A kernel category: what the waiting list’s unserved demand is signalled as (null: no signal)' })),
     status: Type.Enum(['open', 'cancelled']),
     version: Type.Integer(),
   }),
@@ -144,6 +145,7 @@ export function sessionRoutes(app: DiandanApp, services: { sessions: SessionServ
           cancelUntilMinutes: Type.Optional(Type.Integer({ minimum: 0, maximum: 10080 })),
           perCitizenLimit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
           audienceGroups: Type.Optional(Type.Array(Text(64), { maxItems: 20 })),
+          category: Type.Optional(Nullable(Text(64))),
         }),
         response: { 201: ref(SessionSchema), ...problemResponses(403, 404, 422) },
       },
@@ -174,6 +176,23 @@ export function sessionRoutes(app: DiandanApp, services: { sessions: SessionServ
       schema: { tags: TAG, operationId: 'getVenueSession', summary: 'A session (public)', security: [], params: IdParams, response: { 200: ref(SessionSchema), ...problemResponses(404) } },
     },
     async (req) => sessions.get(req.params.id),
+  );
+
+  app.put(
+    '/v1/venue-sessions/:id/category',
+    {
+      preValidation: authorize(...REGION_STAFF),
+      schema: {
+        tags: TAG,
+        operationId: 'setVenueSessionCategory',
+        summary: 'Give a session a kernel category, so its unserved waiting list can be signalled as demand (region staff)',
+        security: BEARER,
+        params: IdParams,
+        body: Type.Object({ category: Nullable(Text(64)) }),
+        response: { 200: ref(SessionSchema), ...problemResponses(403, 404, 422) },
+      },
+    },
+    async (req) => sessions.setCategory({ id: req.params.id, category: req.body.category }, { actor: requireActor(req), requestId: req.id }),
   );
 
   // ── citizens: one-time codes ───────────────────────────────────────────────
