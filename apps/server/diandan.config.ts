@@ -53,7 +53,7 @@ export default defineDeployment({
     registryDemo({ seed: process.env.DIANDAN_DEMO_SEED !== 'off' }),
     // Demand surveys, units' demand requests, the cultural needs map and demand-supply gaps (群众点单: 需求采集), with a synthetic demo survey.
     survey({ demo: process.env.DIANDAN_DEMO_SEED !== 'off' }),
-    // Venue hours, sessions and reservations without overbooking — no demo data yet.
+    // Venue hours, sessions and reservations without overbooking, with demo sessions in the demo venues.
     venues({ demo: process.env.DIANDAN_DEMO_SEED !== 'off' }),
     // Government procurement of cultural services with sealed bids and an OCDS 1.1 export (政府购买公共文化服务).
     procurement({ demo: process.env.DIANDAN_DEMO_SEED !== 'off', ocds: { publicUrl: process.env.DIANDAN_PUBLIC_URL ?? 'http://localhost:3000' } }),
