@@ -149,11 +149,17 @@ describe('the survey demo', () => {
 });
 
 describe('the reporting demo', () => {
-  it('shows a year of deliveries and feedback across every district in the KPIs and equity', async () => {
+  it('shows a year of deliveries and feedback across every district in the KPIs and equity', { timeout: 90_000 }, async () => {
     const u = DEMO_USERS.find((x) => x.sub === 'demo-city-admin')!;
     const headers = { authorization: `Bearer ${await signDevelopmentToken(DEVELOPMENT_SECRET, { ...u, roles: [...u.roles] })}` };
     const year = new Date().getFullYear();
-    const kpis = await app.inject({ url: `/v1/reporting/kpis?year=${year}`, headers });
+    // The deliveries are seeded by a job after start (seed-deliveries): wait for it.
+    const kpisNow = () => app.inject({ url: `/v1/reporting/kpis?year=${year}`, headers });
+    let kpis = await kpisNow();
+    for (let i = 0; i < 240 && kpis.statusCode === 200 && kpis.json().deliveries < 22; i++) {
+      await new Promise((r) => setTimeout(r, 250));
+      kpis = await kpisNow();
+    }
     expect(kpis.statusCode, kpis.body).toBe(200);
     const k = kpis.json();
     expect(k.deliveries).toBe(22);
