@@ -39,7 +39,7 @@ for (const [name, size, policy] of [['guangzhou', GUANGZHOU_SIZE, BAND], ['large
   console.log(`\n${name}: ${instance.demands.length} demand records, ${instance.products.length} products, ${instance.candidates.length} candidate edges${Object.keys(policy).length ? `, policy ${JSON.stringify(policy)}` : ''}`);
   console.log(`  end to end ${s(total)} (instance ${s(built)}; ${JSON.stringify(report.timings)} ms)`);
   console.log(`  value ${report.value.toFixed(2)}, LP bound ${report.bound}, ${report.bound ? pct(report.welfare / report.bound) : 'n/a'} of the bound; violations ${violations}; floors relaxed ${report.feasibility.relaxations.length}`);
-  if (report.priceOfFairness) console.log(`  price of fairness ${pct(report.priceOfFairness.ratio)} (LP without floors ${report.priceOfFairness.unconstrained.toFixed(2)})`);
+  if (report.priceOfFairness) console.log(`  price of fairness ${pct(report.priceOfFairness.ratio)} (LP without floors and caps ${report.priceOfFairness.unconstrained.toFixed(2)})`);
   if (name !== 'guangzhou') continue;
   const ours = report.evaluation;
   console.log(`  Gini of sessions per 10,000 residents: ${ours.gini.toFixed(3)} vs popularity-greedy ${base.gini.toFixed(3)} (${pct(ours.gini / (base.gini || 1))} of it; target ≤ 50%)`);
