@@ -3,7 +3,7 @@
 // objective of an exported plan (src/verify.ts, independent of the solver code path) and
 // exits 1 when any constraint is violated, 2 on unreadable input.
 import { readFileSync } from 'node:fs';
-import { INSTANCE_VERSION, PLAN_VERSION, verify } from '@diandan/matching';
+import { INSTANCE_VERSION, INSTANCE_VERSION_1, PLAN_VERSION, verify } from '@diandan/matching';
 
 const [instancePath, planPath] = process.argv.slice(2);
 if (!instancePath || !planPath) {
@@ -18,7 +18,8 @@ try {
   console.error(`cannot read input: ${error.message}`);
   process.exit(2);
 }
-if (instance.version !== INSTANCE_VERSION || plan.version !== PLAN_VERSION) {
+// An instance/1 is an instance/2 without region caps.
+if (![INSTANCE_VERSION, INSTANCE_VERSION_1].includes(instance.version) || plan.version !== PLAN_VERSION) {
   console.error(`unsupported versions: instance ${instance.version} (want ${INSTANCE_VERSION}), plan ${plan.version} (want ${PLAN_VERSION})`);
   process.exit(2);
 }

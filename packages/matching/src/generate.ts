@@ -25,6 +25,8 @@ export interface GeneratorOptions {
    * none; then every fourth street has an absolute floor of 1, as before).
    */
   streetFloorPerTenThousand?: number;
+  /** A cap on every street: at most this many sessions per 10,000 residents (absent: none). */
+  streetCapPerTenThousand?: number;
   alpha?: number;
   /**
    * `guangzhou`: the real 11 districts of Guangzhou (GB/T 2260 codes, 2020 census
@@ -206,7 +208,8 @@ export function generateInput(o: GeneratorOptions = {}): InstanceInput {
       : streets.filter((_, i) => i % 4 === 0).map((s) => ({ id: `street-${s}`, kind: 'region-sessions' as const, regionCode: s, min: 1 }))),
     { id: `group-${groups[0]}`, kind: 'group-share', group: groups[0]!, share: 0.1 },
   ];
-  return { periods, regions, demands, products, capacities, defaultCapacity: 10, budgets, floors, repeatCap: 2, objective: { alpha: o.alpha ?? 0 } };
+  const caps = o.streetCapPerTenThousand === undefined ? [] : streets.map((s) => ({ id: `street-cap-${s}`, regionCode: s, perTenThousand: o.streetCapPerTenThousand }));
+  return { periods, regions, demands, products, capacities, defaultCapacity: 10, budgets, floors, caps, repeatCap: 2, objective: { alpha: o.alpha ?? 0 } };
 }
 
 export function generate(o: GeneratorOptions = {}): Instance {

@@ -9,7 +9,7 @@ export { generate, generateInput, rng, GUANGZHOU_SIZE, LARGE_SIZE, type Generato
 // The plugin.
 export { matching, matchingPlugin, type Services } from './plugin.js';
 export { matchingScore, matchingConstraints, planOrdered, ballotClosed, type ScoredCandidate, type ScoreContext } from './hooks.js';
-export { MatchingService, PLANNER_ROLES, type DemandSource, type SurveyDemandReader, type RunInput, type Run, type RunSummary, type PlanRecord, type MatchingConfig, type Recommendation, type Recommendations } from './matching.js';
+export { MatchingService, PLANNER_ROLES, bandRules, type LevelBand, type DemandSource, type SurveyDemandReader, type RunInput, type Run, type RunSummary, type PlanRecord, type MatchingConfig, type Recommendation, type Recommendations } from './matching.js';
 export { planLifecycle, RUN_STATES, PLAN_STATES, type RunState, type PlanState, type PlanAction } from './lifecycle.js';
 export { BallotService, ballotLifecycle, tally, BALLOT_STATES, BALLOT_STAFF, BallotProblems, type Ballot, type BallotInput, type BallotResult, type BallotState, type BallotAction, type BallotOptionView } from './ballots.js';
 export { equalShares, mostVotes, type BallotOption, type Vote, type Completion, type RuleParameters, type Funded, type GroupExplanation, type Outcome } from './equal-shares.js';

@@ -125,13 +125,15 @@ export function lpText(model: Model, o: LpOptions): string {
  * A limit row over one edge is that edge's upper bound, and a row its edges cannot fill
  * even at their bounds never binds: both are left out of the LP text (most repeat-cap rows
  * are of the first kind), which makes city-wide LPs several times smaller. The LP is the
- * same polytope.
+ * same polytope. Region caps are always kept as rows (so a re-solve can drop them).
  */
 export function presolve(model: Model): { upper: number[]; kept: number[] } {
   const upper = model.edges.map(() => Infinity);
   // x_e ≤ ⌊limit ÷ coef⌋ for every row of e (coefficients are ≥ 0): implied for integral plans, so
   // the bound stays a bound on every plan (and is a little tighter than the plain relaxation).
+  // Cap rows (region caps) stay rows, and out of these bounds: the price of fairness drops them by changing their row bound.
   model.rows.forEach((row) => {
+    if (row.kind === 'cap') return;
     row.edges.forEach((e, k) => {
       if (row.coef[k]! > 0) upper[e] = Math.min(upper[e]!, row.limit / row.coef[k]!);
     });
@@ -139,6 +141,10 @@ export function presolve(model: Model): { upper: number[]; kept: number[] } {
   for (let i = 0; i < upper.length; i++) upper[i] = Number.isFinite(upper[i]) ? Math.max(0, Math.floor(upper[i]! + 1e-9)) : 1e9;
   const kept: number[] = [];
   model.rows.forEach((row, r) => {
+    if (row.kind === 'cap') {
+      kept.push(r);
+      return;
+    }
     if (row.edges.length === 1) return;
     let most = 0;
     row.edges.forEach((e, k) => (most += row.coef[k]! * upper[e]!));
@@ -296,12 +302,20 @@ export class LpSession {
     return new LpSession(await highs(), model, o);
   }
 
-  /** Solves with the floors in `active` (all by default); the others are dropped (row lower bound −∞). */
-  run(active?: ReadonlySet<string>): LpResult {
+  /**
+   * Solves with the floors in `active` (all by default); the others are dropped (row lower
+   * bound −∞). `caps: false` drops the region caps too (row upper bound +∞): the policy-free
+   * LP of the price of fairness.
+   */
+  run(active?: ReadonlySet<string>, { caps = true }: { caps?: boolean } = {}): LpResult {
     const { o, model, lp } = this;
     o.floors.forEach((f, i) => {
       const on = !active || active.has(f.id);
       lp.changeRowBounds(this.floorRow[i]!, on ? (f.kind === 'region-sessions' ? f.required : 0) : -this.inf, this.inf);
+    });
+    this.kept.forEach((r, k) => {
+      const row = model.rows[r]!;
+      if (row.kind === 'cap') lp.changeRowBounds(k, -this.inf, caps ? row.limit : this.inf);
     });
     const result = lp.run();
     const status = STATUS[result.modelStatus] ?? `HiGHS status ${result.modelStatus}`;

@@ -38,6 +38,7 @@ import {
   type Capacity,
   type DemandRecord,
   type Floor,
+  type RegionCap,
   type Instance,
   type ListedProduct,
   type Plan,
@@ -65,6 +66,32 @@ export interface SurveyDemandReader {
   ): Promise<PageOf<{ id: number; source: string; regionCode: string; group: string; category: string; tags: string[]; period: string; weight: number }>>;
 }
 
+/**
+ * A policy band on every region of one level inside the run (e.g. every street): at least
+ * `floorPerTenThousand` and at most `capPerTenThousand` sessions per 10,000 residents. It
+ * expands to one region floor (`band-<level>-floor-<code>`) and one region cap
+ * (`band-<level>-cap-<code>`) per region of that level with a population.
+ */
+export interface LevelBand {
+  level: string;
+  floorPerTenThousand?: number | undefined;
+  capPerTenThousand?: number | undefined;
+}
+
+/** The floors and caps a list of bands asks for, over the regions of a run. */
+export function bandRules(bands: readonly LevelBand[], regions: readonly RegionNode[]): { floors: Floor[]; caps: RegionCap[] } {
+  const floors: Floor[] = [];
+  const caps: RegionCap[] = [];
+  for (const band of bands) {
+    for (const r of regions) {
+      if (r.level !== band.level || !r.population) continue;
+      if (band.floorPerTenThousand) floors.push({ id: `band-${band.level}-floor-${r.code}`, kind: 'region-sessions', regionCode: r.code, perTenThousand: band.floorPerTenThousand });
+      if (band.capPerTenThousand !== undefined) caps.push({ id: `band-${band.level}-cap-${r.code}`, regionCode: r.code, perTenThousand: band.capPerTenThousand });
+    }
+  }
+  return { floors, caps };
+}
+
 export interface RunInput {
   regionCode: string;
   /** `YYYY-MM` months. */
@@ -75,7 +102,13 @@ export interface RunInput {
   solver?: 'heuristic' | 'mip' | 'auto' | undefined;
   /** Floors added to the deployment's for this run. */
   floors?: Floor[] | undefined;
-  /** Leave out the deployment's floors (to see the unconstrained plan). */
+  /** Level bands added to the deployment's for this run (a floor and/or cap per 10,000 residents on every region of a level). */
+  bands?: LevelBand[] | undefined;
+  /** Region caps added to the deployment's for this run. */
+  caps?: RegionCap[] | undefined;
+  /** Not before this time (ISO date-time): a city-wide run scheduled for the night. Until then the run is solving with progress 0, and can be cancelled. */
+  startAfter?: string | undefined;
+  /** Leave out the deployment's floors and caps (to see the unconstrained plan). */
   withoutPolicyFloors?: boolean | undefined;
 }
 
@@ -117,6 +150,10 @@ export interface MatchingConfig {
   repeatCap: number;
   supplierCapacity: number;
   floors: Floor[];
+  /** The deployment's region caps (sessions per 10,000 residents or absolute), in every run. */
+  caps: RegionCap[];
+  /** The deployment's level bands (floor and cap per 10,000 residents on every region of a level), in every run. */
+  bands: LevelBand[];
   mipMaxEdges: number;
   mipTimeLimitSeconds: number;
   /** Floors priced by re-solving the LP without each (every floor gets its dual anyway). */
@@ -302,7 +339,13 @@ export class MatchingService {
       .map((b) => ({ regionCode: b.regionCode, amount: b.available }));
     const capacities: Capacity[] = [];
     const context = { regionCode: input.regionCode, periods: input.periods, purpose: 'run' as const };
-    const floors = await this.hooks.apply(matchingConstraints, [...(input.withoutPolicyFloors ? [] : this.config.floors.filter((f) => f.kind === 'group-share' || codes.has(f.regionCode))), ...(input.floors ?? [])], context);
+    const inRun = regions.filter((r) => codes.has(r.code));
+    const band = bandRules([...(input.withoutPolicyFloors ? [] : this.config.bands), ...(input.bands ?? [])], inRun);
+    const floors = await this.hooks.apply(
+      matchingConstraints,
+      [...(input.withoutPolicyFloors ? [] : this.config.floors.filter((f) => f.kind === 'group-share' || codes.has(f.regionCode))), ...band.floors, ...(input.floors ?? [])],
+      context,
+    );
     const base = buildInstance({
       periods: input.periods,
       regions,
@@ -312,6 +355,7 @@ export class MatchingService {
       defaultCapacity: this.config.supplierCapacity,
       budgets,
       floors,
+      caps: [...(input.withoutPolicyFloors ? [] : this.config.caps.filter((c) => codes.has(c.regionCode))), ...band.caps, ...(input.caps ?? [])],
       repeatCap: this.config.repeatCap,
       weights,
       objective: { alpha: input.alpha ?? 0 },
@@ -346,7 +390,7 @@ export class MatchingService {
       const jobId = await this.jobs.send(
         this.solveJob,
         { instance, options: { solver: input.solver ?? 'auto', mipMaxEdges: this.config.mipMaxEdges, mipTimeLimit: this.config.mipTimeLimitSeconds, pricedFloors: this.config.pricedFloors } },
-        { owner: actor, tx: tx as never },
+        { owner: actor, tx: tx as never, ...(input.startAfter ? { startAfter: new Date(input.startAfter) } : {}) },
       );
       await tx.update(runs).set({ jobId }).where(eq(runs.id, row!.id));
       await this.kernel.audit.record(

@@ -2,9 +2,9 @@
  * The instance compiled to rows over the candidate edges: what the greedy heuristic and
  * the LP/MIP share. (`verify` does not use it: it recomputes everything on its own.)
  */
-import { ancestry, requiredSessions, type Instance } from './problem.js';
+import { ancestry, capSessions, requiredSessions, type Instance } from './problem.js';
 
-export type RowKind = 'demand' | 'repeat' | 'capacity' | 'budget';
+export type RowKind = 'demand' | 'repeat' | 'capacity' | 'budget' | 'cap';
 
 export interface LimitRow {
   kind: RowKind;
@@ -73,6 +73,12 @@ export function compile(instance: Instance): Model {
   };
   const capacity = new Map(instance.capacities.map((c) => [`${c.supplierId}|${c.period}`, c.sessions]));
   const budgets = new Map(instance.budgets.map((b) => [b.regionCode, b.amount]));
+  // Region caps (the tightest when several name one region); an instance/1 has none.
+  const caps = new Map<string, number>();
+  for (const c of instance.caps ?? []) {
+    const n = capSessions(c, instance.regions);
+    if (Number.isFinite(n)) caps.set(c.regionCode, Math.min(n, caps.get(c.regionCode) ?? Infinity));
+  }
   edges.forEach((e, i) => {
     const d = instance.demands[e.demand]!;
     const p = instance.products[e.product]!;
@@ -83,6 +89,8 @@ export function compile(instance: Instance): Model {
     for (const code of ancestors.get(d.regionCode) ?? [d.regionCode]) {
       const amount = budgets.get(code);
       if (amount !== undefined) add('budget', code, amount, i, p.cost);
+      const cap = caps.get(code);
+      if (cap !== undefined) add('cap', code, cap, i, 1);
     }
   });
   const edgeRows: { row: number; coef: number }[][] = edges.map(() => []);

@@ -22,6 +22,19 @@ const FloorConfig = Type.Union([
   Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }), kind: Type.Literal('group-share'), group: Type.String({ minLength: 1, maxLength: 64 }), share: Type.Number({ minimum: 0, maximum: 1 }) }),
 ]);
 
+const CapConfig = Type.Object({
+  id: Type.String({ minLength: 1, maxLength: 100 }),
+  regionCode: Type.String({ minLength: 1, maxLength: 32 }),
+  max: Type.Optional(Type.Integer({ minimum: 0 })),
+  perTenThousand: Type.Optional(Type.Number({ minimum: 0 })),
+});
+
+const BandConfig = Type.Object({
+  level: Type.String({ minLength: 1, maxLength: 32, description: 'A region level name, e.g. `street`' }),
+  floorPerTenThousand: Type.Optional(Type.Number({ minimum: 0 })),
+  capPerTenThousand: Type.Optional(Type.Number({ minimum: 0 })),
+});
+
 const config = Type.Object({
   /** The scoring weights (see MODEL.md); unset keys keep their documented defaults. */
   weights: Type.Object(
@@ -42,6 +55,10 @@ const config = Type.Object({
   supplierCapacity: Type.Integer({ minimum: 1, maximum: 100_000, default: 20 }),
   /** The deployment's policy floors, in every run (a run may add its own). */
   floors: Type.Array(FloorConfig, { default: [], maxItems: 1000 }),
+  /** The deployment's region caps, in every run: at most `max` sessions and/or `perTenThousand` per 10,000 residents under the region. */
+  caps: Type.Array(CapConfig, { default: [], maxItems: 1000 }),
+  /** Level bands, in every run: every region of `level` gets at least `floorPerTenThousand` and at most `capPerTenThousand` sessions per 10,000 residents. */
+  bands: Type.Array(BandConfig, { default: [], maxItems: 10 }),
   /** The exact MIP is tried when the instance has at most this many candidate edges. */
   mipMaxEdges: Type.Integer({ minimum: 0, maximum: 1_000_000, default: 2000 }),
   mipTimeLimitSeconds: Type.Number({ minimum: 0.1, maximum: 600, default: 10 }),
@@ -91,6 +108,8 @@ export const matchingPlugin = definePlugin({
         repeatCap: ctx.config.repeatCap,
         supplierCapacity: ctx.config.supplierCapacity,
         floors: ctx.config.floors.map((f) => ({ ...f })),
+        caps: ctx.config.caps.map((c) => ({ ...c })),
+        bands: ctx.config.bands.map((b) => ({ ...b })),
         mipMaxEdges: ctx.config.mipMaxEdges,
         mipTimeLimitSeconds: ctx.config.mipTimeLimitSeconds,
         pricedFloors: ctx.config.pricedFloors,

@@ -15,6 +15,7 @@
  *   Σ_{d under region R} cost_p · x[d,p] ≤ budget_R            (every budget, on its whole subtree)
  *   Σ_{d under R} x ≥ required_R                               (region floor: absolute or per 10,000 residents)
  *   Σ_{d of group g} x ≥ share_g · Σ x                          (special-group share)
+ *   Σ_{d under R} x ≤ cap_R                                    (region cap: absolute or per 10,000 residents)
  * Objective (α = 0): maximise Σ value_e · x_e, where
  *   value_e = weight_d · relevance(d,p) · ((1 − β) · quality_p + β · popularity_p),  β ≤ 0.2
  *   relevance = wCategory·[category matches] + wGroup·groupFit + wTags·Jaccard(tags)
@@ -22,7 +23,9 @@
  * residents, f_0(u) = u, f_1(u) = ln(1 + u), f_α(u) = ((1 + u)^(1−α) − 1)/(1 − α).
  */
 
-export const INSTANCE_VERSION = 'diandan.matching.instance/1';
+export const INSTANCE_VERSION = 'diandan.matching.instance/2';
+/** The earlier instance version (no region caps): `verify` and the command still read it. */
+export const INSTANCE_VERSION_1 = 'diandan.matching.instance/1';
 export const PLAN_VERSION = 'diandan.matching.plan/1';
 
 export interface RegionNode {
@@ -87,6 +90,19 @@ export type Floor =
   | { id: string; kind: 'region-sessions'; regionCode: string; min?: number | undefined; perTenThousand?: number | undefined }
   | { id: string; kind: 'group-share'; group: string; share: number };
 
+/**
+ * A region cap: at most this many sessions under the region — `max` absolute and/or
+ * `perTenThousand` residents (the smaller applies). With street floors it makes a band
+ * ("every street between F and C sessions per 10,000 residents"): what a city publishes to
+ * keep the best-served streets from taking the budget the others need.
+ */
+export interface RegionCap {
+  id: string;
+  regionCode: string;
+  max?: number | undefined;
+  perTenThousand?: number | undefined;
+}
+
 export interface Weights {
   category: number;
   group: number;
@@ -124,7 +140,8 @@ export interface Candidate {
 }
 
 export interface Instance {
-  version: typeof INSTANCE_VERSION;
+  /** instance/2; an exported instance/1 (no `caps`) still verifies. */
+  version: typeof INSTANCE_VERSION | typeof INSTANCE_VERSION_1;
   periods: string[];
   regions: RegionNode[];
   demands: DemandRecord[];
@@ -134,6 +151,8 @@ export interface Instance {
   defaultCapacity: number;
   budgets: BudgetLimit[];
   floors: Floor[];
+  /** Region caps (instance/2; absent in an instance/1, which has none). */
+  caps?: RegionCap[];
   repeatCap: number;
   weights: Weights;
   objective: Objective;
@@ -161,6 +180,7 @@ export interface InstanceInput {
   defaultCapacity?: number;
   budgets?: BudgetLimit[];
   floors?: Floor[];
+  caps?: RegionCap[];
   repeatCap?: number;
   weights?: Partial<Weights>;
   objective?: Objective;
@@ -271,6 +291,7 @@ export function buildInstance(input: InstanceInput, adjust?: ScoreAdjuster): Ins
     defaultCapacity: input.defaultCapacity ?? 1_000_000,
     budgets: input.budgets ?? [],
     floors: input.floors ?? [],
+    caps: input.caps ?? [],
     repeatCap: input.repeatCap ?? 2,
     weights,
     objective: input.objective ?? { alpha: 0 },
@@ -284,6 +305,13 @@ export const round6 = (n: number): number => Math.round(n * 1e6) / 1e6;
 export function requiredSessions(floor: Extract<Floor, { kind: 'region-sessions' }>, regions: readonly RegionNode[]): number {
   const population = regions.find((r) => r.code === floor.regionCode)?.population ?? 0;
   return Math.max(floor.min ?? 0, Math.ceil(((floor.perTenThousand ?? 0) * population) / 10_000 - 1e-9));
+}
+
+/** Sessions a region cap allows (the smaller of its absolute and per-10,000 parts; Infinity when it has neither). */
+export function capSessions(cap: RegionCap, regions: readonly RegionNode[]): number {
+  const population = regions.find((r) => r.code === cap.regionCode)?.population ?? 0;
+  const perCapita = cap.perTenThousand === undefined ? Infinity : Math.floor((cap.perTenThousand * population) / 10_000 + 1e-9);
+  return Math.min(cap.max ?? Infinity, perCapita);
 }
 
 /** α-fair welfare of one street's value per 10,000 residents. */

@@ -39,7 +39,7 @@ export interface Explanation {
   valuePerSession: number;
   /** The floors this allocation counts towards. */
   floors: string[];
-  /** The limit that stopped more sessions of this edge: `demand`, `repeat`, `capacity`, `budget:<region>`, or null. */
+  /** The limit that stopped more sessions of this edge: `demand`, `repeat`, `capacity`, `budget:<region>`, `cap:<region>`, or null. */
   limitedBy: string | null;
 }
 
@@ -101,8 +101,11 @@ const INFEASIBLE = new Set(['Infeasible', 'Primal infeasible or unbounded']);
 
 export async function solve(instance: Instance, options: SolveOptions = {}): Promise<SolveReport> {
   const timings: Record<string, number> = {};
-  const progress = async (p: number, m: string) => {
+  const stop = () => {
     if (options.signal?.aborted) throw new Error('The solve was cancelled');
+  };
+  const progress = async (p: number, m: string) => {
+    stop();
     await options.progress?.(p, m);
   };
   const alpha = instance.objective.alpha;
@@ -132,9 +135,15 @@ export async function solve(instance: Instance, options: SolveOptions = {}): Pro
   const prices = new Map<string, number>();
   let priceOfFairness: SolveReport['priceOfFairness'] = null;
   let session: LpSession | null = null;
+  let x: number[] = plain.x;
+  let heuristicWelfare = 0;
+  let solver: SolveReport['solver'] = 'heuristic';
+  let mip: SolveReport['mip'] = null;
   try {
     if (loading) {
       await loading;
+      // Cancelled while the heuristic ran or HiGHS loaded: not worth starting the LP.
+      stop();
       t = now();
       session = await LpSession.open(model, { floors, alpha });
       lp = session.run();
@@ -165,9 +174,11 @@ export async function solve(instance: Instance, options: SolveOptions = {}): Pro
       bound = lp.status === 'Optimal' ? lp.objective : null;
       duals = lp.floorDuals;
       await progress(50, `LP bound ${bound === null ? lp.status : round6(bound)}`);
-      if (floors.length && bound !== null) {
+      const capped = model.rows.some((r) => r.kind === 'cap');
+      if ((floors.length || capped) && bound !== null) {
         t = now();
-        const free = session.run(new Set());
+        // The price of fairness: the same LP without the floors and without the region caps.
+        const free = session.run(new Set(), { caps: false });
         if (free.status === 'Optimal') priceOfFairness = { unconstrained: free.objective, fair: bound, ratio: free.objective > 0 ? round6((free.objective - bound) / free.objective) : 0 };
         const priced = floors.slice(0, options.pricedFloors ?? 12);
         const all = floors.map((f) => f.id);
@@ -179,38 +190,50 @@ export async function solve(instance: Instance, options: SolveOptions = {}): Pro
         timings.prices = now() - t;
       }
     }
+
+    // LP-guided rounding: the relaxation rounded, repaired, filled and improved; the better of the two heuristics is kept.
+    let heuristic = plain;
+    if (lp && bound !== null) {
+      stop();
+      t = now();
+      const guided = greedy(model, { floors, alpha, signal: options.signal, start: lp.x });
+      timings.rounding = now() - t;
+      if (welfareOf(model, guided.x, alpha) > welfareOf(model, plain.x, alpha) + 1e-9) heuristic = guided;
+    }
+    heuristicWelfare = welfareOf(model, heuristic.x, alpha);
+    await progress(75, 'LP-guided rounding done');
+
+    x = heuristic.x;
+    const useMip = options.solver === 'mip' || (options.solver !== 'heuristic' && model.edges.length <= (options.mipMaxEdges ?? 2000));
+    if (useMip) {
+      t = now();
+      const exact = await solveLp(model, { floors, alpha, integer: true, timeLimit: options.mipTimeLimit ?? 10 });
+      timings.mip = now() - t;
+      const rounded = exact.x.map((v) => Math.max(0, Math.round(v)));
+      const ok = verify(instance, planOf(model, rounded), { floors: false }).ok && floorsHold(floors, rounded);
+      const w = ok ? welfareOf(model, rounded, alpha) : -Infinity;
+      mip = { status: exact.status, welfare: Number.isFinite(w) ? round6(w) : 0 };
+      if (ok && w > heuristicWelfare + 1e-9) {
+        x = rounded;
+        solver = 'mip';
+      }
+      await progress(90, `MIP ${exact.status}`);
+    }
+
+    // The certificate holds for the plan returned: when the heuristic's integral plan misses a
+    // floor the LP enforced (a group share the fractional LP meets, say), the bound is the LP
+    // without the floors the plan misses — a relaxation of the plan's own constraints.
+    if (session && bound !== null) {
+      const missed = new Set(floors.filter((f) => !floorsHold([f], x)).map((f) => f.id));
+      if (missed.size) {
+        t = now();
+        const looser = session.run(new Set(floors.filter((f) => !missed.has(f.id)).map((f) => f.id)));
+        bound = looser.status === 'Optimal' ? looser.objective : null;
+        timings.boundWithoutMissed = now() - t;
+      }
+    }
   } finally {
     session?.close();
-  }
-
-  // LP-guided rounding: the relaxation rounded, repaired, filled and improved; the better of the two heuristics is kept.
-  let heuristic = plain;
-  if (lp && bound !== null) {
-    t = now();
-    const guided = greedy(model, { floors, alpha, signal: options.signal, start: lp.x });
-    timings.rounding = now() - t;
-    if (welfareOf(model, guided.x, alpha) > welfareOf(model, plain.x, alpha) + 1e-9) heuristic = guided;
-  }
-  const heuristicWelfare = welfareOf(model, heuristic.x, alpha);
-  await progress(75, 'LP-guided rounding done');
-
-  let x = heuristic.x;
-  let solver: SolveReport['solver'] = 'heuristic';
-  let mip: SolveReport['mip'] = null;
-  const useMip = options.solver === 'mip' || (options.solver !== 'heuristic' && model.edges.length <= (options.mipMaxEdges ?? 2000));
-  if (useMip) {
-    t = now();
-    const exact = await solveLp(model, { floors, alpha, integer: true, timeLimit: options.mipTimeLimit ?? 10 });
-    timings.mip = now() - t;
-    const rounded = exact.x.map((v) => Math.max(0, Math.round(v)));
-    const ok = verify(instance, planOf(model, rounded), { floors: false }).ok && floorsHold(floors, rounded);
-    const w = ok ? welfareOf(model, rounded, alpha) : -Infinity;
-    mip = { status: exact.status, welfare: Number.isFinite(w) ? round6(w) : 0 };
-    if (ok && w > heuristicWelfare + 1e-9) {
-      x = rounded;
-      solver = 'mip';
-    }
-    await progress(90, `MIP ${exact.status}`);
   }
 
   const plan = planOf(model, x);
@@ -295,7 +318,7 @@ export function explain(model: Model, x: readonly number[]): Explanation[] {
       popularity: p.popularity,
       valuePerSession: edge.value,
       floors: model.floors.filter((f) => f.members.has(e)).map((f) => f.id),
-      limitedBy: tight ? (rows[tight.row]!.kind === 'budget' ? `budget:${rows[tight.row]!.key}` : rows[tight.row]!.kind) : null,
+      limitedBy: tight ? (rows[tight.row]!.kind === 'budget' || rows[tight.row]!.kind === 'cap' ? `${rows[tight.row]!.kind}:${rows[tight.row]!.key}` : rows[tight.row]!.kind) : null,
     });
   });
   return out;
@@ -334,7 +357,7 @@ export function whyNot(instance: Instance, plan: Plan, demandId: string, product
   const tight = model.edgeRows[e]!.find(({ row, coef }) => use[row]! + coef > model.rows[row]!.limit + 1e-7);
   if (tight) {
     const row = model.rows[tight.row]!;
-    const what = { demand: 'The demand already has the sessions it asked for', repeat: 'The repeat cap for this product in the street and period is reached', capacity: "The supplier's capacity in the period is used up", budget: `The budget of ${row.key} cannot pay another session` }[row.kind];
+    const what = { demand: 'The demand already has the sessions it asked for', repeat: 'The repeat cap for this product in the street and period is reached', capacity: "The supplier's capacity in the period is used up", budget: `The budget of ${row.key} cannot pay another session`, cap: `The cap on sessions in ${row.key} is reached` }[row.kind];
     return { reason: row.kind, detail: what };
   }
   return { reason: 'lower-value', detail: `Value ${model.edges[e]!.value} per session: other sessions served more demand within the same limits` };
@@ -343,10 +366,11 @@ export function whyNot(instance: Instance, plan: Plan, demandId: string, product
 /**
  * The popularity-greedy baseline: sessions go to the most ordered products first, within
  * every limit but ignoring relevance, quality and floors — what a platform ranking by
- * traffic does. Evaluation compares plans with it on the same input.
+ * traffic does (region caps are policy too: left out). Evaluation compares plans with it on the same input.
  */
 export function popularityBaseline(instance: Instance): Plan {
-  const model = compile(instance);
+  // Traffic ranking knows no policy: no floors and no caps.
+  const model = compile({ ...instance, caps: [] });
   const { x } = greedy(model, { floors: [], improve: false, priority: (e) => instance.products[model.edges[e]!.product]!.popularity + 1e-9 * model.edges[e]!.value });
   return planOf(model, x);
 }

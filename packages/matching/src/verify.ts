@@ -7,7 +7,7 @@
 import type { Instance, Plan } from './problem.js';
 
 export interface Violation {
-  constraint: 'integrality' | 'candidate' | 'serviceable' | 'demand' | 'repeat' | 'capacity' | 'budget' | 'floor';
+  constraint: 'integrality' | 'candidate' | 'serviceable' | 'demand' | 'repeat' | 'capacity' | 'budget' | 'cap' | 'floor';
   key: string;
   /** By how much (sessions, money or share). */
   excess: number;
@@ -85,6 +85,13 @@ export function verify(instance: Instance, plan: Plan, options: { floors?: boole
   for (const b of instance.budgets) {
     const spent = perBudget.get(b.regionCode) ?? 0;
     if (spent > b.amount + TOL) violations.push({ constraint: 'budget', key: b.regionCode, excess: spent - b.amount });
+  }
+  // Region caps (instance/2): at most min(max, ⌊perTenThousand × population ÷ 10,000⌋) sessions under the region.
+  for (const c of instance.caps ?? []) {
+    const population = instance.regions.find((r) => r.code === c.regionCode)?.population ?? 0;
+    const limit = Math.min(c.max ?? Infinity, c.perTenThousand === undefined ? Infinity : Math.floor((c.perTenThousand * population) / 10_000 + 1e-9));
+    const n = perRegion.get(c.regionCode) ?? 0;
+    if (n > limit) violations.push({ constraint: 'cap', key: c.id, excess: n - limit });
   }
   const floors = instance.floors.map((f) => {
     let shortfall: number;

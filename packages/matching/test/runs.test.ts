@@ -89,6 +89,23 @@ describe('a run as a job', () => {
     expect(done.summary.verification.ok).toBe(true);
   });
 
+  it('keeps a level band: a cap per 10,000 residents on every district caps the plan, the export carries it', async () => {
+    const sessions = (r: any) => r.summary.evaluation.sessions as number;
+    expect(sessions(run)).toBeGreaterThan(1);
+    // 荔湾区 has 1,238,300 residents: 0.01 per 10,000 allows one session.
+    const started = ok(await w.call(admin, 'POST', '/v1/matching/runs', { regionCode: '440103', periods: ['2027-03'], year: 2027, withoutPolicyFloors: true, bands: [{ level: 'district', capPerTenThousand: 0.01 }] }), 202, 'start');
+    const { run: done } = await settle(w, admin, started.id);
+    expect(done.status).toBe('solved');
+    expect(sessions(done)).toBe(1);
+    expect(done.summary.verification.ok).toBe(true);
+    expect(done.summary.priceOfFairness.ratio).toBeGreaterThan(0);
+    const exported = ok(await w.call(admin, 'GET', `/v1/matching/runs/${done.id}/export`), 200, 'export');
+    expect(exported.instance.caps).toEqual([{ id: 'band-district-cap-440103', regionCode: '440103', perTenThousand: 0.01 }]);
+    const plan = exported.plan as Plan;
+    const more: Plan = { ...plan, allocations: plan.allocations.map((a) => ({ ...a, sessions: a.sessions + 1 })) };
+    expect(verify(exported.instance as Instance, more).violations.map((v) => v.constraint)).toContain('cap');
+  });
+
   it('explains every allocation: the demand, the score parts, the floors, what limited it', async () => {
     const page = ok(await w.call(admin, 'GET', `/v1/matching/runs/${run.id}/explanations?limit=100`), 200, 'explanations');
     expect(page.items.length).toBeGreaterThan(0);
@@ -115,7 +132,7 @@ describe('a run as a job', () => {
 
   it('exports the instance and plan in their versioned schemas, which verify re-checks', async () => {
     const exported = ok(await w.call(admin, 'GET', `/v1/matching/runs/${run.id}/export`), 200, 'export');
-    expect(exported.schema).toEqual({ instance: 'diandan.matching.instance/1', plan: 'diandan.matching.plan/1' });
+    expect(exported.schema).toEqual({ instance: 'diandan.matching.instance/2', plan: 'diandan.matching.plan/1' });
     const instance = exported.instance as Instance;
     const plan = exported.plan as Plan;
     expect(verify(instance, plan).ok).toBe(true);
@@ -197,11 +214,16 @@ describe('a plan becomes draft orders', () => {
   });
 
   it('discards a plan of another run, and cancels a run that is still solving', async () => {
-    const started = ok(await w.call(admin, 'POST', '/v1/matching/runs', { regionCode: '440103', periods: ['2027-03'], year: 2027, solver: 'heuristic' }), 202, 'start');
-    // The worker thread takes a moment to start: cancel now, while it is queued or starting.
+    // Scheduled for an hour from now, the solve is queued until it is cancelled: no race with the worker.
+    const startAfter = new Date(Date.now() + 3_600_000).toISOString();
+    const started = ok(await w.call(admin, 'POST', '/v1/matching/runs', { regionCode: '440103', periods: ['2027-03'], year: 2027, solver: 'heuristic', startAfter }), 202, 'start');
+    const queued = ok(await w.call(admin, 'GET', `/v1/matching/runs/${started.id}`), 200, 'queued run');
+    expect([queued.status, queued.progress]).toEqual(['solving', 0]);
+    expect(ok(await w.call(admin, 'GET', `/v1/jobs/${started.jobId}`), 200, 'job').state).toBe('queued');
     const cancelled = ok(await w.call(admin, 'POST', `/v1/matching/runs/${started.id}/cancel`), 200, 'cancel');
     expect(cancelled.status).toBe('cancelled');
     expect(cancelled.planId).toBeNull();
+    expect(ok(await w.call(admin, 'GET', `/v1/jobs/${started.jobId}`), 200, 'job').state).toBe('cancelled');
     const twice = await w.call(admin, 'POST', `/v1/matching/runs/${started.id}/cancel`);
     expect([twice.status, twice.body.code]).toEqual([409, 'INVALID_TRANSITION']);
     const other = ok(await w.call(admin, 'POST', '/v1/matching/runs', { regionCode: '440103', periods: ['2027-03'], year: 2027, alpha: 1 }), 202, 'start');

@@ -13,7 +13,8 @@ describe('solvers (property tests, small instances)', () => {
         const check = verify(instance, report.plan, { floors: false });
         expect(check.violations).toEqual([]);
         if (report.bound !== null) expect(report.heuristicWelfare).toBeLessThanOrEqual(report.bound + 1e-6);
-        if (report.mip && report.mip.status === 'Optimal') expect(report.mip.welfare).toBeGreaterThanOrEqual(report.heuristicWelfare - 1e-6);
+        // The MIP meets every floor; a heuristic plan that misses one may be worth more, so compare only when the plan meets them all.
+        if (report.mip && report.mip.status === 'Optimal' && report.feasibility.feasible) expect(report.mip.welfare).toBeGreaterThanOrEqual(report.heuristicWelfare - 1e-6);
         // Floors hold whenever the instance was feasible; otherwise the relaxations name them.
         if (report.feasibility.relaxations.length === 0 && report.solver === 'mip') expect(report.floors.every((f) => f.met)).toBe(true);
         for (const f of report.floors) if (!f.met) expect(report.feasibility.feasible).toBe(false);

@@ -22,7 +22,7 @@ import {
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { PLANNER_ROLES } from '../matching.js';
 import type { Services } from '../plugin.js';
-import { ExplanationSchema, ExportSchema, FloorInput, PlanSchema, RecommendationsSchema, RunSchema, WhyNotSchema } from './models.js';
+import { BandInput, CapInput, ExplanationSchema, ExportSchema, FloorInput, PlanSchema, RecommendationsSchema, RunSchema, WhyNotSchema } from './models.js';
 
 const TAG = 'matching';
 const Id = Type.String({ format: 'uuid' });
@@ -95,7 +95,10 @@ export function matchingRoutes(app: DiandanApp, { matching }: Services, db: Data
       alpha: Type.Optional(Type.Number({ minimum: 0, maximum: 100, description: 'α-fairness: 0 utilitarian, 1 proportional, ≥ 8 max-min' })),
       solver: Type.Optional(Type.Enum(['heuristic', 'mip', 'auto'])),
       floors: Type.Optional(Type.Array(FloorInput, { maxItems: 500 })),
+      caps: Type.Optional(Type.Array(CapInput, { maxItems: 500, description: 'Region caps for this run: at most `max` sessions and/or `perTenThousand` per 10,000 residents under the region' })),
+      bands: Type.Optional(Type.Array(BandInput, { maxItems: 10, description: 'Level bands for this run: every region of `level` between `floorPerTenThousand` and `capPerTenThousand` sessions per 10,000 residents' })),
       withoutPolicyFloors: Type.Optional(Type.Boolean()),
+      startAfter: Type.Optional(Type.String({ format: 'date-time', description: 'Not before this time (within a year): a city-wide run scheduled for the night' })),
     }),
     status: 202,
     response: ref(RunSchema),

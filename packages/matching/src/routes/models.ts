@@ -21,6 +21,19 @@ export const FloorInput = Type.Union([
   Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }), kind: Type.Literal('group-share'), group: Type.String({ minLength: 1, maxLength: 64 }), share: Type.Number({ minimum: 0, maximum: 1 }) }),
 ]);
 
+export const CapInput = Type.Object({
+  id: Type.String({ minLength: 1, maxLength: 100 }),
+  regionCode: Type.String({ minLength: 1, maxLength: 32 }),
+  max: Type.Optional(Type.Integer({ minimum: 0, maximum: 100_000 })),
+  perTenThousand: Type.Optional(Type.Number({ minimum: 0, maximum: 10_000 })),
+});
+
+export const BandInput = Type.Object({
+  level: Type.String({ minLength: 1, maxLength: 32 }),
+  floorPerTenThousand: Type.Optional(Type.Number({ minimum: 0, maximum: 10_000 })),
+  capPerTenThousand: Type.Optional(Type.Number({ minimum: 0, maximum: 10_000 })),
+});
+
 const FloorReport = Type.Object({
   id: Type.String(),
   kind: Type.String(),
@@ -55,7 +68,7 @@ export const RunSchema = model(
     regionCode: Type.String(),
     status: Type.Enum(RUN_STATES),
     jobId: Nullable(Type.String()),
-    options: Open('The run’s input: regionCode, periods, year, alpha, solver, floors'),
+    options: Open('The run’s input: regionCode, periods, year, alpha, solver, floors, caps, bands'),
     progress: Type.Integer({ minimum: 0, maximum: 100 }),
     message: Nullable(Type.String()),
     planId: Nullable(Type.String({ format: 'uuid' })),
@@ -100,7 +113,7 @@ export const ExplanationSchema = model(
     popularity: Type.Number(),
     valuePerSession: Type.Number(),
     floors: Type.Array(Type.String(), { description: 'Floors this allocation counts towards' }),
-    limitedBy: Nullable(Type.String({ description: '`demand`, `repeat`, `capacity`, `budget:<region>`, or null' })),
+    limitedBy: Nullable(Type.String({ description: '`demand`, `repeat`, `capacity`, `budget:<region>`, `cap:<region>`, or null' })),
   }),
 );
 
@@ -123,9 +136,9 @@ export const WhyNotSchema = model(
 export const ExportSchema = model(
   'MatchingExport',
   Type.Object({
-    schema: Type.Object({ instance: Type.Literal('diandan.matching.instance/1'), plan: Type.Literal('diandan.matching.plan/1') }),
+    schema: Type.Object({ instance: Type.Literal('diandan.matching.instance/2'), plan: Type.Literal('diandan.matching.plan/1') }),
     runId: Type.String({ format: 'uuid' }),
-    instance: Open('The instance, schema diandan.matching.instance/1 (MODEL.md): every input after scoring'),
+    instance: Open('The instance, schema diandan.matching.instance/2 (MODEL.md): every input after scoring'),
     plan: Type.Object({ version: Type.Literal('diandan.matching.plan/1'), allocations: Type.Array(Type.Object({ demandId: Type.String(), productId: Type.String(), sessions: Type.Integer() })) }),
     summary: Open('welfare, value, bound, gap, solver, alpha'),
   }),
