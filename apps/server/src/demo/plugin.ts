@@ -22,7 +22,15 @@ export const demoDataPlugin = definePlugin({
   config,
   // The deliveries and feedback of the demo year: a job, so the server is up while they are written.
   init: (ctx) => ({
-    seedDeliveries: ctx.jobs.define<{ year: number }>('seed-deliveries', async (job) => seedDemoDeliveries(ctx, ctx.deps.kernel, job.data.year), { retryLimit: 2 }),
+    seedDeliveries: ctx.jobs.define<{ year: number }>(
+      'seed-deliveries',
+      async (job) => {
+        const seeded = await seedDemoDeliveries(ctx, ctx.deps.kernel, job.data.year);
+        ctx.log.info(seeded, 'seeded the demo year of deliveries and feedback');
+        return seeded;
+      },
+      { retryLimit: 2 },
+    ),
   }),
   async ready(ctx, { seedDeliveries }) {
     if (!ctx.config.seed) return;
@@ -65,9 +73,10 @@ export const demoDataPlugin = definePlugin({
       'seeded the Guangzhou demo data (everything below district level is synthetic)',
     );
     // Delivered orders with feedback across the districts, so the report (服务年报) has a year
-    // to show: a few hundred service calls, so not on the start-up path (a few seconds
-    // after start the report has them; GET /v1/jobs shows the run).
-    await ctx.jobs.send(seedDeliveries, { year }, { singletonKey: `demo-deliveries-${year}` });
+    // to show: a few hundred service calls in one transaction (~2 s on PGlite), so not on
+    // the start-up path — 10 s later, when the server is listening (on PGlite it would
+    // otherwise hold the one connection while the other plugins seed). GET /v1/jobs shows it.
+    await ctx.jobs.send(seedDeliveries, { year }, { singletonKey: `demo-deliveries-${year}`, startAfter: 10 });
   },
 });
 
