@@ -6,6 +6,7 @@ import type { Deployment } from './deployment.js';
 import { registerApiReference, registerOpenApi, KERNEL_TAGS } from './http/openapi.js';
 import { DATABASE_RETRY_AFTER_SECONDS, problemResponses, registerProblemHandlers, sendProblem } from './http/problem.js';
 import { closeObjects } from './http/schemas.js';
+import { lazyAjvCompile } from './http/lazy-compile.js';
 import { responseSerializers } from './http/serializers.js';
 import { safeLoggerOptions } from './http/logging.js';
 import { HTTP_DEFAULTS, registerLoadShedding, timeoutOptions } from './http/limits.js';
@@ -47,7 +48,11 @@ export async function createServer(deployment: Deployment, options: ServerOption
     bodyLimit: deployment.http?.bodyLimit ?? HTTP_DEFAULTS.bodyLimit,
     trustProxy: deployment.http?.trustProxy ?? false,
     ...timeoutOptions(deployment.http),
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true } },
+    // Validators are compiled on first use (http/lazy-compile.ts), as are serializers.
+    ajv: {
+      customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true },
+      plugins: [lazyAjvCompile as never],
+    },
     schemaController: { compilersFactory: { buildSerializer: responseSerializers() as never } },
     // Errors Fastify raises before routing (an undecodable URL) are problems too.
     frameworkErrors: (error, _request, reply) => {

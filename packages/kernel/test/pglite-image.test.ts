@@ -17,6 +17,8 @@ import {
   migrationHashes,
   inspectDataDir,
   loadPgliteImage,
+  IMAGE_FORMAT,
+  installedPgBossSchema,
   MANIFEST_NAME,
   prepareEmbeddedStart,
   SHIPPED_PGLITE_IMAGE,
@@ -91,7 +93,7 @@ describe('a new PGlite data folder', () => {
     }
     expect(existsSync(join(dir, 'PG_VERSION'))).toBe(true);
     // The manifest stays, as a record of where the folder came from.
-    expect(JSON.parse(await readFile(join(dir, MANIFEST_NAME), 'utf8'))).toMatchObject({ format: 1 });
+    expect(JSON.parse(await readFile(join(dir, MANIFEST_NAME), 'utf8'))).toMatchObject({ format: IMAGE_FORMAT, pgboss: installedPgBossSchema() });
   });
 
   it('comes from an image that holds a blank cluster, its manifest first and no lock file', async () => {
@@ -170,6 +172,26 @@ describe('an image this process cannot use', () => {
     expect(lines[0]!.level).toBe('warn');
     expect(lines[0]!.msg).toMatch(/made by PGlite 0\.0\.1-other, this process runs PGlite \d+\.\d+\.\d+.*running initdb instead/);
     expect(await inspectDataDir(dir)).toBe('missing');
+    expect(await loadPgliteImage(other)).toBeUndefined();
+  });
+
+  it('holds pg-boss\'s schema, at the version of the pg-boss installed, so a first start does not install it', async () => {
+    const { connection } = await open(join(work, 'with-pgboss'));
+    try {
+      // Straight after opening: no job runner has run on this database yet.
+      expect(await one(connection, sql`select version from pgboss.version`)).toEqual({ version: installedPgBossSchema() });
+      expect(await one(connection, sql`select count(*)::int as n from pgboss.queue`)).toEqual({ n: 0 });
+    } finally {
+      await connection.close();
+    }
+  });
+
+  it('is skipped when it holds another pg-boss schema version than the pg-boss installed', async () => {
+    const other = await repacked('other-pgboss.tar.gz', (m) => (m.pgboss = 1));
+    const { lines, log } = recorder();
+    const start = await prepareEmbeddedStart(join(work, 'pgboss-mismatch'), other, log, { fallback: false });
+    expect(start.options).toEqual({});
+    expect(lines[0]!.msg).toMatch(/holds pg-boss schema version 1, this process's pg-boss uses version \d+/);
     expect(await loadPgliteImage(other)).toBeUndefined();
   });
 

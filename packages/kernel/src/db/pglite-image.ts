@@ -38,7 +38,7 @@ import type { MigrationSource } from './migrate.js';
 import { TAR_END, tarFile, tarMembers, TarFormatError, TarParser, type TarHeader } from './tar.js';
 
 /** Bumped when the image's layout or recipe changes; older images are then rebuilt or skipped. */
-export const IMAGE_FORMAT = 1;
+export const IMAGE_FORMAT = 2;
 
 /** The manifest member, first in the archive; it stays in the data folder as a record of where it came from. */
 export const MANIFEST_NAME = 'diandan-image.json';
@@ -61,6 +61,12 @@ export interface PgliteImageManifest {
   readonly postgres: string;
   readonly createdAt: string;
   readonly settings: Readonly<Record<string, string>>;
+  /**
+   * The version of pg-boss's schema installed in the image (schema `pgboss`, where the
+   * kernel's job runner keeps its queues), so that a first start does not install it;
+   * only a process whose pg-boss has exactly this schema version uses the image.
+   */
+  readonly pgboss: number;
   /**
    * The migrations applied in the image: per plugin, their hashes in order. Absent in
    * a blank image (the kernel's), which any deployment can start from.
@@ -97,6 +103,15 @@ export function migrationsMismatch(
 export const SHIPPED_PGLITE_IMAGE = fileURLToPath(new URL('../../dist/pglite-image.tar.gz', import.meta.url));
 
 let installedVersion: string | undefined;
+let installedBossSchema: number | undefined;
+
+/** The version of pg-boss's schema the pg-boss this kernel runs installs (its package.json's `pgboss.schema`). */
+export function installedPgBossSchema(): number {
+  if (installedBossSchema !== undefined) return installedBossSchema;
+  const pkg = createRequire(import.meta.url)('pg-boss/package.json') as { pgboss?: { schema?: number } };
+  if (typeof pkg.pgboss?.schema !== 'number') throw new Error('cannot find the schema version of pg-boss');
+  return (installedBossSchema = pkg.pgboss.schema);
+}
 
 /** The version of `@electric-sql/pglite` this kernel runs. */
 export function installedPgliteVersion(): string {
@@ -135,6 +150,8 @@ function mismatch(manifest: PgliteImageManifest): string | undefined {
   if (manifest.format !== IMAGE_FORMAT) return `it has format ${manifest.format}, this kernel reads format ${IMAGE_FORMAT}`;
   const running = installedPgliteVersion();
   if (manifest.pglite !== running) return `it was made by PGlite ${manifest.pglite}, this process runs PGlite ${running}`;
+  const boss = installedPgBossSchema();
+  if (manifest.pgboss !== boss) return `it holds pg-boss schema version ${manifest.pgboss}, this process's pg-boss uses version ${boss}`;
   return undefined;
 }
 
@@ -208,8 +225,9 @@ export interface BuildImageOptions {
 }
 
 /**
- * Makes an image: initdb in memory, `EMBEDDED_SETTINGS`, the given migrations, a
- * checkpoint (so a start from it has nothing to replay), then the dump, gzipped.
+ * Makes an image: initdb in memory, `EMBEDDED_SETTINGS`, the given migrations,
+ * pg-boss's schema (what its `start()` would install on a first start, from its own
+ * `getConstructionPlans` for the PGlite backend), a checkpoint (so a start from it has nothing to replay), then the dump, gzipped.
  * Written beside `file` and renamed into place, so a reader never sees half an image.
  * Takes seconds and ~900 MiB.
  */
@@ -217,6 +235,7 @@ export async function buildPgliteImage(file: string, options: BuildImageOptions 
   const db = await PGlite.create('memory://');
   let dump: Buffer;
   let postgres: string;
+  let pgboss: number;
   const sources = options.migrations ?? [];
   try {
     await applyEmbeddedSettings(db);
@@ -225,6 +244,11 @@ export async function buildPgliteImage(file: string, options: BuildImageOptions 
       const { migrate } = await import('./migrate.js');
       await migrate(drizzle({ client: db }) as unknown as Database, sources);
     }
+    // As on a start: the kernel's migrations first, then pg-boss installs its schema.
+    const { getConstructionPlans } = await import('pg-boss');
+    const { PGBOSS_SCHEMA } = await import('../jobs/adapters.js');
+    await db.exec(getConstructionPlans(PGBOSS_SCHEMA, { backend: 'pglite' }));
+    pgboss = Number((await db.query<{ version: string }>(`select version from ${PGBOSS_SCHEMA}.version`)).rows[0]!.version);
     await db.exec('CHECKPOINT');
     postgres = (await db.query<{ server_version: string }>('show server_version')).rows[0]!.server_version;
     dump = Buffer.from(await (await db.dumpDataDir('none')).arrayBuffer());
@@ -237,6 +261,7 @@ export async function buildPgliteImage(file: string, options: BuildImageOptions 
     postgres,
     createdAt: new Date().toISOString(),
     settings: EMBEDDED_SETTINGS,
+    pgboss,
     ...(sources.length ? { migrations: migrationHashes(sources) } : {}),
   };
   const parts = [tarFile(MANIFEST_NAME, Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`))];

@@ -1,4 +1,7 @@
-import { fileTypeFromBuffer } from 'file-type';
+import type * as FileType from 'file-type';
+
+// `file-type` (and its parsers) is loaded on the first upload, not by every start (~0.15 s of CPU).
+let fileType: Promise<typeof FileType> | undefined;
 
 /** What `files.save` accepts when the caller names no `accept` list: documents, images and video a city publishes. */
 export const DEFAULT_FILE_TYPES: readonly string[] = Object.freeze(['application/pdf', 'image/png', 'image/jpeg', 'image/webp', 'image/gif', 'video/mp4']);
@@ -21,6 +24,7 @@ export function accepts(accept: readonly string[], type: string): boolean {
  * HTML page is never stored as text. `undefined` when the type is unknown.
  */
 export async function sniffContentType(head: Buffer, accept: readonly string[]): Promise<string | undefined> {
+  const { fileTypeFromBuffer } = await (fileType ??= import('file-type'));
   const found = await fileTypeFromBuffer(head);
   if (found) return found.mime;
   const text = accept.find((a) => TEXT_TYPES.has(a));

@@ -1,4 +1,5 @@
 import { SerializerSelector } from '@fastify/fast-json-stringify-compiler';
+import { lazyFunction } from './lazy-compile.js';
 import { PROBLEM_CONTENT_TYPE } from './problem.js';
 
 type Serializer = (data: unknown) => string;
@@ -13,6 +14,8 @@ type RouteSchema = { schema: unknown; contentType?: string };
  *   with `JSON.stringify` instead of a fast-json-stringify function compiled for each
  *   route and status — most of the serializers a deployment would compile.
  * - Identical success schemas (every `ref(OrderSchema)`) are compiled once.
+ * - Each is compiled when a response first needs it, not while the server gets ready
+ *   (see lazy-compile.ts): a start compiles none.
  */
 export function responseSerializers() {
   const select = SerializerSelector();
@@ -23,7 +26,7 @@ export function responseSerializers() {
       if (route.contentType === PROBLEM_CONTENT_TYPE) return problemJson;
       const key = `${route.contentType ?? ''} ${JSON.stringify(route.schema)}`;
       let serializer = compiled.get(key);
-      if (!serializer) compiled.set(key, (serializer = compile(route)));
+      if (!serializer) compiled.set(key, (serializer = lazyFunction(() => compile(route))));
       return serializer;
     };
   };
