@@ -31,7 +31,9 @@ export interface World {
 
 export async function boot(options: Parameters<typeof matching>[0] = {}, extra: { survey?: boolean; theme?: boolean } = {}): Promise<World> {
   const app = await createTestServer({
-    plugins: [...(extra.survey ? [survey()] : []), matching({ mipTimeLimitSeconds: 2, ...options }), ...(extra.theme ? [themePlugin.configure({})] : [])],
+    // Without the survey's unfilled-order demand: the fixture's rejected order would add
+    // records whenever its durable delivery happens to land, and the tests count sources.
+    plugins: [...(extra.survey ? [survey({ unfilledOrders: false })] : []), matching({ mipTimeLimitSeconds: 2, ...options }), ...(extra.theme ? [themePlugin.configure({})] : [])],
     ...(process.env.TEST_LOG ? { logger: { level: 'error' } } : {}),
   });
   const fx = await seedOrderingLoop(app);
