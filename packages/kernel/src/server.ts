@@ -48,6 +48,11 @@ export async function createServer(deployment: Deployment, options: ServerOption
     bodyLimit: deployment.http?.bodyLimit ?? HTTP_DEFAULTS.bodyLimit,
     trustProxy: deployment.http?.trustProxy ?? false,
     ...timeoutOptions(deployment.http),
+    // A Diandan plugin's registration includes database work (migrations, seeds, and on
+    // PGlite every query of a job running meanwhile holds the main thread): Fastify's
+    // 10 s would fail a slow first start on a busy machine with "Plugin did not start in
+    // time". Two minutes still turns a plugin that truly hangs into a start-up error.
+    pluginTimeout: 120_000,
     // Validators are compiled on first use (http/lazy-compile.ts), as are serializers.
     ajv: {
       customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true },

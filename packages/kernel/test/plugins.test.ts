@@ -24,6 +24,17 @@ function bootWithoutDatabase(plugins: readonly PluginInstance[], levels?: readon
 
 const names = (resolved: { definition: { name: string } }[]) => resolved.map((r) => r.definition.name);
 
+describe('plugin start-up time', () => {
+  it('gives plugins two minutes to start, not Fastify’s 10 s (seeds and migrations run there)', async () => {
+    const app = await createTestServer();
+    try {
+      expect(app.initialConfig.pluginTimeout).toBe(120_000);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
 describe('start order', () => {
   // zeta and beta depend on nothing; alpha needs zeta; mid optionally follows zeta and
   // an absent plugin; beta optionally follows gamma, which is disabled.
