@@ -40,7 +40,8 @@ interface Outcome {
 
 interface Outage {
   readonly how: 'SIGKILL' | 'immediate';
-  readonly downAt: number;
+  /** When the kill or stop had returned: the database is down from then on. */
+  downAt: number;
   upAt?: number;
   readyAt?: number;
 }
@@ -238,6 +239,8 @@ describe.skipIf(!postgresBinDir())('the demo server while its database is killed
       outages.push(outage);
       if (how === 'SIGKILL') await pg.kill();
       else await pg.stopImmediate();
+      // Down from here: a busy machine can take longer than the 200 ms grace to stop it.
+      outage.downAt = Date.now();
       await sleep(between(1000, 3000));
       await pg.start();
       outage.upAt = Date.now();
