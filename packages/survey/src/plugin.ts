@@ -69,7 +69,10 @@ export const surveyPlugin = definePlugin({
 
   ready: (ctx, { importRetention }) => ctx.jobs.schedule(importRetention, ctx.config.importRetentionCron, {}, { tz: 'Asia/Shanghai' }),
 
-  hooks: (ctx, services) => [
+  hooks: (ctx, services) => {
+    // Granted once, on the first rejection: reads products of any region for unfilled-order demand.
+    let productReader: ReturnType<typeof ctx.systemActor> | undefined;
+    return [
     ...(ctx.config.demo
       ? [
           // After every plugin's `ready`: the demo-data plugin seeds the region tree and units there.
@@ -102,8 +105,7 @@ export const surveyPlugin = definePlugin({
           on(
             orderRejected,
             async ({ order }, { eventId }) => {
-              const reader = await ctx.systemActor({ roles: ['city-admin'] });
-              const product = await ctx.deps.kernel.products.get(order.productId, { actor: reader });
+              const product = await ctx.deps.kernel.products.get(order.productId, { actor: await (productReader ??= ctx.systemActor({ roles: ['city-admin'] })) });
               const signals = unfilledOrderSignals(order, product, ctx.config.requestAudiencePerWeight);
               await services.demand.contribute(eventId, { source: UNFILLED_ORDER_SOURCE, signals });
             },
@@ -111,7 +113,8 @@ export const surveyPlugin = definePlugin({
           ),
         ]
       : []),
-  ],
+    ];
+  },
 
   routes: async (app, ctx, services) => {
     surveyRoutes(app, ctx, services, ctx.db, ctx.config.publicBaseUrl);
