@@ -198,7 +198,7 @@ export async function solve(instance: Instance, options: SolveOptions = {}): Pro
       t = now();
       const guided = greedy(model, { floors, alpha, signal: options.signal, start: lp.x });
       timings.rounding = now() - t;
-      if (welfareOf(model, guided.x, alpha) > welfareOf(model, plain.x, alpha) + 1e-9) heuristic = guided;
+      if (better(model, floors, alpha, guided.x, plain.x)) heuristic = guided;
     }
     heuristicWelfare = welfareOf(model, heuristic.x, alpha);
     await progress(75, 'LP-guided rounding done');
@@ -213,7 +213,7 @@ export async function solve(instance: Instance, options: SolveOptions = {}): Pro
       const ok = verify(instance, planOf(model, rounded), { floors: false }).ok && floorsHold(floors, rounded);
       const w = ok ? welfareOf(model, rounded, alpha) : -Infinity;
       mip = { status: exact.status, welfare: Number.isFinite(w) ? round6(w) : 0 };
-      if (ok && w > heuristicWelfare + 1e-9) {
+      if (ok && better(model, floors, alpha, rounded, heuristic.x)) {
         x = rounded;
         solver = 'mip';
       }
@@ -278,6 +278,16 @@ function floorProgress(model: Model, x: readonly number[]): number[] {
     for (const e of f.members) n += x[e]!;
     return f.kind === 'region-sessions' ? n : total ? round6(n / total) : 1;
   });
+}
+
+/**
+ * Whether plan a beats plan b: fewer floors missed first, then welfare. Welfare alone would
+ * prefer a heuristic plan that misses a floor over an exact plan that meets every one.
+ */
+function better(model: Model, floors: FloorRow[], alpha: number, a: readonly number[], b: readonly number[]): boolean {
+  const missed = (x: readonly number[]) => floors.filter((f) => !floorsHold([f], x)).length;
+  const [ma, mb] = [missed(a), missed(b)];
+  return ma !== mb ? ma < mb : welfareOf(model, a, alpha) > welfareOf(model, b, alpha) + 1e-9;
 }
 
 function floorsHold(floors: FloorRow[], x: readonly number[]): boolean {

@@ -40,7 +40,8 @@ describe('solver properties (fast-check)', () => {
         }
         for (const r of report.feasibility.relaxations) expect(r.shortfall).toBeGreaterThan(0);
       }),
-      { numRuns: 10 },
+      // The example: a heuristic plan with more welfare that misses a district floor the exact plan meets (CI, seed 77639341).
+      { numRuns: 10, examples: [[{ seed: 52305, demands: 20, products: 7, budgetSessions: 1 }]] },
     );
   }, 60_000);
 
