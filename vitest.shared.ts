@@ -3,9 +3,9 @@ import { defineConfig } from 'vitest/config';
 /**
  * Shared vitest settings: resolve workspace packages to their TypeScript sources.
  *
- * Type tests (`test/**\/*.test-d.ts`, checked by tsc) run only on PGlite, i.e. when
- * `DATABASE_URL` is unset: they do not touch a database, and CI runs every suite twice
- * (PGlite, then PostgreSQL), so the second run would only repeat the same tsc pass.
+ * Type tests (`test/**\/*.test-d.ts`) are not run by vitest: they are part of each package's
+ * tsconfig, so `pnpm check` (and `pnpm typecheck`) already fail on them, and vitest's
+ * typecheck mode would only repeat the same tsc pass.
  */
 export const sharedTestConfig = defineConfig({
   resolve: { conditions: ['@diandan/source'] },
@@ -13,7 +13,6 @@ export const sharedTestConfig = defineConfig({
   test: {
     testTimeout: 30_000,
     hookTimeout: 60_000,
-    typecheck: { enabled: !process.env.DATABASE_URL, include: ['test/**/*.test-d.ts'] },
   },
 });
 

@@ -1,5 +1,5 @@
 /**
- * Type tests (vitest typecheck): a hook reference decides the types of its handlers,
+ * Type tests (checked by tsc in `pnpm check` and `pnpm typecheck`, not run by vitest): a hook reference decides the types of its handlers,
  * `ctx.deps` holds what each declared dependency's `init` returned (and nothing
  * undeclared), guards and extensions follow their references and schemas, and
  * `ctx.config` follows the config schema. Each `@ts-expect-error` line must fail to compile.
