@@ -12,7 +12,8 @@ export const sharedTestConfig = defineConfig({
   ssr: { resolve: { conditions: ['@diandan/source'] } },
   test: {
     testTimeout: 30_000,
-    hookTimeout: 60_000,
+    // A suite's beforeAll boots servers and seeds data; on two busy cores that took over 60 s.
+    hookTimeout: 120_000,
   },
 });
 
