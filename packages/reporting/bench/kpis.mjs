@@ -157,7 +157,7 @@ try {
   const FUNCTIONS = [
     ['kpis()  — GET /v1/reporting/kpis', (s) => service.kpis(db, s)],
     ['+ equityFor — …/equity', async (s) => service.equityFor(db, await service.kpis(db, s), s.regionPath)],
-    ['+ efficiency — …/efficiency', async (s) => service.efficiency(db, await service.kpis(db, s), s)],
+    ['+ efficiency — …/efficiency', async (s) => service.efficiency(await service.kpis(db, s), s)],
     ['annual report data (reportData)', (s) => service.reportData(db, { ...s, locale: 'zh' }, undefined)],
     ['annual report (reportData + renderHtml)', async (s) => renderHtml(await service.reportData(db, { ...s, locale: 'zh' }, undefined), YEAR)],
   ];

@@ -1,9 +1,4 @@
-import { sql } from 'drizzle-orm';
-import { kernelTables, queryRows, type Executor } from '@diandan/kernel';
-import { pathPrefix, type Kpis } from './kpis.js';
-import type { Period } from './period.js';
-
-const { regions, orders, deliveries, venues, units } = kernelTables;
+import type { Kpis } from './kpis.js';
 
 /** What the efficiency indicators are computed from. */
 export interface EfficiencyInputs {
@@ -144,25 +139,6 @@ export const CHANGNING_INDICATORS: readonly IndicatorDefinition[] = [
     absentNote: 'no participants in the period',
   },
 ];
-
-/** Counts of venues, units and suppliers the indicators need, in one statement. */
-export async function efficiencyCounts(db: Executor, regionPath: string, period: Period): Promise<Omit<EfficiencyInputs, 'kpis'>> {
-  const inTree = (col: unknown) => sql`${col} collate "C" like ${pathPrefix(regionPath)}`;
-  const delivered = sql`select o.venue_id, o.unit_id, o.supplier_id from ${deliveries} dl join ${orders} o on o.id = dl.order_id join ${regions} r on r.code = o.region_code
-                        where dl.delivered_on >= ${period.from}::date and dl.delivered_on < ${period.to}::date and ${inTree(sql`r.path`)}`;
-  const [row] = await queryRows<Record<string, number>>(
-    db,
-    sql`with d as (${delivered})
-        select (select count(*) from ${venues} v join ${regions} r on r.code = v.region_code where ${inTree(sql`r.path`)})::int as venues,
-               (select count(distinct venue_id) from d)::int as used_venues,
-               (select count(*) from ${units} u join ${regions} r on r.code = u.region_code where ${inTree(sql`r.path`)})::int as units,
-               (select count(distinct unit_id) from d)::int as active_units,
-               (select count(distinct supplier_id) from ${kernelTables.products} p where p.status = 'listed')::int as suppliers,
-               (select count(distinct supplier_id) from d)::int as active_suppliers`,
-  );
-  const n = (k: string) => Number(row?.[k] ?? 0);
-  return { venues: { total: n('venues'), used: n('used_venues') }, units: { total: n('units'), active: n('active_units') }, suppliers: { total: n('suppliers'), active: n('active_suppliers') } };
-}
 
 /** Evaluates the indicators and the composite score. */
 export function evaluate(definitions: readonly IndicatorDefinition[], inputs: EfficiencyInputs): Efficiency {

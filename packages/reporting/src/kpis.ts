@@ -2,7 +2,7 @@ import { sql, type SQL } from 'drizzle-orm';
 import { kernelTables, queryRows, type Executor } from '@diandan/kernel';
 import { monthsOf, yearEarlier, type Period } from './period.js';
 
-const { regions, orders, deliveries, feedback, products, suppliers, budgets, auditLog, categories, populationGroups } = kernelTables;
+const { regions, orders, deliveries, feedback, products, suppliers, budgets, auditLog, categories, populationGroups, venues, units } = kernelTables;
 
 /** Which of the deployment's region levels the breakdowns use. */
 export interface LevelIndex {
@@ -62,6 +62,12 @@ export interface Kpis extends Tally {
   budget: { year: number; allocated: number; reserved: number; spent: number; execution: number | null } | null;
   suppliers: (Tally & { id: string; name: string })[];
   products: { top: ProductTally[]; bottom: ProductTally[] };
+  /**
+   * Who took part: venues of the subtree and those that hosted a delivery in the period;
+   * ordering units and those with a delivery; suppliers with a listed product and those
+   * that delivered in the subtree (the efficiency indicators' venue use and participation).
+   */
+  participation: Participation;
   /** Listed products ordered at least once in the period (orders of the subtree, drafts aside). */
   catalogue: { listed: number; ordered: number; utilisation: number | null; unused: { id: string; title: string; category: string }[]; unusedTotal: number };
   byDistrict: RegionTally[];
@@ -70,6 +76,12 @@ export interface Kpis extends Tally {
   byMonth: (Tally & { month: string })[];
   /** The same figures for the same period a year earlier. */
   yearEarlier: YearOnYear;
+}
+
+export interface Participation {
+  venues: { total: number; used: number };
+  units: { total: number; active: number };
+  suppliers: { total: number; active: number };
 }
 
 export interface GroupReach {
@@ -108,6 +120,13 @@ interface SliceRow extends Record<string, unknown> {
   responses: number;
   rating_sum: number;
   satisfied: number;
+  /** The same on every row of the detailed slices (the participation counts); absent on the year-earlier ones. */
+  venues?: number;
+  used_venues?: number;
+  units?: number;
+  active_units?: number;
+  suppliers?: number;
+  active_suppliers?: number;
 }
 
 /** Escapes a region path for a `like 'prefix%'` match. */
@@ -167,6 +186,11 @@ export class KpiService {
       .filter((p) => p.responses >= this.options.minRatingsForBottom && p.meanRating !== null)
       .sort((a, b) => a.meanRating! - b.meanRating! || a.responses - b.responses || a.id.localeCompare(b.id))
       .slice(0, this.options.topProducts);
+    const counted = slices[0];
+    const n = (v: unknown) => Number(v ?? 0);
+    const participation: Participation = counted
+      ? { venues: { total: n(counted.venues), used: n(counted.used_venues) }, units: { total: n(counted.units), active: n(counted.active_units) }, suppliers: { total: n(counted.suppliers), active: n(counted.active_suppliers) } }
+      : { venues: { total: 0, used: 0 }, units: { total: 0, active: 0 }, suppliers: { total: 0, active: 0 } };
     const before = tally(earlier.find((r) => r.dim === 'all'));
     const streetsBefore = (() => {
       const inTree = new Set(places.filter((p) => p.level === this.levels.names.street).map((p) => p.code));
@@ -186,6 +210,7 @@ export class KpiService {
         .map((r) => ({ id: r.key!, name: names.suppliers.get(r.key!) ?? r.key!, ...tally(r) }))
         .sort((a, b) => b.deliveries - a.deliveries || a.id.localeCompare(b.id)),
       products: { top, bottom },
+      participation,
       catalogue,
       byDistrict: regionTallies(this.levels.names.district, 'district'),
       byStreet: regionTallies(this.levels.names.street, 'street'),
@@ -219,7 +244,9 @@ export class KpiService {
 
   /**
    * Deliveries of the period in the subtree, with their feedback, summed up by every
-   * breakdown at once (GROUPING SETS): one scan of deliveries and one of feedback.
+   * breakdown at once (GROUPING SETS): one scan of deliveries and one of feedback. The
+   * detailed slices also carry the participation counts on every row, from the same scan
+   * (a second statement would scan the period's deliveries again).
    */
   private async slices(db: Executor, regionPath: string, period: Period, detail: boolean): Promise<SliceRow[]> {
     const { district, street, community } = this.levels;
@@ -230,7 +257,7 @@ export class KpiService {
     const rows = await queryRows<SliceRow & { g: number }>(
       db,
       sql`with d as (
-            select o.id, o.supplier_id, o.product_id, o.expected_audience, dl.actual_audience, dl.delivered_on, r.path as r_path
+            select o.id, o.supplier_id, o.product_id, o.venue_id, o.unit_id, o.expected_audience, dl.actual_audience, dl.delivered_on, r.path as r_path
             from ${deliveries} dl
             join ${orders} o on o.id = dl.order_id
             join ${regions} r on r.code = o.region_code
@@ -245,11 +272,20 @@ export class KpiService {
                    p.category, to_char(d.delivered_on, 'YYYY-MM') as month,
                    coalesce(fb.n, 0) as fn, coalesce(fb.s, 0) as fs, coalesce(fb.sat, 0) as fsat
             from d join ${products} p on p.id = d.product_id left join fb on fb.order_id = d.id
-          )
+          )${detail ? sql`, taking_part as (
+            select (select count(*) from ${venues} v join ${regions} r on r.code = v.region_code where r.path collate "C" like ${pathPrefix(regionPath)})::float8 as venues,
+                   (select count(distinct venue_id) from d)::float8 as used_venues,
+                   (select count(*) from ${units} u join ${regions} r on r.code = u.region_code where r.path collate "C" like ${pathPrefix(regionPath)})::float8 as units,
+                   (select count(distinct unit_id) from d)::float8 as active_units,
+                   (select count(distinct supplier_id) from ${products} where status = 'listed')::float8 as suppliers,
+                   (select count(distinct supplier_id) from d)::float8 as active_suppliers
+          )` : sql``}
           select ${detail ? sql`grouping(district, street, community, category, month, supplier_id, product_id)` : sql`grouping(street)`}::int as g,
                  ${detail ? sql`coalesce(district, street, community, category, month, supplier_id::text, product_id::text)` : sql`street`} as key,
                  count(*)::float8 as deliveries, coalesce(sum(actual_audience), 0)::float8 as participants, coalesce(sum(expected_audience), 0)::float8 as expected,
                  coalesce(sum(fn), 0)::float8 as responses, coalesce(sum(fs), 0)::float8 as rating_sum, coalesce(sum(fsat), 0)::float8 as satisfied
+          ${detail ? sql`, (select venues from taking_part) as venues, (select used_venues from taking_part) as used_venues, (select units from taking_part) as units,
+                 (select active_units from taking_part) as active_units, (select suppliers from taking_part) as suppliers, (select active_suppliers from taking_part) as active_suppliers` : sql``}
           from x group by ${sets}`,
     );
     // grouping() sets bit (n - 1 - i) for each listed column i NOT grouped; a non-empty set groups exactly one.

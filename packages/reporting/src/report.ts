@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { kernelTables, queryRows, type Actor, type Executor, type HookBus } from '@diandan/kernel';
-import { efficiencyCounts, evaluate, CHANGNING_INDICATORS, type Efficiency } from './efficiency.js';
+import { evaluate, CHANGNING_INDICATORS, type Efficiency } from './efficiency.js';
 import { equityOf, type BalanceWeights, type Equity } from './equity.js';
 import { efficiencyIndicators, type ReportSection } from './hooks.js';
 import type { Locale } from './i18n.js';
@@ -57,10 +57,10 @@ export class ReportingService {
     for (const r of rows) if (r.district) this.districtOf.set(r.code, r.district);
   }
 
-  /** The efficiency evaluation; `kpis` may still be computing (its counts are read meanwhile, in their own statement). */
-  async efficiency(db: Executor, kpis: Kpis | Promise<Kpis>, input: { regionCode: string; regionPath: string; period: Period }): Promise<Efficiency> {
-    const [definitions, counts, k] = await Promise.all([this.hooks.apply(efficiencyIndicators, [...CHANGNING_INDICATORS], input), efficiencyCounts(db, input.regionPath, input.period), kpis]);
-    return evaluate(definitions, { kpis: k, ...counts });
+  /** The efficiency evaluation; `kpis` may still be computing (the indicators' definitions are gathered meanwhile). */
+  async efficiency(kpis: Kpis | Promise<Kpis>, input: { regionCode: string; regionPath: string; period: Period }): Promise<Efficiency> {
+    const [definitions, k] = await Promise.all([this.hooks.apply(efficiencyIndicators, [...CHANGNING_INDICATORS], input), kpis]);
+    return evaluate(definitions, { kpis: k, ...k.participation });
   }
 
   sections(db: Executor, kpis: Kpis, input: { regionCode: string; regionPath: string; period: Period; locale: Locale }, actor: Actor | undefined): Promise<ReportSection[]> {
@@ -75,15 +75,11 @@ export class ReportingService {
     progress: (percent: number, message: string) => Promise<void> = async () => {},
   ): Promise<ReportData> {
     await progress(5, 'kpis');
-    const computing = this.kpis(db, input);
-    // The efficiency counts do not need the KPIs: read them while those are computed.
-    const evaluating = this.efficiency(db, computing, input);
-    evaluating.catch(() => undefined);
-    const kpis = await computing;
+    const kpis = await this.kpis(db, input);
     await progress(45, 'equity');
     const equity = await this.equityFor(db, kpis, input.regionPath);
     await progress(55, 'efficiency');
-    const efficiency = await evaluating;
+    const efficiency = await this.efficiency(kpis, input);
     await progress(65, 'sections');
     const sections = await this.sections(db, kpis, input, actor);
     const geometry = await queryRows<{ code: string; level: string; geometry: unknown }>(

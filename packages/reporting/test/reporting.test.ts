@@ -92,6 +92,8 @@ describe('KPIs of the whole city, 2026 (computed by hand from the dataset table)
     expect(k.budget.execution).toBeCloseTo(0.03, 10);
     expect(k.catalogue).toMatchObject({ listed: 3, ordered: 2, unusedTotal: 1, unused: [{ id: data.products.p3, category: 'exhibition' }] });
     expect(k.catalogue.utilisation).toBeCloseTo(2 / 3, 10);
+    // Units A1a, A1b, A2 and B1a, each with a venue; A1b's never hosted a delivery. P1 is s1's, P2 and P3 s2's.
+    expect(k.participation).toEqual({ venues: { total: 4, used: 3 }, units: { total: 4, active: 3 }, suppliers: { total: 2, active: 2 } });
   });
 
   it('measures approval lead time from the audit log', async () => {
@@ -124,6 +126,14 @@ describe('KPIs of the whole city, 2026 (computed by hand from the dataset table)
   });
 });
 
+describe('KPIs of a year without deliveries', () => {
+  it('still counts the venues, units and suppliers there are, none of them taking part', async () => {
+    const k = await kpis(city, 'year=2024');
+    expect(k.deliveries).toBe(0);
+    expect(k.participation).toEqual({ venues: { total: 4, used: 0 }, units: { total: 4, active: 0 }, suppliers: { total: 2, active: 0 } });
+  });
+});
+
 describe('KPIs of a subtree (district A, 440103)', () => {
   it('keeps to the subtree, for its own admin', async () => {
     const k = await kpis(districtA, 'regionCode=440103&year=2026');
@@ -139,6 +149,8 @@ describe('KPIs of a subtree (district A, 440103)', () => {
     // Budget: district A's own 40,000; spent below it: o1 1000 + o2 500 + o3 1000.
     expect(k.budget).toMatchObject({ allocated: 40_000, spent: 2500 });
     expect(k.groups.find((g: any) => g.key === 'children')).toMatchObject({ deliveries: 1, participants: 50 });
+    // A1a, A1b and A2 with their venues, A1a and A2 delivered to; both suppliers delivered here (o1, o3 s1's; o2 s2's).
+    expect(k.participation).toEqual({ venues: { total: 3, used: 2 }, units: { total: 3, active: 2 }, suppliers: { total: 2, active: 2 } });
   });
 
   it('answers a region outside the caller’s subtree as not found, refuses non-staff and bad periods', async () => {

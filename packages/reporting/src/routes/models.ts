@@ -31,6 +31,14 @@ export const KpisSchema = model(
     budget: Type.Union([Type.Object({ year: Type.Integer(), allocated: Num, reserved: Num, spent: Num, execution: NullableNum }), Type.Null()]),
     suppliers: Type.Array(Type.Object({ id: Type.String(), name: Type.String(), ...tally })),
     products: Type.Object({ top: Type.Array(ProductTally), bottom: Type.Array(ProductTally) }),
+    participation: Type.Object(
+      {
+        venues: Type.Object({ total: Type.Integer(), used: Type.Integer({ description: 'Hosted at least one delivery in the period' }) }),
+        units: Type.Object({ total: Type.Integer(), active: Type.Integer({ description: 'Had at least one delivery in the period' }) }),
+        suppliers: Type.Object({ total: Type.Integer({ description: 'With a listed product' }), active: Type.Integer({ description: 'Delivered in the subtree in the period' }) }),
+      },
+      { description: 'Venues and ordering units of the subtree, suppliers with a listed product — and how many of each took part in the period' },
+    ),
     catalogue: Type.Object({
       listed: Type.Integer(),
       ordered: Type.Integer(),

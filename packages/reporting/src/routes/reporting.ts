@@ -80,7 +80,7 @@ export function reportingRoutes(app: DiandanApp, deps: Deps): void {
     },
     async (req) => {
       const s = await scope(requireActor(req), req.query);
-      return reporting.efficiency(db, reporting.kpis(db, s), s);
+      return reporting.efficiency(reporting.kpis(db, s), s);
     },
   );
 
