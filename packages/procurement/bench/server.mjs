@@ -7,9 +7,10 @@
 //
 // Nothing is written to kernel tables directly. SIGTERM shuts it down (exit 0).
 import { parseArgs } from 'node:util';
-import { definePlugin, kernel, serve } from '@diandan/kernel';
+import { definePlugin, kernel } from '@diandan/kernel';
 import { procurement } from '@diandan/procurement';
-import { TEST_PERSONAL_DATA_KEY, TEST_REGIONS } from '@diandan/testing';
+import { TEST_REGIONS } from '@diandan/testing';
+import { serveBench } from '../../../apps/server/bench/serve.mjs';
 import { BENCH_SEALING_KEY, BENCH_SECRET, BUYER_REGION, BUYER_UNIT } from './fixture.mjs';
 
 const { values } = parseArgs({ options: { suppliers: { type: 'string', default: '1000' } } });
@@ -39,15 +40,4 @@ const seed = definePlugin({
   },
 });
 
-await serve(
-  {
-    city: 'Bench City',
-    levels: ['city', 'district', 'street', 'community'],
-    database: { url: process.env.DATABASE_URL, maxConnections: 20 },
-    auth: { secret: BENCH_SECRET },
-    personalData: { key: TEST_PERSONAL_DATA_KEY },
-    plugins: [procurement({ sealingKey: BENCH_SEALING_KEY }), seed.configure({})],
-    logger: { level: process.env.LOG_LEVEL ?? 'warn' },
-  },
-  { port: Number(process.env.PORT ?? 3000), host: process.env.HOST ?? '127.0.0.1' },
-);
+await serveBench([procurement({ sealingKey: BENCH_SEALING_KEY }), seed.configure({})], { authSecret: BENCH_SECRET });

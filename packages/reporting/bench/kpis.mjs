@@ -25,7 +25,7 @@
 // the raw SQL a DBA would write for the same rows: deliveries GROUP BY street × category
 // × month and feedback ⋈ deliveries GROUP BY the same, for the period and for the year
 // before (four statements, run concurrently as the package runs its own).
-import { createTestServer, seedRegions } from '@diandan/testing';
+import { createTestServer, guangzhouBenchRegions, seedRegions } from '@diandan/testing';
 import { queryRows } from '@diandan/kernel';
 import { sql } from 'drizzle-orm';
 import { reporting, renderHtml, yearPeriod } from '@diandan/reporting';
@@ -36,28 +36,7 @@ const F = Number(process.env.BENCH_FEEDBACK ?? 1_000_000);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
 const YEAR = 2026;
 
-const DISTRICTS = [
-  ['440103', '荔湾区', 1238300],
-  ['440104', '越秀区', 1038900],
-  ['440105', '海珠区', 1819400],
-  ['440106', '天河区', 2241800],
-  ['440111', '白云区', 3743000],
-  ['440112', '黄埔区', 1264100],
-  ['440113', '番禺区', 2658200],
-  ['440114', '花都区', 1642400],
-  ['440115', '南沙区', 846800],
-  ['440117', '从化区', 718500],
-  ['440118', '增城区', 1466800],
-];
-const regions = [{ code: '440100', level: 'city', name: '广州市', population: 18676605 }];
-for (const [code, name, population] of DISTRICTS) {
-  regions.push({ code, parentCode: '440100', level: 'district', name, population });
-  for (let s = 1; s <= 12; s++) {
-    const street = `${code}${String(s).padStart(3, '0')}`;
-    regions.push({ code: street, parentCode: code, level: 'street', name: `基准街道${street}（虚构）`, population: Math.round(population / 12), synthetic: true });
-    for (let c = 1; c <= 6; c++) regions.push({ code: `${street}${String(c).padStart(3, '0')}`, parentCode: street, level: 'community', name: `基准社区${street}${c}（虚构）`, synthetic: true });
-  }
-}
+const regions = guangzhouBenchRegions();
 const CATEGORIES = ['performance', 'lecture', 'reading-promotion', 'intangible-heritage', 'exhibition', 'screening'];
 const GROUPS = ['elderly', 'children', 'youth', 'disabled', 'migrant-workers', 'general-public'];
 

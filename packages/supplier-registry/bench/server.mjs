@@ -12,9 +12,10 @@
 //
 // Nothing is written to kernel tables directly. SIGTERM shuts it down (exit 0).
 import { parseArgs } from 'node:util';
-import { definePlugin, kernel, serve, withTransaction } from '@diandan/kernel';
+import { definePlugin, kernel, withTransaction } from '@diandan/kernel';
 import { supplierRegistry, supplierRegistryPlugin, usccCheckCharacter } from '@diandan/supplier-registry';
-import { TEST_PERSONAL_DATA_KEY, TEST_REGIONS } from '@diandan/testing';
+import { TEST_REGIONS } from '@diandan/testing';
+import { serveBench } from '../../../apps/server/bench/serve.mjs';
 import { BENCH_SECRET, CATEGORIES, KINDS, SERVED, supplierName } from './fixture.mjs';
 
 const { values } = parseArgs({
@@ -121,15 +122,4 @@ const seed = (withRegistryDep) =>
     },
   });
 
-await serve(
-  {
-    city: 'Bench City',
-    levels: ['city', 'district', 'street', 'community'],
-    database: { url: process.env.DATABASE_URL, maxConnections: 20 },
-    auth: { secret: BENCH_SECRET },
-    personalData: { key: TEST_PERSONAL_DATA_KEY },
-    plugins: [...(withRegistry ? [supplierRegistry()] : []), seed(withRegistry).configure({})],
-    logger: { level: process.env.LOG_LEVEL ?? 'warn' },
-  },
-  { port: Number(process.env.PORT ?? 3000), host: process.env.HOST ?? '127.0.0.1' },
-);
+await serveBench([...(withRegistry ? [supplierRegistry()] : []), seed(withRegistry).configure({})], { authSecret: BENCH_SECRET });

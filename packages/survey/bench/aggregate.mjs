@@ -18,7 +18,7 @@
 // → its streets) — suppression, region names and all — against the raw SQL a DBA would
 // write for the same figures: one GROUP BY of completed responses by child region × age
 // band × group × language, and one of demand records by child region × category.
-import { createTestServer, seedRegions } from '@diandan/testing';
+import { createTestServer, guangzhouBenchRegions, seedRegions } from '@diandan/testing';
 import { queryRows } from '@diandan/kernel';
 import { sql } from 'drizzle-orm';
 import { survey, demoDefinition } from '@diandan/survey';
@@ -27,28 +27,7 @@ process.env.DATABASE_URL ||= 'postgres://postgres@127.0.0.1:5432/postgres';
 const N = Number(process.env.BENCH_RESPONSES ?? 200_000);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
 
-const DISTRICTS = [
-  ['440103', '荔湾区', 1238300],
-  ['440104', '越秀区', 1038900],
-  ['440105', '海珠区', 1819700],
-  ['440106', '天河区', 2241800],
-  ['440111', '白云区', 3743000],
-  ['440112', '黄埔区', 1264000],
-  ['440113', '番禺区', 2658000],
-  ['440114', '花都区', 1642000],
-  ['440115', '南沙区', 847000],
-  ['440117', '从化区', 719000],
-  ['440118', '增城区', 1466000],
-];
-const regions = [{ code: '440100', level: 'city', name: '广州市', population: 18676605 }];
-for (const [code, name, population] of DISTRICTS) {
-  regions.push({ code, parentCode: '440100', level: 'district', name, population });
-  for (let s = 1; s <= 12; s++) {
-    const street = `${code}${String(s).padStart(3, '0')}`;
-    regions.push({ code: street, parentCode: code, level: 'street', name: `基准街道${street}（虚构）`, synthetic: true });
-    for (let c = 1; c <= 6; c++) regions.push({ code: `${street}${String(c).padStart(3, '0')}`, parentCode: street, level: 'community', name: `基准社区${street}${c}（虚构）`, synthetic: true });
-  }
-}
+const regions = guangzhouBenchRegions();
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const ms = (t0) => Number(process.hrtime.bigint() - t0) / 1e6;

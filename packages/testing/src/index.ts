@@ -3,7 +3,7 @@ export { createTestDatabase, testDriver } from './database.js';
 export type { TestDatabase } from './database.js';
 export { createTestServer, TEST_LEVELS } from './server.js';
 export type { TestDeployment } from './server.js';
-export { seedRegions, TEST_REGIONS } from './regions.js';
+export { GUANGZHOU_DISTRICTS, guangzhouBenchRegions, seedRegions, TEST_REGIONS } from './regions.js';
 export { authHeader, testToken, TEST_AUTH_SECRET } from './auth.js';
 export { TEST_PERSONAL_DATA_KEY } from './personal-data.js';
 export type { Who } from './auth.js';

@@ -8,28 +8,17 @@
 //
 //   node bench/server.mjs      (started by bench/reserve.mjs)
 import { writeFile } from 'node:fs/promises';
-import { serve } from '@diandan/kernel';
 import { venues } from '@diandan/venues';
-import { TEST_AUTH_SECRET, TEST_PERSONAL_DATA_KEY, seedOrderingLoop } from '@diandan/testing';
+import { seedOrderingLoop } from '@diandan/testing';
+import { serveBench } from '../../../apps/server/bench/serve.mjs';
 
 const citizensWanted = Number(process.env.BENCH_CITIZENS ?? 4000);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const hotSeats = Number(process.env.BENCH_HOT_SEATS ?? 20);
 const spread = Number(process.env.BENCH_SESSIONS ?? 400);
 
-const app = await serve(
-  {
-    city: 'Bench City',
-    levels: ['city', 'district', 'street', 'community'],
-    database: { url: process.env.DATABASE_URL, maxConnections: 20 },
-    auth: { secret: TEST_AUTH_SECRET },
-    personalData: { key: TEST_PERSONAL_DATA_KEY },
-    // Limits set above what the run sends (they are still checked on every booking: part of its cost).
-    plugins: [venues({ seedCalendars: false, reservations: { monthlyLimit: 1000 }, otp: { codesPerHour: 100 } })],
-    logger: { level: process.env.LOG_LEVEL ?? 'warn' },
-  },
-  { port: Number(process.env.PORT ?? 3000), host: process.env.HOST ?? '127.0.0.1' },
-);
+// Limits set above what the run sends (they are still checked on every booking: part of its cost).
+const app = await serveBench([venues({ seedCalendars: false, reservations: { monthlyLimit: 1000 }, otp: { codesPerHour: 100 } })]);
 const fixture = await seedOrderingLoop(app);
 const plugin = app.diandan.plugins.find((p) => p.definition.name === 'venues');
 const s = plugin.services;
