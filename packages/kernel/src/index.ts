@@ -173,6 +173,7 @@ export type { PersonalDataConfig } from './personal-data/personal-data.js';
 export { maskPhone, maskIdNumber, maskEmail, maskName, lastFour } from './personal-data/masks.js';
 export { FileService, StoredFileSchema, safeFileName } from './files/files.js';
 export type { StoredFile, SaveFileInput, FileReadOptions } from './files/files.js';
+export type { UploadOnceInput, OrphanSweepInput } from './files/upload.js';
 export { LocalDiskFileStore, FileNotStoredError } from './files/store.js';
 export type { FileStore } from './files/store.js';
 export { DEFAULT_FILE_TYPES } from './files/sniff.js';

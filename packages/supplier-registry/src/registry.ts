@@ -1,9 +1,7 @@
-import { createHash } from 'node:crypto';
 import { and, asc, eq, gt, inArray, isNull, ne, or, sql } from 'drizzle-orm';
 import {
   ADMIN_ROLES,
   DomainError,
-  ProblemCodes,
   decodeCursor,
   kernelTables,
   queryRows,
@@ -433,38 +431,29 @@ export class SupplierRegistry {
       if (!this.isApplicant(ctx.actor, row)) throw forbidden('Only the applicant uploads files for an application');
       throw new DomainError('conflict', RegistryProblems.NOT_EDITABLE, `An application that is ${row.status} takes no files`, { state: row.status });
     }
-    const uploadKey = input.idempotencyKey === undefined ? null : createHash('sha256').update(JSON.stringify([ctx.actor.userId, row.id, input.idempotencyKey])).digest('hex');
-    if (uploadKey) {
-      const first = await this.uploadOf(this.db, uploadKey);
-      if (first) return { file: await this.sameUpload(first, await hashOf(input.data, this.options.maxFileBytes)), replayed: true };
-    }
-    const file = await this.kernel.files.save(
-      { data: input.data as Buffer, name: input.name, owner: this.options.name, accept: this.options.fileTypes, maxBytes: this.options.maxFileBytes },
-      { actor: ctx.actor, requestId: ctx.requestId },
+    return this.kernel.files.uploadOnce(
+      {
+        data: input.data as Buffer,
+        name: input.name,
+        owner: this.options.name,
+        accept: this.options.fileTypes,
+        maxBytes: this.options.maxFileBytes,
+        idempotencyKey: input.idempotencyKey,
+        scope: row.id,
+        conflictCode: 'REGISTRY_UPLOAD_CONFLICT',
+        find: async (db, uploadKey) => (await db.select({ fileId: applicationFiles.fileId }).from(applicationFiles).where(eq(applicationFiles.uploadKey, uploadKey)))[0]?.fileId,
+        record: async (tx, file, uploadKey) => {
+          const linked = await tx.insert(applicationFiles).values({ fileId: file.id, applicationId: row.id, uploadKey }).onConflictDoNothing().returning({ fileId: applicationFiles.fileId });
+          if (linked.length === 0) return false;
+          await this.kernel.audit.record(
+            { actor: ctx.actor, entityType: 'supplier-application', entityId: row.id, action: 'supplier-application.file-upload', region: { code: row.regionCode, path }, after: { file }, requestId: ctx.requestId },
+            { tx },
+          );
+          return true;
+        },
+      },
+      ctx,
     );
-    let outcome: { linked: true } | { winner: string };
-    try {
-      outcome = await withTransaction(this.db, ctx.tx, async (tx) => {
-        const linked = await tx.insert(applicationFiles).values({ fileId: file.id, applicationId: row.id, uploadKey }).onConflictDoNothing().returning({ fileId: applicationFiles.fileId });
-        if (linked.length === 0) {
-          // A concurrent retry with the same key linked its copy first (we waited for it).
-          const winner = await this.uploadOf(tx, uploadKey!);
-          if (!winner) throw new DomainError('conflict', 'REGISTRY_UPLOAD_CONFLICT', 'The upload could not be stored; try again');
-          return { winner };
-        }
-        await this.kernel.audit.record(
-          { actor: ctx.actor, entityType: 'supplier-application', entityId: row.id, action: 'supplier-application.file-upload', region: { code: row.regionCode, path }, after: { file }, requestId: ctx.requestId },
-          { tx },
-        );
-        return { linked: true as const };
-      });
-    } catch (error) {
-      await this.discardFile(file.id, ctx);
-      throw error;
-    }
-    if ('linked' in outcome) return { file, replayed: false };
-    await this.discardFile(file.id, ctx);
-    return { file: await this.sameUpload(outcome.winner, file.sha256), replayed: true };
   }
 
   /**
@@ -472,24 +461,8 @@ export class SupplierRegistry {
    * `olderThanHours` (an upload whose link was never written: a crash between storing
    * and linking). The daily job `clean-orphan-files`; returns how many.
    */
-  async cleanOrphanFiles(input: { olderThanHours?: number } = {}): Promise<number> {
-    const hours = input.olderThanHours ?? 24;
-    const f = kernelTables.files;
-    const orphans = await this.db
-      .select({ id: f.id })
-      .from(f)
-      .where(
-        and(
-          eq(f.owner, this.options.name),
-          sql`${f.createdAt} <= now() - make_interval(secs => ${hours * 3600})`,
-          sql`not exists (select 1 from ${applicationFiles} where ${applicationFiles.fileId} = ${f.id})`,
-        ),
-      )
-      .limit(500);
-    if (orphans.length === 0) return 0;
-    const actor = await this.city();
-    for (const { id } of orphans) await this.kernel.files.remove(id, { actor, owner: this.options.name }).catch(() => undefined);
-    return orphans.length;
+  cleanOrphanFiles(input: { olderThanHours?: number } = {}): Promise<number> {
+    return this.kernel.files.sweepOrphans({ owner: this.options.name, linkedBy: applicationFiles.fileId, olderThanHours: input.olderThanHours, actor: () => this.city() });
   }
 
   /**
@@ -524,24 +497,6 @@ export class SupplierRegistry {
       }
       return changed.length;
     });
-  }
-
-  private async uploadOf(db: Executor, uploadKey: string): Promise<string | undefined> {
-    const [link] = await db.select({ fileId: applicationFiles.fileId }).from(applicationFiles).where(eq(applicationFiles.uploadKey, uploadKey));
-    return link?.fileId;
-  }
-
-  /** The first upload under a key, when the retry sent the same bytes. */
-  private async sameUpload(fileId: string, sha256: string | undefined): Promise<StoredFile> {
-    const first = await this.kernel.files.get(fileId, { owner: this.options.name });
-    if (sha256 === undefined) throw new DomainError('too_large', ProblemCodes.FILE_TOO_LARGE, `The file is larger than ${this.options.maxFileBytes} bytes.`, { maxBytes: this.options.maxFileBytes });
-    if (sha256 !== first.sha256) throw new DomainError('invalid', ProblemCodes.IDEMPOTENCY_KEY_REUSED, 'This Idempotency-Key was used with a different file');
-    return first;
-  }
-
-  private async discardFile(fileId: string, ctx: CallContext): Promise<void> {
-    // What cannot be removed now is an orphan for `clean-orphan-files`, not the caller's error.
-    await this.kernel.files.remove(fileId, { actor: ctx.actor, owner: this.options.name, requestId: ctx.requestId }).catch(() => undefined);
   }
 
   /** A file of an application, for whoever may see the application; `FILE_NOT_FOUND` otherwise. */
@@ -894,16 +849,3 @@ function toQualification(q: QualificationRow): Qualification {
 
 /** What the audit log keeps of a transition: states, never contacts. */
 const summary = (a: Application) => ({ status: a.status, version: a.version, supplierId: a.supplierId, statusReason: a.statusReason, blacklistedUntil: a.blacklistedUntil });
-
-/** SHA-256 (hex) of an upload's bytes, read to its end (at most `maxBytes` + 1: more is not this file); undefined when larger. */
-async function hashOf(data: Buffer | NodeJS.ReadableStream, maxBytes: number): Promise<string | undefined> {
-  const hash = createHash('sha256');
-  if (Buffer.isBuffer(data)) return data.length > maxBytes ? undefined : hash.update(data).digest('hex');
-  let size = 0;
-  for await (const chunk of data as AsyncIterable<Buffer | string>) {
-    const b = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-    size += b.length;
-    if (size <= maxBytes) hash.update(b);
-  }
-  return size > maxBytes ? undefined : hash.digest('hex');
-}

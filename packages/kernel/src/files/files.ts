@@ -11,6 +11,7 @@ import { model } from '../http/schemas.js';
 import type { FileStore } from './store.js';
 import { accepts, DEFAULT_FILE_TYPES, SNIFF_BYTES, sniffContentType } from './sniff.js';
 import { files } from './schema.js';
+import { sweepOrphanFiles, uploadOnce, type OrphanSweepInput, type UploadOnceInput } from './upload.js';
 
 /** A stored file, as services return it and routes show it (`StoredFileSchema`). */
 export interface StoredFile {
@@ -208,6 +209,20 @@ export class FileService {
       if (!Buffer.isBuffer(source)) drain(iterator, limit + SNIFF_BYTES);
       throw error;
     }
+  }
+
+  /**
+   * `save`, then the caller's `record` in one short transaction, idempotently on the
+   * client's `Idempotency-Key` (see `UploadOnceInput`): a retry answers the first
+   * upload (`replayed`); a failed record or a lost race removes what was stored.
+   */
+  uploadOnce(input: UploadOnceInput, ctx: CallContext): Promise<{ file: StoredFile; replayed: boolean }> {
+    return uploadOnce(this.db, this, input, ctx);
+  }
+
+  /** Removes files of `owner` that no row of `linkedBy` names, older than a day by default (see `OrphanSweepInput`); returns how many. */
+  sweepOrphans(input: OrphanSweepInput): Promise<number> {
+    return sweepOrphanFiles(this.db, this, input);
   }
 
   /** A stored file's facts; `404 FILE_NOT_FOUND` when there is none (or it is another `owner`'s). */
