@@ -154,7 +154,6 @@ export function printHttpTable(results, baselineName = 'hello world') {
 /** `a`'s req/s as a percentage of `b`'s ('n/a' when either is missing). */
 export const rpsPercent = (a, b) => (a && b ? `${((a.rps / b.rps) * 100).toFixed(1)}%` : 'n/a');
 
-/** The hello-world baseline server (bench/hello.mjs), by absolute path. */
 /**
  * A package's HTTP bench settings: BENCH_SECONDS (default `seconds`), BENCH_CONNECTIONS
  * (20) and BENCH_ROUNDS (3) from the environment; DATABASE_URL defaults to the local
@@ -169,4 +168,5 @@ export function httpBenchSettings({ seconds = 3 } = {}) {
   };
 }
 
+/** The hello-world baseline server (bench/hello.mjs), by absolute path. */
 export const helloScript = fileURLToPath(new URL('./hello.mjs', import.meta.url));
