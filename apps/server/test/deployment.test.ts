@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signDevelopmentToken } from '@diandan/kernel';
 import deployment, { DEVELOPMENT_SECRET } from '../diandan.config.js';
-import { DEMO_UNITS, DEMO_USERS, DEMO_VENUES } from '../src/demo/catalogue.js';
+import { DEMO_PRODUCTS, DEMO_UNITS, DEMO_USERS, DEMO_VENUES } from '../src/demo/catalogue.js';
 import { DELIVERY_UNITS } from '../src/demo/deliveries.js';
 
 // The real deployment file, on a throw-away database.
@@ -98,6 +98,20 @@ describe('the supplier registry demo', () => {
     expect(list.every((a: { contacts: { phone: string }[] }) => a.contacts.every((c) => c.phone.includes('****')))).toBe(true);
     const directory = (await app.inject('/v1/supplier-directory')).json().items;
     expect(directory.map((d: { name: string }) => d.name)).toEqual(['示范舞蹈团（虚构）']);
+  });
+
+  it('shows a product with a poster, uploaded through the registry and reviewed again, to anyone', async () => {
+    const media = (await app.inject(`/v1/products/${DEMO_PRODUCTS[0].id}/media`)).json().items;
+    expect(media).toEqual([expect.objectContaining({ kind: 'image', contentType: 'image/png', caption: expect.stringContaining('海报') })]);
+    const poster = await app.inject(media[0].url);
+    expect(poster.statusCode).toBe(200);
+    expect(poster.headers['content-type']).toBe('image/png');
+    expect(poster.rawPayload.subarray(1, 4).toString()).toBe('PNG');
+    const u = DEMO_USERS.find((x) => x.sub === 'demo-community-operator')!;
+    const auth = { authorization: `Bearer ${await signDevelopmentToken(DEVELOPMENT_SECRET, { ...u, roles: [...u.roles] })}` };
+    const product = (await app.inject({ url: `/v1/products/${DEMO_PRODUCTS[0].id}`, headers: auth })).json();
+    expect(product.status).toBe('listed');
+    expect(product.extensions['supplier-registry'].media).toEqual({ count: 1, cover: media[0] });
   });
 
   it('does not seed twice', async () => {

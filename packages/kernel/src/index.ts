@@ -135,7 +135,7 @@ export type { SupplierStatusEvent, SupplierStatusChange, SupplierUpdatedEvent } 
 
 export { ProductService } from './products/products.js';
 export type { Product, ProductSummary, ProductContent, ProductFilter, MediaLink } from './products/products.js';
-export { productLifecycle, PRODUCT_STATES, PRODUCT_ACTORS } from './products/lifecycle.js';
+export { productLifecycle, PRODUCT_STATES, PRODUCT_ACTORS, EDITABLE_STATES } from './products/lifecycle.js';
 export type { ProductState, ProductAction } from './products/lifecycle.js';
 export { productSubmitted, productListed, productDelisted, productTransitionGuard } from './products/hooks.js';
 export { LibraryCache, LIBRARY_CHANNEL } from './products/list-cache.js';
@@ -180,6 +180,7 @@ export { DEFAULT_FILE_TYPES } from './files/sniff.js';
 export { DEFAULT_MAX_FILE_BYTES } from './files/config.js';
 export type { FilesConfig } from './files/config.js';
 export { readUpload, sendFile, UploadBodySchema } from './files/http.js';
+export type { SendFileOptions } from './files/http.js';
 export { defineDeployment, checkDeployment } from './deployment.js';
 export type { Deployment, UnderPressureLimits } from './deployment.js';
 export { deploymentMigrations, startKernel } from './kernel.js';

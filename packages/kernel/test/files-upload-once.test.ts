@@ -100,4 +100,17 @@ describe('files.uploadOnce and files.sweepOrphans', () => {
     await vi.waitFor(async () => expect(await stored(orphan.id)).toBe(false));
     expect(await files().get(recorded.file.id)).toEqual(recorded.file);
   });
+
+  it('sweeps by several link tables: a file any of them names is kept', async () => {
+    await app.diandan.database.db.execute(sql`create table test_upload_links_2 (file_id uuid primary key)`);
+    const second = pgTable('test_upload_links_2', { fileId: uuid('file_id').primaryKey() });
+    const inFirst = await files().uploadOnce(input(OTHER_PDF), { actor });
+    const inSecond = await files().save({ data: PDF, name: 'second.pdf', owner }, { actor });
+    await app.diandan.database.db.insert(second).values({ fileId: inSecond.id });
+    const orphan = await files().save({ data: PDF, name: 'lost-again.pdf', owner }, { actor });
+    expect(await files().sweepOrphans({ owner, linkedBy: [links.fileId, second.fileId], olderThanHours: 0, actor })).toBe(1);
+    await expect(files().get(orphan.id)).rejects.toMatchObject({ code: 'FILE_NOT_FOUND' });
+    expect((await files().get(inFirst.file.id)).id).toBe(inFirst.file.id);
+    expect((await files().get(inSecond.id)).id).toBe(inSecond.id);
+  });
 });

@@ -190,6 +190,31 @@ describe('files', () => {
     expect(again.body).toBe('');
   });
 
+  it('sends a public file inline when asked (a photo shown in a page), still sandboxed and nosniff', async () => {
+    const file = (await upload([{ filename: 'photo.png', data: PNG }])).json();
+    const plain = await app.inject({ method: 'GET', url: `/v1/test-uploads/${file.id}`, headers: admin });
+    expect(plain.headers['cache-control']).toBe('private, no-cache');
+    const res = await app.inject({ method: 'GET', url: `/v1/test-uploads/${file.id}?inline=true&public=true`, headers: admin });
+    expect(res.statusCode).toBe(200);
+    expect(String(res.headers['content-disposition'])).toMatch(/^inline; filename="photo.png"; filename\*=UTF-8''photo.png$/);
+    expect(res.headers['cache-control']).toBe('public, max-age=300');
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+    expect(res.headers['content-security-policy']).toBe("default-src 'none'; sandbox");
+  });
+
+  it('gives the handler the text fields sent before the file', async () => {
+    const res = await upload([
+      { field: 'caption', data: '《帝女花》剧照' },
+      { field: 'position', data: '2' },
+      { filename: 'photo.png', data: PNG },
+    ]);
+    expect(res.statusCode, res.body).toBe(201);
+    expect(JSON.parse(decodeURIComponent(String(res.headers['x-test-fields'])))).toEqual({ caption: '《帝女花》剧照', position: '2' });
+    // Without fields: an empty object.
+    const bare = await upload([{ filename: 'photo.png', data: PNG }]);
+    expect(JSON.parse(decodeURIComponent(String(bare.headers['x-test-fields'])))).toEqual({});
+  });
+
   it('answers 404 FILE_NOT_FOUND for an unknown id, a malformed one and another plugin’s file', async () => {
     const actor = systemActor('other', { roles: ['city-admin'] });
     const theirs = await app.diandan.services.files.save({ data: PNG, name: 'x.png', owner: 'other-plugin' }, { actor });

@@ -28,3 +28,5 @@ export { SupplierQualityService, type Rating, type ScoreConfig, type SupplierQua
 export { isValidUscc, usccProblem, usccCheckCharacter, isValidIdNumber, idNumberProblem, idNumberCheckCharacter, USCC_CHARSET } from './codes.js';
 export { ApplicationSchema, QualificationSchema } from './routes/applications.js';
 export { RatingSchema, DirectoryEntrySchema, SupplierQualitySchema } from './routes/quality.js';
+export { ProductMediaLibrary, MediaProblems, type ProductMediaFile, type ProductMediaSummary, type MediaKind } from './product-media.js';
+export { ProductMediaSchema } from './routes/media.js';

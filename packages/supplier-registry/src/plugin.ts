@@ -14,10 +14,12 @@ import {
 } from '@diandan/kernel';
 import { qualificationExpiring } from './hooks.js';
 import { SUSPENSION_CODES } from './lifecycle.js';
-import { SupplierQualityService } from './ratings.js';
+import { ProductMediaLibrary, type ProductMediaSummary } from './product-media.js';
+import { SupplierQualityService, type SupplierQuality } from './ratings.js';
 import { SupplierRegistry } from './registry.js';
 import { ApplicationSchema, QualificationSchema, applicationRoutes } from './routes/applications.js';
 import { fileRoutes } from './routes/files.js';
+import { ProductMediaSchema, ProductMediaSummarySchema, mediaRoutes } from './routes/media.js';
 import { DirectoryEntrySchema, RatingSchema, SupplierQualitySchema, qualityRoutes } from './routes/quality.js';
 
 const config = Type.Object({
@@ -33,6 +35,12 @@ const config = Type.Object({
   maxFileBytes: Type.Integer({ minimum: 1, default: 10 * 1024 * 1024 }),
   /** Content types of qualification files, decided from their bytes. */
   fileTypes: Type.Array(Type.String(), { default: ['application/pdf', 'image/png', 'image/jpeg'] }),
+  /** Product media (photos, video, programme PDFs): largest file in bytes (the deployment's `files.maxBytes` still applies). */
+  maxMediaBytes: Type.Integer({ minimum: 1, default: 20 * 1024 * 1024 }),
+  /** Content types of product media, decided from their bytes. */
+  mediaTypes: Type.Array(Type.String(), { default: ['image/png', 'image/jpeg', 'image/webp', 'video/mp4', 'application/pdf'] }),
+  /** Most media files one product may have. */
+  maxMediaPerProduct: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
   /** The quality score (see the README). */
   score: Type.Object(
     {
@@ -53,6 +61,16 @@ const config = Type.Object({
   ),
 });
 
+/**
+ * What product reads carry under `extensions['supplier-registry']`: the supplier's score
+ * and tier (once it has been scored) and the product's media.
+ */
+const ProductExtensionSchema = Type.Object({
+  ...Type.Partial(SupplierQualitySchema).properties,
+  media: ProductMediaSummarySchema,
+});
+type ProductExtension = Partial<SupplierQuality> & { media: ProductMediaSummary };
+
 /** The supplier registry (文化供应商库): applications, review, qualifications, ratings, quality tier, directory. */
 export const supplierRegistryPlugin = definePlugin({
   name: 'supplier-registry',
@@ -61,7 +79,7 @@ export const supplierRegistryPlugin = definePlugin({
   deps: { kernel },
   config,
   db: { schema: 'supplier_registry', migrations: fileURLToPath(new URL('../drizzle', import.meta.url)) },
-  schemas: [QualificationSchema, ApplicationSchema, RatingSchema, DirectoryEntrySchema],
+  schemas: [QualificationSchema, ApplicationSchema, RatingSchema, DirectoryEntrySchema, ProductMediaSchema],
   tags: [{ name: 'supplier-registry', description: 'Supplier applications, review, qualifications, ratings and the public directory (文化供应商库)' }],
   contributes: {
     supplierKinds: [{ key: 'public-institution', name: '事业单位', nameEn: 'Public institution' }],
@@ -77,12 +95,18 @@ export const supplierRegistryPlugin = definePlugin({
       systemActor: (grant) => ctx.systemActor(grant),
     });
     const quality = new SupplierQualityService(ctx.db, kernelServices, registry, ctx.config.score);
+    const media = new ProductMediaLibrary(ctx.db, kernelServices, {
+      owner: ctx.name,
+      maxBytes: ctx.config.maxMediaBytes,
+      types: ctx.config.mediaTypes,
+      maxPerProduct: ctx.config.maxMediaPerProduct,
+    });
     const checkQualifications = ctx.jobs.define<{ today?: string }>('check-qualifications', async (job) =>
       registry.checkQualifications({ today: job.data.today, warningDays: ctx.config.expiryWarningDays }, (tx, event) => ctx.hooks.publish(tx, qualificationExpiring, event)),
     );
     const recomputeScores = ctx.jobs.define<{ asOf?: string }>('recompute-scores', async (job) => quality.recompute({ asOf: job.data.asOf }));
     const cleanOrphanFiles = ctx.jobs.define<{ olderThanHours?: number }>('clean-orphan-files', async (job) => ({ removed: await registry.cleanOrphanFiles(job.data) }));
-    return { registry, quality, checkQualifications, recomputeScores, cleanOrphanFiles };
+    return { registry, quality, media, checkQualifications, recomputeScores, cleanOrphanFiles };
   },
 
   hooks: (ctx, { registry, quality }) => [
@@ -108,14 +132,20 @@ export const supplierRegistryPlugin = definePlugin({
     on(supplierUpdated, async ({ after }) => void (await registry.syncSupplierNames(after.id)), { durable: true, name: 'supplier-names' }),
   ],
 
-  // The score and tier on every kernel supplier and product read, a page in one query.
-  extensions: (_ctx, { quality }) => [
+  // The score and tier on every kernel supplier and product read, and a product's media (count and cover): a page in one query each.
+  extensions: (_ctx, { quality, media }) => [
     extension('supplier', { schema: SupplierQualitySchema, load: (suppliers, { db }) => quality.qualityOf(suppliers.map((s) => s.id), db) }),
     extension('product', {
-      schema: SupplierQualitySchema,
+      schema: ProductExtensionSchema,
       load: async (products, { db }) => {
-        const bySupplier = await quality.qualityOf(products.map((p) => p.supplierId), db);
-        return new Map(products.flatMap((p) => (bySupplier.has(p.supplierId) ? [[p.id, bySupplier.get(p.supplierId)!] as const] : [])));
+        const [bySupplier, mediaOf] = await Promise.all([quality.qualityOf(products.map((p) => p.supplierId), db), media.summaries(products.map((p) => p.id), db)]);
+        const entries: [string, ProductExtension][] = [];
+        for (const p of products) {
+          const score = bySupplier.get(p.supplierId);
+          const shown = mediaOf.get(p.id);
+          if (score || shown) entries.push([p.id, { ...score, media: shown ?? { count: 0, cover: null } }]);
+        }
+        return new Map(entries);
       },
     }),
   ],
@@ -129,10 +159,11 @@ export const supplierRegistryPlugin = definePlugin({
     await ctx.jobs.schedule(recomputeScores, ctx.config.recomputeSchedule, {}, { tz: 'Asia/Shanghai' });
   },
 
-  routes: (app, ctx, { registry, quality }) => {
+  routes: (app, ctx, { registry, quality, media }) => {
     applicationRoutes(app, registry, ctx.db);
     qualityRoutes(app, quality, ctx.db);
     fileRoutes(app, registry, ctx.config.maxFileBytes);
+    mediaRoutes(app, media, ctx.config.maxMediaBytes);
   },
 });
 

@@ -30,7 +30,7 @@ import { idNumberProblem, normaliseIdNumber, usccProblem } from './codes.js';
 import { supplierApplied, supplierApproved, supplierBlacklisted, supplierReinstated, supplierSuspended, type SupplierRegistryEvent } from './hooks.js';
 import { APPLICATION_ACTORS, EDITABLE_STATES, SUSPENSION_CODES, applicationLifecycle, type ApplicationAction, type ApplicationState } from './lifecycle.js';
 import { lastFour, maskName, maskPhone, type PersonalDataKeys } from './personal-data.js';
-import { applicationFiles, applications, contacts, qualifications } from './schema.js';
+import { applicationFiles, applications, contacts, productMedia, qualifications } from './schema.js';
 
 /** Problem codes of the registry (besides the kernel's `INVALID_TRANSITION`, `PRECONDITION_FAILED`, `REGION_NOT_FOUND`, …). */
 export const RegistryProblems = {
@@ -457,12 +457,17 @@ export class SupplierRegistry {
   }
 
   /**
-   * Removes files this plugin stored that no application names and that are older than
-   * `olderThanHours` (an upload whose link was never written: a crash between storing
-   * and linking). The daily job `clean-orphan-files`; returns how many.
+   * Removes files this plugin stored that no application or product names and that are
+   * older than `olderThanHours` (an upload whose link was never written: a crash between
+   * storing and linking). The daily job `clean-orphan-files`; returns how many.
    */
   cleanOrphanFiles(input: { olderThanHours?: number } = {}): Promise<number> {
-    return this.kernel.files.sweepOrphans({ owner: this.options.name, linkedBy: applicationFiles.fileId, olderThanHours: input.olderThanHours, actor: () => this.city() });
+    return this.kernel.files.sweepOrphans({
+      owner: this.options.name,
+      linkedBy: [applicationFiles.fileId, productMedia.fileId],
+      olderThanHours: input.olderThanHours,
+      actor: () => this.city(),
+    });
   }
 
   /**

@@ -155,3 +155,32 @@ export const scores = supplierRegistrySchema.table('scores', {
   tier: text().notNull(),
   computedAt: timestamp('computed_at', { withTimezone: true }).notNull().defaultNow(),
 });
+
+/**
+ * Media files (photos, video, a programme PDF) of a kernel product, stored through the
+ * kernel's file storage. The file's type, size, name and hash are copied here when it
+ * is linked, so a page of products shows its cover without reading the file table.
+ */
+export const productMedia = supplierRegistrySchema.table(
+  'product_media',
+  {
+    /** The kernel's stored-file id. */
+    fileId: uuid('file_id').primaryKey(),
+    productId: uuid('product_id')
+      .notNull()
+      .references(() => kernelTables.products.id),
+    /** `image`, `video` or `document`, from the sniffed content type. */
+    kind: text().notNull(),
+    contentType: text('content_type').notNull(),
+    name: text().notNull(),
+    size: integer().notNull(),
+    sha256: text().notNull(),
+    caption: text(),
+    /** Display order (the lowest is the cover); new media go last. */
+    position: integer().notNull(),
+    /** SHA-256 of uploader, product and the upload's `Idempotency-Key`: a retry finds its first upload. */
+    uploadKey: text('upload_key'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('product_media_product_idx').on(t.productId, t.position), uniqueIndex('product_media_upload_key_idx').on(t.uploadKey)],
+);

@@ -1,6 +1,8 @@
 import { definePlugin, kernel, Type, type PluginOptions } from '@diandan/kernel';
 import { supplierRegistryPlugin, usccCheckCharacter, idNumberCheckCharacter, type ApplicationAction } from '@diandan/supplier-registry';
+import { DEMO_PRODUCTS } from './catalogue.js';
 import { demoDataPlugin } from './plugin.js';
+import { demoPoster } from './poster.js';
 
 const config = Type.Object({
   /** Seed the registry's demo applications when the registry is empty. */
@@ -78,7 +80,21 @@ export const registryDemoPlugin = definePlugin({
         );
       }
     }
-    ctx.log.info({ applications: DEMO_APPLICATIONS.length }, 'seeded the supplier registry demo (all invented)');
+    // A poster for the first demo product, the way a supplier adds one to a listed
+    // product: a curator delists it, the supplier uploads, and it goes through review again.
+    const { products } = ctx.deps.kernel;
+    const poster = DEMO_PRODUCTS[0];
+    const supplier = await ctx.systemActor({ roles: ['supplier'], supplier: poster.supplierId });
+    let product = await products.get(poster.id, { actor: admin });
+    if (product.status === 'listed') product = await products.transition({ id: product.id, action: 'delist', expectedVersion: product.version, reasons: ['补充展示素材（示范）'] }, { actor: admin });
+    await ctx.deps.registry.media.upload(
+      { productId: product.id, data: demoPoster(640, 360, [178, 34, 34], [60, 10, 20]), name: '粤剧折子戏专场-海报.png', caption: '演出海报（示范，程序生成的图片）' },
+      { actor: supplier },
+    );
+    for (const [action, by] of [['submit', supplier], ['startReview', reviewer], ['list', reviewer]] as const) {
+      product = await products.transition({ id: product.id, action, expectedVersion: product.version }, { actor: by });
+    }
+    ctx.log.info({ applications: DEMO_APPLICATIONS.length, productMedia: 1 }, 'seeded the supplier registry demo (all invented)');
   },
 });
 

@@ -71,10 +71,12 @@ export async function registerUploads(app: FastifyInstance, maxBytes: number): P
  * `schema.body: UploadBodySchema`): its contents as a stream, to pass on to
  * `files.save`, and the client's file name. The stream stops at `maxBytes` + 1 bytes
  * (default the deployment's `files.maxBytes`), so `save` refuses an oversize file
- * without reading all of it. `415` when the body is not multipart, `400 FILE_MISSING`
- * when it has no `file`.
+ * without reading all of it. `fields` holds the text fields sent before the file (send
+ * them first: the file's stream is handed on unread, so a field after it may not have
+ * arrived yet). `415` when the body is not multipart, `400 FILE_MISSING` when it has no
+ * `file`.
  */
-export async function readUpload(request: FastifyRequest, options: { maxBytes?: number } = {}): Promise<{ data: Readable | Buffer; name: string }> {
+export async function readUpload(request: FastifyRequest, options: { maxBytes?: number } = {}): Promise<{ data: Readable | Buffer; name: string; fields: Readonly<Record<string, string>> }> {
   if (!request.isMultipart()) {
     throw new DomainError('unsupported_media_type', ProblemCodes.UNSUPPORTED_MEDIA_TYPE, 'Send the file as multipart/form-data, in a field named `file`.');
   }
@@ -95,7 +97,24 @@ export async function readUpload(request: FastifyRequest, options: { maxBytes?: 
     part.file.resume();
     throw new DomainError('bad_request', ProblemCodes.FILE_MISSING, 'Send the file in a field named `file`.', { field: part.fieldname.slice(0, 64) });
   }
-  return { data: part.file, name: part.filename };
+  // Text fields sent before the file (a caption, say), copied now: later ones may or may not have arrived.
+  const fields: Record<string, string> = {};
+  for (const [key, value] of Object.entries(part.fields)) {
+    const field = Array.isArray(value) ? value[0] : value;
+    if (field && field.type === 'field' && key !== 'file') fields[key] = String(field.value);
+  }
+  return { data: part.file, name: part.filename, fields };
+}
+
+/** How `sendFile` answers. */
+export interface SendFileOptions {
+  /**
+   * `Content-Disposition: inline` (a browser shows it in the page, e.g. a product's
+   * photo) instead of `attachment`. The sandboxing CSP and `nosniff` still apply.
+   */
+  readonly inline?: boolean | undefined;
+  /** Public content (anyone may read it): shared caches may keep it five minutes (`public, max-age=300`) instead of `private, no-cache`. */
+  readonly public?: boolean | undefined;
 }
 
 /**
@@ -105,10 +124,10 @@ export async function readUpload(request: FastifyRequest, options: { maxBytes?: 
  * `ETag` from its SHA-256 (`If-None-Match` → 304). Authorise the request first: the
  * plugin that owns the file decides who may read it.
  */
-export function sendFile(reply: FastifyReply, file: StoredFile, stream: Readable): FastifyReply {
+export function sendFile(reply: FastifyReply, file: StoredFile, stream: Readable, options: SendFileOptions = {}): FastifyReply {
   const etag = `"${file.sha256}"`;
   reply.header('etag', etag);
-  reply.header('cache-control', 'private, no-cache');
+  reply.header('cache-control', options.public ? 'public, max-age=300' : 'private, no-cache');
   reply.header('x-content-type-options', 'nosniff');
   reply.header('content-security-policy', "default-src 'none'; sandbox");
   const inm = reply.request.headers['if-none-match'];
@@ -118,13 +137,13 @@ export function sendFile(reply: FastifyReply, file: StoredFile, stream: Readable
   }
   reply.header('content-type', file.contentType);
   reply.header('content-length', String(file.size));
-  reply.header('content-disposition', contentDisposition(file.name));
+  reply.header('content-disposition', contentDisposition(file.name, options.inline ? 'inline' : 'attachment'));
   return reply.send(stream);
 }
 
 /** `attachment; filename="<ASCII fallback>"; filename*=UTF-8''<percent-encoded>` (RFC 6266, RFC 5987). */
-export function contentDisposition(name: string): string {
+export function contentDisposition(name: string, type: 'attachment' | 'inline' = 'attachment'): string {
   const fallback = name.replace(/[^\x20-\x7e]/g, '_').replace(/["\\%]/g, '_') || 'file';
   const encoded = encodeURIComponent(name).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-  return `attachment; filename="${fallback}"; filename*=UTF-8''${encoded}`;
+  return `${type}; filename="${fallback}"; filename*=UTF-8''${encoded}`;
 }

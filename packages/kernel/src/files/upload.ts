@@ -82,8 +82,8 @@ export async function uploadOnce(
 export interface OrphanSweepInput {
   /** The plugin whose files are swept. */
   readonly owner: string;
-  /** The caller's column naming a file's id: a file no row names is an orphan. */
-  readonly linkedBy: Column;
+  /** The caller's column (or columns, one per table that links files) naming a file's id: a file no row names is an orphan. */
+  readonly linkedBy: Column | readonly Column[];
   readonly olderThanHours?: number | undefined;
   /** Who removes them (audited); a function is called only when there is something to remove. */
   readonly actor: Actor | (() => Promise<Actor>);
@@ -101,6 +101,8 @@ export async function sweepOrphanFiles(
   input: OrphanSweepInput,
 ): Promise<number> {
   const hours = input.olderThanHours ?? 24;
+  const columns: readonly Column[] = Array.isArray(input.linkedBy) ? input.linkedBy : [input.linkedBy as Column];
+  const unlinked = columns.map((column) => sql`not exists (select 1 from ${column.table} where ${column} = ${files.id})`);
   const orphans = await db
     .select({ id: files.id })
     .from(files)
@@ -108,7 +110,7 @@ export async function sweepOrphanFiles(
       and(
         eq(files.owner, input.owner),
         sql`${files.createdAt} <= now() - make_interval(secs => ${hours * 3600})`,
-        sql`not exists (select 1 from ${input.linkedBy.table} where ${input.linkedBy} = ${files.id})`,
+        ...unlinked,
       ),
     )
     .limit(500);
