@@ -211,9 +211,9 @@ export class ProductMediaLibrary {
    * With `lock`, its row is locked until the transaction ends (the kernel's transitions
    * lock it too), so no file is added to a product being submitted meanwhile.
    */
-  private async editable(db: Executor, productId: string, actor: Actor, lock = false): Promise<void> {
+  async editable(db: Executor | undefined, productId: string, actor: Actor, lock = false): Promise<void> {
     const p = kernelTables.products;
-    const query = db.select({ status: p.status, supplierId: p.supplierId }).from(p).where(eq(p.id, productId));
+    const query = (db ?? this.db).select({ status: p.status, supplierId: p.supplierId }).from(p).where(eq(p.id, productId));
     const [row] = lock ? await query.for('update') : await query;
     if (!row || (row.supplierId !== actor.supplierId && row.status !== 'listed')) throw notFound(ProblemCodes.PRODUCT_NOT_FOUND, `Product ${productId} does not exist`);
     if (row.supplierId !== actor.supplierId) throw forbidden('Only the product’s supplier may change its media');

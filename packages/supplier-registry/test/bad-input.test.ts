@@ -16,7 +16,7 @@ import { applicant, approve, orgApplication } from './support.js';
 const { cityAdmin } = testActors;
 const reviewer = actors.reviewer('440100', 'bad-input-reviewer');
 const supplier: Who = applicant('bad-input-applicant');
-const isRegistryRoute = (op: { path: string }) => op.path.startsWith('/v1/supplier-');
+const isRegistryRoute = (op: { path: string }) => op.path.startsWith('/v1/supplier-') || op.path.startsWith('/v1/products/{id}/media');
 
 const suite = fuzzRoutes({
   async setup() {
@@ -59,10 +59,11 @@ const suite = fuzzRoutes({
     citizenFeedback: tables.citizenFeedback,
     scores: tables.scores,
     applicationFiles: tables.applicationFiles,
+    productMedia: tables.productMedia,
     suppliers: kernelTables.suppliers,
     files: kernelTables.files,
   },
-  minOperations: 21,
+  minOperations: 25,
   minLists: 3,
 });
 

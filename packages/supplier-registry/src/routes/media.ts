@@ -63,6 +63,8 @@ export function mediaRoutes(app: DiandanApp, media: ProductMediaLibrary, maxByte
     },
     async (req, reply) => {
       const actor = requireActor(req);
+      // Who may upload is decided before the bytes are read; the upload checks it again under the product's lock.
+      await media.editable(undefined, req.params.id, actor);
       const idempotencyKey = idempotencyKeyOf(req.headers['idempotency-key']);
       const { data, name, fields } = await readUpload(req, { maxBytes });
       const caption = fields.caption?.trim().slice(0, 200) || undefined;
@@ -119,7 +121,7 @@ export function mediaRoutes(app: DiandanApp, media: ProductMediaLibrary, maxByte
         summary: 'Remove a product’s media file (its supplier, while the product is draft, rejected or delisted)',
         security: BEARER,
         params: MediaParams,
-        response: { 204: { description: 'Removed', type: 'null' }, ...problemResponses(403, 404, 409) },
+        response: { 204: { description: 'Removed', type: 'null' }, ...problemResponses(400, 403, 404, 409, 413, 415) },
       },
     },
     async (req, reply) => {
