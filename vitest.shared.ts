@@ -1,4 +1,11 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
+
+/**
+ * Test files that touch no database are named `*.no-db.test.ts`. The PostgreSQL pass
+ * (`DATABASE_URL` set) leaves them out: they ran on the PGlite pass, and a second run
+ * would test the same code on the same input.
+ */
+const NO_DB_TESTS = '**/*.no-db.test.ts';
 
 /**
  * Shared vitest settings: resolve workspace packages to their TypeScript sources.
@@ -14,6 +21,7 @@ export const sharedTestConfig = defineConfig({
     testTimeout: 30_000,
     // A suite's beforeAll boots servers and seeds data; on two busy cores that took over 60 s.
     hookTimeout: 120_000,
+    exclude: process.env.DATABASE_URL ? [...configDefaults.exclude, NO_DB_TESTS] : configDefaults.exclude,
   },
 });
 
