@@ -106,6 +106,12 @@ export async function readUpload(request: FastifyRequest, options: { maxBytes?: 
   return { data: part.file, name: part.filename, fields };
 }
 
+/** The responses of a route that answers with `sendFile`, for its `schema.response` (add its problems). */
+export const FileResponses = {
+  200: { description: 'The file, with the content type sniffed from its bytes', content: { 'application/octet-stream': { schema: Type.String({ format: 'binary' }) } } },
+  304: { description: 'Not modified (`If-None-Match` named its ETag)', type: 'null' },
+} as const;
+
 /** How `sendFile` answers. */
 export interface SendFileOptions {
   /**

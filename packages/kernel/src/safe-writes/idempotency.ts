@@ -50,14 +50,25 @@ export interface IdempotentWriteOptions {
   readonly scope?: string | undefined;
 }
 
-/** The request's idempotency claim, or undefined when it sent no `Idempotency-Key`. */
-export function idempotencyClaim(request: FastifyRequest, options: IdempotentWriteOptions = {}): IdempotencyClaim | undefined {
+/**
+ * The request's `Idempotency-Key` (1–255 visible ASCII characters; `400
+ * INVALID_IDEMPOTENCY_KEY` otherwise), or undefined when it sent none. For routes that
+ * keep keys themselves, such as uploads (`files.uploadOnce`).
+ */
+export function readIdempotencyKey(request: FastifyRequest): string | undefined {
   const header = request.headers['idempotency-key'];
   if (header === undefined) return undefined;
   const key = Array.isArray(header) ? header[0]! : header;
   if (!KEY.test(key)) {
     throw new DomainError('bad_request', ProblemCodes.INVALID_IDEMPOTENCY_KEY, 'Idempotency-Key must be 1–255 visible ASCII characters');
   }
+  return key;
+}
+
+/** The request's idempotency claim, or undefined when it sent no `Idempotency-Key`. */
+export function idempotencyClaim(request: FastifyRequest, options: IdempotentWriteOptions = {}): IdempotencyClaim | undefined {
+  const key = readIdempotencyKey(request);
+  if (key === undefined) return undefined;
   return {
     scope: `${request.actor?.userId ?? 'anonymous'}${options.scope === undefined ? '' : `:${createHash('sha256').update(options.scope).digest('base64url')}`} ${request.method} ${request.routeOptions.url}`,
     key,

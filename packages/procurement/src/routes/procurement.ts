@@ -1,12 +1,12 @@
 import {
   ADMIN_ROLES,
   BEARER,
-  DomainError,
+  FileResponses,
   IdempotencyKeyHeader,
   IfMatchHeader,
-  ProblemCodes,
   StoredFileSchema,
   UploadBodySchema,
+  readIdempotencyKey,
   readUpload,
   sendFile,
   Page,
@@ -636,7 +636,7 @@ export function procurementRoutes(app: DiandanApp, s: Services, db: Database, ma
     },
     async (req, reply) => {
       const actor = requireActor(req);
-      const idempotencyKey = idempotencyKeyOf(req.headers['idempotency-key']);
+      const idempotencyKey = readIdempotencyKey(req);
       // Who may upload is decided before the bytes are read; the service checks it again.
       await services.projects.get(req.params.id, { actor });
       const { data, name } = await readUpload(req, { maxBytes: maxFileBytes });
@@ -656,8 +656,7 @@ export function procurementRoutes(app: DiandanApp, s: Services, db: Database, ma
         security: [],
         params: Type.Object({ id: Id, fileId: Id }),
         response: {
-          200: { description: 'The file, with its sniffed content type', content: { 'application/octet-stream': { schema: Type.String({ format: 'binary' }) } } },
-          304: { description: 'Not modified', type: 'null' },
+          ...FileResponses,
           ...problemResponses(404),
         },
       },
@@ -684,12 +683,4 @@ export function procurementRoutes(app: DiandanApp, s: Services, db: Database, ma
     },
     async (req) => indicators.byBuyer(req.query, { actor: requireActor(req) }),
   );
-}
-
-/** The `Idempotency-Key` header of an upload, checked as the kernel checks it (1–255 visible ASCII characters). */
-function idempotencyKeyOf(header: string | string[] | undefined): string | undefined {
-  if (header === undefined) return undefined;
-  const key = Array.isArray(header) ? header[0]! : header;
-  if (!/^[\x21-\x7e]{1,255}$/.test(key)) throw new DomainError('bad_request', ProblemCodes.INVALID_IDEMPOTENCY_KEY, 'Idempotency-Key must be 1–255 visible ASCII characters');
-  return key;
 }

@@ -1,13 +1,13 @@
 import {
   BEARER,
-  DomainError,
+  FileResponses,
   IdempotencyKeyHeader,
-  ProblemCodes,
   StoredFileSchema,
   Type,
   UploadBodySchema,
   authorize,
   problemResponses,
+  readIdempotencyKey,
   readUpload,
   ref,
   requireActor,
@@ -42,7 +42,7 @@ export function fileRoutes(app: DiandanApp, registry: SupplierRegistry, maxFileB
       const actor = requireActor(req);
       // Who may upload is decided before the bytes are read; the registry checks it again.
       await registry.get(req.params.id, { actor });
-      const idempotencyKey = idempotencyKeyOf(req.headers['idempotency-key']);
+      const idempotencyKey = readIdempotencyKey(req);
       const { data, name } = await readUpload(req, { maxBytes: maxFileBytes });
       const { file, replayed } = await registry.addFile({ id: req.params.id, data, name, idempotencyKey }, { actor, requestId: req.id });
       if (replayed) reply.header('idempotent-replayed', 'true');
@@ -61,8 +61,7 @@ export function fileRoutes(app: DiandanApp, registry: SupplierRegistry, maxFileB
         security: BEARER,
         params: FileParams,
         response: {
-          200: { description: 'The file, with its sniffed content type', content: { 'application/octet-stream': { schema: Type.String({ format: 'binary' }) } } },
-          304: { description: 'Not modified', type: 'null' },
+          ...FileResponses,
           ...problemResponses(403, 404),
         },
       },
@@ -72,12 +71,4 @@ export function fileRoutes(app: DiandanApp, registry: SupplierRegistry, maxFileB
       return sendFile(reply, file, stream);
     },
   );
-}
-
-/** The `Idempotency-Key` header, checked as the kernel checks it (1–255 visible ASCII characters). */
-export function idempotencyKeyOf(header: string | string[] | undefined): string | undefined {
-  if (header === undefined) return undefined;
-  const key = Array.isArray(header) ? header[0]! : header;
-  if (!/^[\x21-\x7e]{1,255}$/.test(key)) throw new DomainError('bad_request', ProblemCodes.INVALID_IDEMPOTENCY_KEY, 'Idempotency-Key must be 1–255 visible ASCII characters');
-  return key;
 }

@@ -1,11 +1,13 @@
 import {
   BEARER,
+  FileResponses,
   IdempotencyKeyHeader,
   Type,
   UploadBodySchema,
   authorize,
   model,
   problemResponses,
+  readIdempotencyKey,
   readUpload,
   ref,
   requireActor,
@@ -13,7 +15,6 @@ import {
   type DiandanApp,
 } from '@diandan/kernel';
 import type { ProductMediaLibrary } from '../product-media.js';
-import { idempotencyKeyOf } from './files.js';
 
 export const ProductMediaSchema = model(
   'ProductMediaFile',
@@ -65,7 +66,7 @@ export function mediaRoutes(app: DiandanApp, media: ProductMediaLibrary, maxByte
       const actor = requireActor(req);
       // Who may upload is decided before the bytes are read; the upload checks it again under the product's lock.
       await media.editable(undefined, req.params.id, actor);
-      const idempotencyKey = idempotencyKeyOf(req.headers['idempotency-key']);
+      const idempotencyKey = readIdempotencyKey(req);
       const { data, name, fields } = await readUpload(req, { maxBytes });
       const caption = fields.caption?.trim().slice(0, 200) || undefined;
       const { media: file, replayed } = await media.upload({ productId: req.params.id, data, name, caption, idempotencyKey }, { actor, requestId: req.id });
@@ -99,8 +100,7 @@ export function mediaRoutes(app: DiandanApp, media: ProductMediaLibrary, maxByte
         security: OPTIONAL_BEARER,
         params: MediaParams,
         response: {
-          200: { description: 'The file, with its sniffed content type', content: { 'application/octet-stream': { schema: Type.String({ format: 'binary' }) } } },
-          304: { description: 'Not modified', type: 'null' },
+          ...FileResponses,
           ...problemResponses(404),
         },
       },
