@@ -31,14 +31,14 @@ const range = (from: string, to: string, name: string): CalendarDay[] => {
 const work = (day: string, name: string): CalendarDay => ({ day, kind: 'workday', name });
 
 /**
- * 2026, after the State Council General Office's notice on the 2026 holiday arrangement
- * (国务院办公厅关于2026年部分节假日安排的通知, published November 2025), as recalled when
- * this package was written — UNVERIFIED against the published text: check it, and load
- * the official dates with `PUT /v1/venue-holidays/2026` if any differ.
+ * 2026: the State Council General Office's notice on the 2026 holiday arrangement
+ * (国务院办公厅关于2026年部分节假日安排的通知, 4 November 2025), checked against its text
+ * as Xinhua published it that day: 33 days off in seven holidays and six make-up
+ * working days (1月4日, 2月14日, 2月28日, 5月9日, 9月20日, 10月10日).
  */
 export const CALENDAR_2026: HolidayCalendar = {
   year: 2026,
-  source: 'State Council notice on the 2026 holiday arrangement, as recalled (unverified; treat as synthetic until checked)',
+  source: '国务院办公厅关于2026年部分节假日安排的通知 (State Council General Office, 4 November 2025; as published by Xinhua)',
   days: [
     ...range('2026-01-01', '2026-01-03', '元旦'),
     work('2026-01-04', '元旦调休'),

@@ -114,7 +114,12 @@ describe('opening hours', () => {
 describe('the holiday calendar', () => {
   it('ships 2026 and 2027 with their sources, and a city admin may replace a year', async () => {
     const y2026 = expectStatus(await call(null, 'GET', '/v1/venue-holidays/2026'), 200, '2026');
-    expect(y2026.source).toMatch(/unverified/);
+    expect(y2026.source).toMatch(/^国务院办公厅关于2026年部分节假日安排的通知/);
+    // The notice: 33 days off in seven holidays, six make-up working days.
+    expect(y2026.days.filter((d: { kind: string }) => d.kind === 'holiday')).toHaveLength(33);
+    expect(y2026.days.filter((d: { kind: string }) => d.kind === 'workday').map((d: { day: string }) => d.day)).toEqual([
+      '2026-01-04', '2026-02-14', '2026-02-28', '2026-05-09', '2026-09-20', '2026-10-10',
+    ]);
     expect(y2026.days).toEqual(expect.arrayContaining([{ day: '2026-02-14', kind: 'workday', name: '春节调休' }, { day: '2026-10-01', kind: 'holiday', name: '国庆节' }]));
     expect(expectStatus(await call(null, 'GET', '/v1/venue-holidays/2027'), 200, '2027').source).toMatch(/^synthetic/);
     expect(problem(await call(null, 'GET', '/v1/venue-holidays/2031'))).toMatchObject({ status: 404, code: 'VENUES_CALENDAR_NOT_FOUND' });
