@@ -152,7 +152,7 @@ export async function solve(instance: Instance, options: SolveOptions = {}): Pro
       // Phase 1, only when the floors cannot all be met: which, and by how much.
       if (floors.length && INFEASIBLE.has(lp.status)) {
         t = now();
-        const phase1 = await solveLp(model, { floors: model.floors, shortfall: true });
+        const phase1 = await solveLp(model, { floors: model.floors, shortfall: true, seed: plain.x });
         timings.phase1 = now() - t;
         if (phase1.objective > 1e-7) {
           floors = model.floors.map((f) => {
