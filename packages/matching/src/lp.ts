@@ -28,7 +28,20 @@ export interface LpOptions {
   alpha?: number;
   /** Phase 1: minimise shortfall instead of maximising welfare. */
   shortfall?: boolean;
+  /**
+   * `generated` (the default for the LP): HiGHS starts from each demand's best few edges and
+   * the columns the reduced costs price in are added until none would improve — the same
+   * optimum as `all`, on a far smaller LP. `all`: every edge a column (always for the MIP).
+   */
+  columns?: 'generated' | 'all';
+  /** A plan (sessions per edge, the heuristic's say) whose edges start in the LP: it keeps the restricted LP feasible when the plan meets the floors. */
+  seed?: readonly number[];
 }
+
+/** Edges per demand in the first restricted LP (by value). */
+const FIRST_COLUMNS = 3;
+/** A left-out column enters when it would improve the objective by more than HiGHS's own dual feasibility tolerance. */
+const PRICE_TOLERANCE = 1e-7;
 
 export interface LpResult {
   status: string;
@@ -168,16 +181,35 @@ const STATUS: Record<number, string> = {
  * LP text to write and parse, which dominated city-wide solves — and kept alive so the
  * price-of-fairness and per-floor re-solves start from the previous basis.
  *
- * Columns: x_e for every edge, then (phase 1) a slack s_f per floor, or (α > 0) z_s per
- * street, or (max-min) t. Rows: the binding limit rows, the floors, then the α rows.
+ * Columns (in the model's numbering): x_e for every edge, then (phase 1) a slack s_f per
+ * floor, or (α > 0) z_s per street, or (max-min) t. Rows: the binding limit rows, the
+ * floors, then the α rows. Every row is in HiGHS; by default only some edge columns are
+ * (column generation, see `run`): HiGHS numbers the extra columns first, then the edge
+ * columns in the order they entered.
  */
 export class LpSession {
   private readonly lp: HighsModel;
   private readonly floorRow: number[];
+  /** Columns of the full LP (edges and extras). */
   readonly columns: number;
   private readonly edgeCount: number;
+  private readonly extra: number;
   private readonly kept: number[];
   private readonly inf: number;
+  private readonly sense: number;
+  // The full LP's columns in CSC (model numbering), kept to price the left-out ones.
+  private readonly cost: Float64Array;
+  private readonly upper: Float64Array;
+  private readonly colStart: Int32Array;
+  private readonly colRow: Int32Array;
+  private readonly colVal: Float64Array;
+  /** Edge → its HiGHS column, or −1 while left out. */
+  private readonly colOf: Int32Array;
+  /** HiGHS column − extra → edge. */
+  private readonly edgeAt: number[] = [];
+  private readonly generate: boolean;
+  /** Column-generation rounds and columns in HiGHS after the last `run` (the bench reports them). */
+  stats = { rounds: 0, columns: 0 };
 
   private constructor(
     highs: Highs,
@@ -190,10 +222,12 @@ export class LpSession {
     const { upper, kept } = presolve(model);
     this.kept = kept;
     this.inf = highs.infinity;
+    this.sense = o.shortfall ? -1 : 1;
     const E = edges.length;
     this.edgeCount = E;
     const streetsUsed = [...new Set(edges.map((e) => e.street))];
     const extra = o.shortfall ? o.floors.length : alpha === 0 ? 0 : maxMin ? 1 : streetsUsed.length;
+    this.extra = extra;
     const n = E + extra;
     this.columns = n;
     const cost = new Float64Array(n);
@@ -216,6 +250,8 @@ export class LpSession {
         lower[E + k] = -this.inf;
         up[E + k] = this.inf;
       });
+    this.cost = cost;
+    this.upper = up;
     // Rows in CSR.
     const starts = [0];
     const index: number[] = [];
@@ -251,7 +287,7 @@ export class LpSession {
       }
       if (o.shortfall) {
         cols.push(E + i);
-        vals.push(f.kind === 'region-sessions' ? 1 : 1);
+        vals.push(1);
       }
       push(cols, vals, f.kind === 'region-sessions' ? f.required : 0, this.inf);
       return starts.length - 2;
@@ -281,21 +317,107 @@ export class LpSession {
       });
     }
     const numRows = rowLower.length;
+    // The same matrix column by column (a counting sort of the CSR entries).
+    const colStart = new Int32Array(n + 1);
+    for (const c of index) colStart[c + 1]!++;
+    for (let c = 0; c < n; c++) colStart[c + 1]! += colStart[c]!;
+    const fill = colStart.slice(0, n);
+    const colRow = new Int32Array(index.length);
+    const colVal = new Float64Array(index.length);
+    for (let r = 0; r < numRows; r++)
+      for (let k = starts[r]!; k < starts[r + 1]!; k++) {
+        const at = fill[index[k]!]!++;
+        colRow[at] = r;
+        colVal[at] = value[k]!;
+      }
+    this.colStart = colStart;
+    this.colRow = colRow;
+    this.colVal = colVal;
+    this.colOf = new Int32Array(E).fill(-1);
+    // The MIP needs every column: a column generated from LP duals proves nothing about integral plans.
+    this.generate = !o.integer && o.columns !== 'all';
+    const first = this.generate ? this.firstColumns() : Array.from({ length: E }, (_, e) => e);
+    // HiGHS's columns: the extras, then the first edges.
+    const order = [...Array.from({ length: extra }, (_, k) => E + k), ...first];
     this.lp = highs.createModel({
-      numCols: n,
+      numCols: order.length,
       numRows,
       sense: o.shortfall ? highs.constants.objectiveSense.minimize : highs.constants.objectiveSense.maximize,
-      colCost: cost,
-      colLower: lower,
-      colUpper: up,
+      colCost: order.map((c) => cost[c]!),
+      colLower: order.map((c) => lower[c]!),
+      colUpper: order.map((c) => up[c]!),
       rowLower,
       rowUpper,
-      matrix: { format: 'csr', numRows, numCols: n, starts, indices: index, values: value },
-      ...(o.integer ? { integrality: Array.from({ length: n }, (_, i) => (i < E ? highs.constants.variableType.integer : highs.constants.variableType.continuous)) } : {}),
+      matrix: { format: 'csc', numRows, numCols: order.length, ...this.packed(order) },
+      ...(o.integer ? { integrality: order.map((c) => (c < E ? highs.constants.variableType.integer : highs.constants.variableType.continuous)) } : {}),
     });
+    for (const e of first) this.enter(e);
     this.lp.options.set({ output_flag: false });
     if (o.timeLimit) this.lp.options.set({ time_limit: o.timeLimit });
     if (o.integer) this.lp.options.set({ mip_rel_gap: 1e-6 });
+  }
+
+  /** Each demand's best few edges by value, and the seed plan's. */
+  private firstColumns(): number[] {
+    const { edges } = this.model;
+    const byDemand = new Map<number, number[]>();
+    edges.forEach((e, i) => {
+      const list = byDemand.get(e.demand);
+      if (list) list.push(i);
+      else byDemand.set(e.demand, [i]);
+    });
+    const chosen = new Uint8Array(edges.length);
+    for (const list of byDemand.values()) {
+      list.sort((a, b) => edges[b]!.value - edges[a]!.value || a - b);
+      for (const e of list.slice(0, FIRST_COLUMNS)) chosen[e] = 1;
+    }
+    this.o.seed?.forEach((v, e) => {
+      if (v > 0 && e < edges.length) chosen[e] = 1;
+    });
+    const out: number[] = [];
+    chosen.forEach((c, e) => c && out.push(e));
+    return out;
+  }
+
+  private packed(cols: readonly number[]): { starts: Int32Array; indices: Int32Array; values: Float64Array } {
+    const { colStart, colRow, colVal } = this;
+    const starts = new Int32Array(cols.length + 1);
+    cols.forEach((c, j) => (starts[j + 1] = starts[j]! + colStart[c + 1]! - colStart[c]!));
+    const indices = new Int32Array(starts[cols.length]!);
+    const values = new Float64Array(starts[cols.length]!);
+    cols.forEach((c, j) => {
+      indices.set(colRow.subarray(colStart[c]!, colStart[c + 1]!), starts[j]!);
+      values.set(colVal.subarray(colStart[c]!, colStart[c + 1]!), starts[j]!);
+    });
+    return { starts, indices, values };
+  }
+
+  private enter(e: number): void {
+    this.colOf[e] = this.extra + this.edgeAt.length;
+    this.edgeAt.push(e);
+  }
+
+  /** Left-out edges whose reduced cost under `rowDual` would improve the objective. */
+  private priced(rowDual: Float64Array): number[] {
+    const { colStart, colRow, colVal, cost, sense, colOf } = this;
+    const out: number[] = [];
+    for (let e = 0; e < this.edgeCount; e++) {
+      if (colOf[e]! >= 0 || this.upper[e]! <= 0) continue;
+      let d = cost[e]!;
+      for (let k = colStart[e]!; k < colStart[e + 1]!; k++) d -= colVal[k]! * rowDual[colRow[k]!]!;
+      if (sense * d > PRICE_TOLERANCE) out.push(e);
+    }
+    return out;
+  }
+
+  private add(cols: number[]): void {
+    this.lp.addCols({
+      cost: Float64Array.from(cols, (c) => this.cost[c]!),
+      lower: new Float64Array(cols.length),
+      upper: Float64Array.from(cols, (c) => this.upper[c]!),
+      matrix: { format: 'csc', numRows: this.lp.getDimensions().numRows, numCols: cols.length, ...this.packed(cols) },
+    } as Parameters<HighsModel['addCols']>[0]);
+    for (const e of cols) this.enter(e);
   }
 
   static async open(model: Model, o: LpOptions): Promise<LpSession> {
@@ -306,6 +428,13 @@ export class LpSession {
    * Solves with the floors in `active` (all by default); the others are dropped (row lower
    * bound −∞). `caps: false` drops the region caps too (row upper bound +∞): the policy-free
    * LP of the price of fairness.
+   *
+   * Column generation: the LP over the columns in HiGHS is solved, every left-out edge is
+   * priced with its duals (reduced cost c_e − Σ a_re·y_r), those that would improve enter,
+   * and HiGHS re-solves from its basis; when none would, the duals are feasible for the full
+   * LP, so the restricted optimum is the full LP's optimum — the bound stays exact. A
+   * restricted LP the floors make infeasible takes every column: only the full LP can say
+   * the floors cannot be met.
    */
   run(active?: ReadonlySet<string>, { caps = true }: { caps?: boolean } = {}): LpResult {
     const { o, model, lp } = this;
@@ -317,11 +446,23 @@ export class LpSession {
       const row = model.rows[r]!;
       if (row.kind === 'cap') lp.changeRowBounds(k, -this.inf, caps ? row.limit : this.inf);
     });
-    const result = lp.run();
+    let result = lp.run();
+    let rounds = 1;
+    while (this.generate && this.edgeAt.length < this.edgeCount) {
+      let entering: number[];
+      if (result.modelStatus === 7) entering = this.priced(lp.getSolution().rowDual);
+      else if (result.modelStatus === 8 || result.modelStatus === 9) entering = Array.from({ length: this.edgeCount }, (_, e) => e).filter((e) => this.colOf[e]! < 0);
+      else break;
+      if (!entering.length) break;
+      this.add(entering);
+      result = lp.run();
+      rounds++;
+    }
+    this.stats = { rounds, columns: this.edgeAt.length };
     const status = STATUS[result.modelStatus] ?? `HiGHS status ${result.modelStatus}`;
     const haveSolution = result.modelStatus === 7 || result.modelStatus === 13 || result.modelStatus === 14 || result.modelStatus === 17;
     const solution = haveSolution ? lp.getSolution() : null;
-    const x = model.edges.map((_, i) => solution?.colValue[i] ?? 0);
+    const x = model.edges.map((_, i) => (solution && this.colOf[i]! >= 0 ? (solution.colValue[this.colOf[i]!] ?? 0) : 0));
     const floorDuals = new Map<string, number>();
     const rowDuals = new Map<string, number>();
     const slack = new Map<string, number>();
@@ -332,7 +473,8 @@ export class LpSession {
         rowDuals.set(`${row.kind}:${row.key}`, solution.rowDual[k] ?? 0);
       });
     }
-    if (solution && o.shortfall) o.floors.forEach((f, i) => slack.set(f.id, solution.colValue[this.edgeCount + i] ?? 0));
+    // Phase 1's slacks are the first HiGHS columns.
+    if (solution && o.shortfall) o.floors.forEach((f, i) => slack.set(f.id, solution.colValue[i] ?? 0));
     const objective = solution ? lp.getObjectiveValue() : 0;
     let dualBound: number | undefined;
     if (o.integer) {

@@ -145,13 +145,14 @@ export async function solve(instance: Instance, options: SolveOptions = {}): Pro
       // Cancelled while the heuristic ran or HiGHS loaded: not worth starting the LP.
       stop();
       t = now();
-      session = await LpSession.open(model, { floors, alpha });
+      // The heuristic's plan seeds the column-generated LP: when it meets the floors, so can the first restricted LP.
+      session = await LpSession.open(model, { floors, alpha, seed: plain.x });
       lp = session.run();
       timings.lp = now() - t;
       // Phase 1, only when the floors cannot all be met: which, and by how much.
       if (floors.length && INFEASIBLE.has(lp.status)) {
         t = now();
-        const phase1 = await solveLp(model, { floors: model.floors, shortfall: true });
+        const phase1 = await solveLp(model, { floors: model.floors, shortfall: true, seed: plain.x });
         timings.phase1 = now() - t;
         if (phase1.objective > 1e-7) {
           floors = model.floors.map((f) => {
@@ -163,7 +164,7 @@ export async function solve(instance: Instance, options: SolveOptions = {}): Pro
           await progress(30, `floors not all feasible: ${relaxations.map((r) => r.floorId).join(', ')}`);
           session.close();
           t = now();
-          session = await LpSession.open(model, { floors, alpha });
+          session = await LpSession.open(model, { floors, alpha, seed: plain.x });
           lp = session.run();
           timings.lp = (timings.lp ?? 0) + now() - t;
           t = now();
