@@ -4,13 +4,25 @@ import type { ReportData } from './report.js';
 
 const esc = (s: unknown) => String(s ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
+const FORMATS = { int: {}, pct: { maximumFractionDigits: 1, minimumFractionDigits: 1 }, dec: { maximumFractionDigits: 3, minimumFractionDigits: 0 } } as const;
+/**
+ * One Intl.NumberFormat per locale and kind, made once: `toLocaleString(tag, options)`
+ * builds a new formatter on every call, which was most of the tables' rendering time.
+ */
+const formatters = new Map<string, Intl.NumberFormat>();
+function formatter(locale: Locale, kind: keyof typeof FORMATS): Intl.NumberFormat {
+  const key = `${locale}:${kind}`;
+  let f = formatters.get(key);
+  if (!f) formatters.set(key, (f = new Intl.NumberFormat(locale === 'zh' ? 'zh-CN' : 'en-GB', FORMATS[kind])));
+  return f;
+}
+
 /** Formats a number for the report: integers with separators, ratios as percentages. */
 function fmt(value: number | null | undefined, kind: 'int' | 'pct' | 'dec' = 'int', locale: Locale = 'zh'): string {
   if (value === null || value === undefined || Number.isNaN(value)) return '—';
-  const tag = locale === 'zh' ? 'zh-CN' : 'en-GB';
-  if (kind === 'pct') return `${(value * 100).toLocaleString(tag, { maximumFractionDigits: 1, minimumFractionDigits: 1 })}%`;
-  if (kind === 'dec') return value.toLocaleString(tag, { maximumFractionDigits: 3, minimumFractionDigits: 0 });
-  return Math.round(value).toLocaleString(tag);
+  if (kind === 'pct') return `${formatter(locale, 'pct').format(value * 100)}%`;
+  if (kind === 'dec') return formatter(locale, 'dec').format(value);
+  return formatter(locale, 'int').format(Math.round(value));
 }
 
 /** The charts of the report, each rendered to SVG on the server. */

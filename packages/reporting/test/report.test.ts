@@ -4,8 +4,8 @@ import { actors, client, createTestServer, type Call } from '@diandan/testing';
 import { queryRows } from '@diandan/kernel';
 import { sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { reporting } from '../src/index.js';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { chartsOf, reporting, type ReportData } from '../src/index.js';
 import { seedDataset } from './dataset.js';
 
 let app: FastifyInstance;
@@ -91,6 +91,31 @@ describe('the annual report', () => {
     expect((await call(other, 'GET', `/v1/reports/${report.id}`)).status).toBe(404);
     expect((await call(other, 'POST', '/v1/reports', { year: 2026, regionCode: '440103' })).body.code).toBe('REGION_NOT_FOUND');
     expect((await call(city, 'GET', `/v1/reports/not-a-uuid`)).body.code).toBe('REPORT_NOT_FOUND');
+  });
+
+  it('renders every chart with the ECharts parts it uses registered (the package loads ECharts’ core, not the full build)', async () => {
+    const json = await call(city, 'GET', `/v1/reports/${zh.id}/report.json`);
+    const data = json.body as ReportData;
+    // ECharts reports a series or component it has not registered on the console and draws the chart without it.
+    const messages: string[] = [];
+    const spies = (['error', 'warn', 'log'] as const).map((level) => vi.spyOn(console, level).mockImplementation((...args: unknown[]) => void messages.push(args.join(' '))));
+    try {
+      // The choropleth (the dataset's streets have boundaries) and the tiles (no boundaries), in both languages.
+      for (const d of [data, { ...data, geometry: [] }, { ...data, locale: 'en' as const }]) {
+        const charts = chartsOf(d);
+        expect(charts.map((c) => c.id)).toEqual(['monthly', 'districts', 'coverage', 'categories', 'groups', 'lorenz', 'efficiency']);
+        for (const c of charts) expect(c.svg.match(/ecmeta_ssr_type="chart"/g)?.length ?? 0, c.id).toBeGreaterThan(0); // the series' own shapes
+        const byId = Object.fromEntries(charts.map((c) => [c.id, c.svg]));
+        expect(byId.coverage).toContain('rgb(192,57,43)'); // visualMap: the highest value takes the scale's last colour
+        for (const c of data.kpis.byCategory) expect(byId.categories).toContain(`>${c.name}</text>`); // legend
+        // Ids and class names stay unique across the charts of one document.
+        const ids = charts.flatMap((c) => [...c.svg.matchAll(/ id="([^"]+)"/g)].map((m) => m[1]));
+        expect(new Set(ids).size).toBe(ids.length);
+      }
+    } finally {
+      for (const spy of spies) spy.mockRestore();
+    }
+    expect(messages.filter((m) => m.includes('ECharts'))).toEqual([]);
   });
 
   it('opens in headless Chromium without console errors, every chart an SVG with content', async (t) => {
