@@ -6,6 +6,7 @@
 // same option, byte for byte but for ECharts' running id counters; a chart type or
 // component left out would be drawn without it, and ECharts says so on the console
 // (test/report.test.ts fails).
+import { createHash } from 'node:crypto';
 import * as echarts from 'echarts/core';
 import { BarChart, HeatmapChart, LineChart, MapChart, PieChart, RadarChart } from 'echarts/charts';
 import { GeoComponent, GridComponent, LegendComponent, RadarComponent, TitleComponent, VisualMapComponent } from 'echarts/components';
@@ -21,7 +22,8 @@ export interface RenderedChart {
   svg: string;
 }
 
-let maps = 0;
+/** Map names registered with ECharts in this process. */
+const registered = new Set<string>();
 
 /**
  * Renders an ECharts option to an SVG string with server-side rendering (no DOM, no
@@ -38,12 +40,21 @@ export function renderChart(id: string, title: string, option: echarts.EChartsCo
   }
 }
 
-/** Registers GeoJSON features under a fresh map name (ECharts keeps maps in a global registry). */
+/**
+ * Registers GeoJSON features as an ECharts map and returns its name. ECharts keeps maps
+ * in a process-wide registry with no way to remove one, so the name is the features'
+ * hash: the same geometry (every report of one subtree) is registered once, and a
+ * long-running server keeps one map per distinct geometry, not one per report.
+ */
 export function registerGeometry(features: { code: string; geometry: unknown }[]): string {
-  const name = `diandan-report-${++maps}`;
-  echarts.registerMap(name, {
+  const collection = {
     type: 'FeatureCollection',
     features: features.map((f) => ({ type: 'Feature', properties: { name: f.code }, geometry: f.geometry })),
-  } as never);
+  };
+  const name = `diandan-report-${createHash('sha256').update(JSON.stringify(collection)).digest('base64url').slice(0, 22)}`;
+  if (!registered.has(name)) {
+    echarts.registerMap(name, collection as never);
+    registered.add(name);
+  }
   return name;
 }
