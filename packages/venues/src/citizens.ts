@@ -1,6 +1,6 @@
 import { randomBytes, randomInt, randomUUID, timingSafeEqual } from 'node:crypto';
 import { and, eq, gt, isNull, lt, sql } from 'drizzle-orm';
-import { DomainError, maskPhone, notFound, transaction, type Database, type Executor, type PersonalData } from '@diandan/kernel';
+import { DomainError, maskPhone, notFound, prepareRows, transaction, type Database, type Executor, type PersonalData } from '@diandan/kernel';
 import { VenueProblems } from './problems.js';
 import { citizenTokens, citizens, otpChallenges } from './schema.js';
 
@@ -38,13 +38,22 @@ const hashOf = (pd: PersonalData, purpose: string, value: string) => pd.hash(pur
  */
 export class CitizenService {
   private sender: OtpSender | undefined;
+  /** Every citizen request starts with this: prepared once rather than built per request. */
+  private readonly byToken: (v: { tokenHash: string; now: string }) => Promise<Citizen[]>;
 
   constructor(
     private readonly db: Database,
     private readonly pd: PersonalData,
     private readonly config: CitizenConfig,
     private readonly now: () => Date = () => new Date(),
-  ) {}
+  ) {
+    this.byToken = prepareRows<{ id: string; phone: string }>(
+      db,
+      'venues.citizen.by-token',
+      sql`select c.id, c.phone_masked as phone from ${citizenTokens} t join ${citizens} c on c.id = t.citizen_id
+          where t.token_hash = ${sql.placeholder('tokenHash')} and t.expires_at > ${sql.placeholder('now')}::timestamptz`,
+    );
+  }
 
   /** Runs `fn` with another sender (the demo seed verifies its synthetic citizens this way), then restores the sender. */
   async withSender<T>(sender: OtpSender, fn: () => Promise<T>): Promise<T> {
@@ -122,12 +131,8 @@ export class CitizenService {
   async authenticate(token: string | undefined): Promise<Citizen> {
     const refuse = () => new DomainError('unauthenticated', VenueProblems.CITIZEN_UNAUTHENTICATED, 'This route needs a citizen token (`x-citizen-token`, from POST /v1/citizen-codes/{id}/verify)');
     if (!token || token.length > 100) throw refuse();
-    const [row] = await this.db
-      .select({ id: citizens.id, phone: citizens.phoneMasked })
-      .from(citizenTokens)
-      .innerJoin(citizens, eq(citizens.id, citizenTokens.citizenId))
-      .where(and(eq(citizenTokens.tokenHash, hashOf(this.pd, 'venues-citizen-token', token)), gt(citizenTokens.expiresAt, this.now())));
+    const [row] = await this.byToken({ tokenHash: hashOf(this.pd, 'venues-citizen-token', token), now: this.now().toISOString() });
     if (!row) throw refuse();
-    return row;
+    return { id: row.id, phone: row.phone };
   }
 }

@@ -1,7 +1,6 @@
 import { and, asc, desc, eq, gt, inArray, isNull, lte, sql } from 'drizzle-orm';
-import { DomainError, transaction, type Database, type Executor } from '@diandan/kernel';
+import { transaction, type Database, type Executor } from '@diandan/kernel';
 import type { Citizen } from './citizens.js';
-import { VenueProblems } from './problems.js';
 import type { ReservationService } from './reservations.js';
 import { citizenBlocks, reservations, sessions } from './schema.js';
 
@@ -108,15 +107,6 @@ export class NoShowService {
       reservationIds: counted.map((n) => n.reservationId),
       createdAt: now,
     });
-  }
-
-  /** Refuses booking while a block is in force (plugged into the reservation service). */
-  async assertNotBlocked(tx: Executor, citizenId: string): Promise<void> {
-    const now = this.now();
-    const [b] = await tx.select().from(citizenBlocks).where(and(eq(citizenBlocks.citizenId, citizenId), lte(citizenBlocks.startsAt, now), gt(citizenBlocks.endsAt, now))).orderBy(desc(citizenBlocks.endsAt)).limit(1);
-    if (b) {
-      throw new DomainError('conflict', VenueProblems.BOOKING_BLOCKED, `Booking is blocked until ${b.endsAt.toISOString()}: ${b.reason} (see GET /v1/venue-citizen/standing)`, { until: b.endsAt.toISOString(), reason: b.reason });
-    }
   }
 
   /** Whether the citizen is blocked, why, and the no-shows that count now. */

@@ -156,7 +156,6 @@ export const venuesPlugin = definePlugin({
     const reservations = new ReservationService(ctx.db, ctx.config.reservations, signer, now);
     const checkIns = new CheckInService(ctx.db, reservations, signer, now);
     const noShows = new NoShowService(ctx.db, reservations, ctx.config.noShows, now);
-    reservations.blockCheck = (tx, citizenId) => noShows.assertNotBlocked(tx, citizenId);
     const calendars = new CalendarFeeds(ctx.db, details, Buffer.from(ctx.deps.kernel.personalData.hash('venues-calendar-feed', 'feed-key'), 'hex'), now);
     const utilisation = new UtilisationReport(ctx.db, details);
     const releaseNoShows = ctx.jobs.define('release-no-shows', async () => ({ released: await noShows.releaseDue() }));

@@ -1,11 +1,10 @@
-import { randomBytes } from 'node:crypto';
-import { and, asc, desc, eq, inArray, lte, ne, sql } from 'drizzle-orm';
-import { DomainError, inScope, notFound, transaction, withTransaction, type Actor, type Database, type Executor, type Transaction } from '@diandan/kernel';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { and, asc, desc, eq, inArray, lte, sql } from 'drizzle-orm';
+import { DomainError, inScope, notFound, prepareRows, transaction, withTransaction, type Actor, type Database, type Executor, type Transaction } from '@diandan/kernel';
 import type { Citizen } from './citizens.js';
 import type { TicketSigner } from './tickets.js';
-import { addDays, instantOf, localParts } from './hours.js';
 import { VenueProblems } from './problems.js';
-import { citizens, reservations, sessions, waitlist } from './schema.js';
+import { citizenBlocks, citizens, reservations, sessions, waitlist } from './schema.js';
 import { toSession, type Session } from './sessions.js';
 
 export interface ReservationConfig {
@@ -62,6 +61,37 @@ type ReservationRow = typeof reservations.$inferSelect;
 type SessionRow = typeof sessions.$inferSelect;
 type EntryRow = typeof waitlist.$inferSelect;
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
+const placeholder = sql.placeholder;
+/** A timestamptz as `Date#toISOString` writes it (raw rows carry no driver-specific dates). */
+const isoText = (column: ReturnType<typeof sql>) => sql`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
+/** The locked session and the citizen's standing for it, read in one statement. */
+interface BookingFacts extends Record<string, unknown> {
+  id: string;
+  status: string;
+  capacity: number;
+  confirmed: number;
+  held: number;
+  perCitizenLimit: number;
+  opensAt: string;
+  closesAt: string;
+  /** Seats the citizen holds in this session (reservations not cancelled). */
+  mine: number;
+  /** The citizen's reservations (not cancelled) for sessions in the session's month (Asia/Shanghai). */
+  monthCount: number;
+  month: string;
+  blockedUntil: string | null;
+  blockReason: string | null;
+}
+
+/** What the booking statement did: a reservation, a waiting-list entry, or neither (and why). */
+interface BookingResult extends Record<string, unknown> {
+  waiting: number;
+  reservationId: string | null;
+  entryId: number | null;
+  duplicateId: number | null;
+  waitingBefore: number;
+}
 const MINUTE = 60_000;
 
 /** A reservation as its citizen and the venue's staff see it (the phone masked), with its signed ticket. */
@@ -100,15 +130,81 @@ export interface ReservationEffects {
 export class ReservationService {
   effects: ReservationEffects = { offered: async () => {} };
 
-  /** Refuses a booking while the citizen is blocked (the no-show rules plug this in). */
-  blockCheck: (tx: Executor, citizenId: string) => Promise<void> = async () => {};
+  /*
+   * A booking runs three statements prepared once (their text built once, planned once per
+   * connection), instead of a dozen built by the query builder on every call.
+   */
+  private readonly lockCitizen: (v: { citizenId: string }, on: Executor) => Promise<Record<string, unknown>[]>;
+  private readonly lockForBooking: (v: { citizenId: string; sessionId: string; now: string }, on: Executor) => Promise<BookingFacts[]>;
+  private readonly book: (
+    v: { citizenId: string; sessionId: string; quantity: number; groupName: string | null; id: string; code: string; now: string; waitlist: boolean },
+    on: Executor,
+  ) => Promise<BookingResult[]>;
 
   constructor(
     private readonly db: Database,
     private readonly config: ReservationConfig,
     readonly signer: TicketSigner,
     private readonly now: () => Date = () => new Date(),
-  ) {}
+  ) {
+    this.lockCitizen = prepareRows(db, 'venues.booking.lock-citizen', sql`select ${citizens.id} from ${citizens} where ${citizens.id} = ${placeholder('citizenId')}::uuid for update`);
+    // The session's row locked, with the citizen's block and limits. Those are read after the
+    // citizen's row was locked (the statement before), so every earlier booking of theirs is
+    // seen; the session's month is its month in Asia/Shanghai (UTC+8, no daylight saving).
+    this.lockForBooking = prepareRows(
+      db,
+      'venues.booking.lock-session',
+      sql`select s.id, s.status, s.capacity, s.confirmed, s.held, s.per_citizen_limit as "perCitizenLimit",
+            ${isoText(sql`s.booking_opens_at`)} as "opensAt", ${isoText(sql`s.booking_closes_at`)} as "closesAt",
+            (select coalesce(sum(r.quantity), 0)::int from ${reservations} r
+              where r.session_id = s.id and r.citizen_id = ${placeholder('citizenId')}::uuid and r.status <> 'cancelled') as "mine",
+            (select count(*)::int from ${reservations} r join ${sessions} o on o.id = r.session_id
+              where r.citizen_id = ${placeholder('citizenId')}::uuid and r.status <> 'cancelled' and o.starts_at >= m.starts and o.starts_at < m.ends) as "monthCount",
+            to_char(m.local, 'YYYY-MM') as "month",
+            ${isoText(sql`b.ends_at`)} as "blockedUntil", b.reason as "blockReason"
+          from ${sessions} s
+          cross join lateral (select date_trunc('month', (s.starts_at at time zone 'UTC') + interval '8 hours') as local) l
+          cross join lateral (select l.local, (l.local - interval '8 hours') at time zone 'UTC' as starts, (l.local + interval '1 month' - interval '8 hours') at time zone 'UTC' as ends) m
+          left join lateral (select cb.ends_at, cb.reason from ${citizenBlocks} cb
+            where cb.citizen_id = ${placeholder('citizenId')}::uuid and cb.starts_at <= ${placeholder('now')}::timestamptz and cb.ends_at > ${placeholder('now')}::timestamptz
+            order by cb.ends_at desc limit 1) b on true
+          where s.id = ${placeholder('sessionId')}::uuid
+          for update of s`,
+    );
+    // Seats, reservation and (without seats, when asked) the waiting-list entry in one statement,
+    // run with the session's row locked. Its snapshot is taken after that lock, so the waiting
+    // count is current; the conditional update cannot take seats that are not there, and the
+    // reservation is inserted only from the updated row (all or nothing).
+    this.book = prepareRows(
+      db,
+      'venues.booking.book',
+      sql`with w as (
+            select count(*)::int as n, count(*) filter (where status = 'waiting')::int as queued from ${waitlist}
+            where session_id = ${placeholder('sessionId')}::uuid and status in ('waiting', 'offered')
+          ), moved as (
+            update ${sessions} set confirmed = confirmed + ${placeholder('quantity')}::int
+            where id = ${placeholder('sessionId')}::uuid and confirmed + held + ${placeholder('quantity')}::int <= capacity and (select n from w) = 0
+            returning id
+          ), booked as (
+            insert into ${reservations} (id, session_id, citizen_id, quantity, group_name, status, code, created_at)
+            select ${placeholder('id')}::uuid, moved.id, ${placeholder('citizenId')}::uuid, ${placeholder('quantity')}::int, ${placeholder('groupName')}::text, 'confirmed', ${placeholder('code')}::text, ${placeholder('now')}::timestamptz
+            from moved
+            returning id
+          ), duplicate as (
+            select id from ${waitlist}
+            where session_id = ${placeholder('sessionId')}::uuid and citizen_id = ${placeholder('citizenId')}::uuid and status in ('waiting', 'offered')
+              and ${placeholder('waitlist')}::boolean and not exists (select from moved)
+            limit 1
+          ), entry as (
+            insert into ${waitlist} (session_id, citizen_id, quantity, status, created_at, updated_at)
+            select ${placeholder('sessionId')}::uuid, ${placeholder('citizenId')}::uuid, ${placeholder('quantity')}::int, 'waiting', ${placeholder('now')}::timestamptz, ${placeholder('now')}::timestamptz
+            where ${placeholder('waitlist')}::boolean and not exists (select from moved) and not exists (select from duplicate)
+            returning id
+          )
+          select (select n from w) as "waiting", (select queued from w) as "waitingBefore",
+            (select id from booked) as "reservationId", (select id from entry) as "entryId", (select id from duplicate) as "duplicateId"`,
+    );
+  }
 
   private view(r: ReservationRow, phone: string): Reservation {
     return reservationView(r, phone, this.signer);
@@ -120,33 +216,29 @@ export class ReservationService {
     return row;
   }
 
-  private bookable(s: SessionRow, now: Date): void {
+  /**
+   * Locks the citizen's row, then the session's (always in this order), and refuses what the
+   * session or the citizen's standing rule out: a closed session, a no-show block, the
+   * per-session and per-month limits for `quantity` more seats.
+   */
+  private async lockAndCheck(tx: Executor, sessionId: string, citizenId: string, quantity: number, group: boolean, now: Date): Promise<BookingFacts> {
+    await this.lockCitizen({ citizenId }, tx);
+    const [s] = await this.lockForBooking({ citizenId, sessionId, now: now.toISOString() }, tx);
+    if (!s) throw notFound(VenueProblems.SESSION_NOT_FOUND, `No session ${sessionId}`);
     if (s.status !== 'open') throw new DomainError('conflict', VenueProblems.SESSION_CLOSED, 'This session was cancelled');
-    if (now < s.bookingOpensAt) throw new DomainError('conflict', VenueProblems.BOOKING_NOT_OPEN, `Booking opens at ${s.bookingOpensAt.toISOString()}`, { opensAt: s.bookingOpensAt.toISOString() });
-    if (now >= s.bookingClosesAt) throw new DomainError('conflict', VenueProblems.BOOKING_CLOSED, `Booking closed at ${s.bookingClosesAt.toISOString()}`, { closedAt: s.bookingClosesAt.toISOString() });
-  }
-
-  /** Checks the per-session and per-month limits of `citizen` for `quantity` more seats. */
-  private async checkLimits(tx: Executor, s: SessionRow, citizenId: string, quantity: number, group: boolean): Promise<void> {
-    const [mine] = await tx
-      .select({ seats: sql<number>`coalesce(sum(${reservations.quantity}), 0)::int` })
-      .from(reservations)
-      .where(and(eq(reservations.sessionId, s.id), eq(reservations.citizenId, citizenId), ne(reservations.status, 'cancelled')));
+    if (now.getTime() < Date.parse(s.opensAt)) throw new DomainError('conflict', VenueProblems.BOOKING_NOT_OPEN, `Booking opens at ${s.opensAt}`, { opensAt: s.opensAt });
+    if (now.getTime() >= Date.parse(s.closesAt)) throw new DomainError('conflict', VenueProblems.BOOKING_CLOSED, `Booking closed at ${s.closesAt}`, { closedAt: s.closesAt });
+    if (s.blockedUntil) {
+      throw new DomainError('conflict', VenueProblems.BOOKING_BLOCKED, `Booking is blocked until ${s.blockedUntil}: ${s.blockReason} (see GET /v1/venue-citizen/standing)`, { until: s.blockedUntil, reason: s.blockReason });
+    }
     const limit = group ? this.config.maxGroupSeats : s.perCitizenLimit;
-    if (Number(mine!.seats) + quantity > limit) {
-      throw new DomainError('invalid', VenueProblems.LIMIT_PER_SESSION, `At most ${limit} seats per ${group ? 'group booking' : 'person'} in this session`, { limit, held: Number(mine!.seats) });
+    if (Number(s.mine) + quantity > limit) {
+      throw new DomainError('invalid', VenueProblems.LIMIT_PER_SESSION, `At most ${limit} seats per ${group ? 'group booking' : 'person'} in this session`, { limit, held: Number(s.mine) });
     }
-    const month = localParts(s.startsAt).day.slice(0, 7);
-    const from = instantOf(`${month}-01`, '00:00');
-    const to = instantOf(addDays(`${month}-28`, 4).slice(0, 7) + '-01', '00:00');
-    const [count] = await tx
-      .select({ n: sql<number>`count(*)::int` })
-      .from(reservations)
-      .innerJoin(sessions, eq(sessions.id, reservations.sessionId))
-      .where(and(eq(reservations.citizenId, citizenId), ne(reservations.status, 'cancelled'), sql`${sessions.startsAt} >= ${from.toISOString()}`, sql`${sessions.startsAt} < ${to.toISOString()}`));
-    if (Number(count!.n) >= this.config.monthlyLimit) {
-      throw new DomainError('invalid', VenueProblems.LIMIT_PER_PERIOD, `At most ${this.config.monthlyLimit} reservations for sessions in one month`, { limit: this.config.monthlyLimit, month });
+    if (Number(s.monthCount) >= this.config.monthlyLimit) {
+      throw new DomainError('invalid', VenueProblems.LIMIT_PER_PERIOD, `At most ${this.config.monthlyLimit} reservations for sessions in one month`, { limit: this.config.monthlyLimit, month: s.month });
     }
+    return s;
   }
 
   private async insertReservation(tx: Executor, s: SessionRow, citizenId: string, quantity: number, groupName: string | null, entryId: number | null): Promise<ReservationRow> {
@@ -163,28 +255,29 @@ export class ReservationService {
    */
   async reserve(input: { sessionId: string; quantity: number; groupName?: string | undefined; waitlist?: boolean | undefined }, citizen: Citizen, outer?: Transaction): Promise<BookingOutcome> {
     return withTransaction(this.db, outer, async (tx) => {
-      const now = this.now();
-      // The citizen's row first (their limits), then the session's (its seats): always in this order.
-      await tx.select({ id: citizens.id }).from(citizens).where(eq(citizens.id, citizen.id)).for('update');
-      const s = await this.lockSession(tx, input.sessionId);
-      this.bookable(s, now);
-      await this.blockCheck(tx, citizen.id);
-      await this.checkLimits(tx, s, citizen.id, input.quantity, Boolean(input.groupName));
+      const s = await this.lockAndCheck(tx, input.sessionId, citizen.id, input.quantity, Boolean(input.groupName), this.now());
       const available = s.capacity - s.confirmed - s.held;
-      const waiting = await this.waitingCount(tx, s.id);
-      if (input.quantity > available || waiting > 0) {
-        if (input.waitlist) return { kind: 'waitlisted', entry: await this.insertEntry(tx, s, citizen.id, input.quantity) };
-        throw new DomainError('conflict', VenueProblems.SESSION_FULL, waiting > 0 && input.quantity <= available ? 'Freed seats go to the waiting list first' : `Only ${Math.max(0, available)} seats are left`, { available: Math.max(0, available), waiting });
+      // Taken once the session is locked: the order of creation is the order of the lock.
+      const at = this.now();
+      const code = randomBytes(12).toString('base64url');
+      const groupName = input.groupName ?? null;
+      const [done] = await this.book({ citizenId: citizen.id, sessionId: s.id, quantity: input.quantity, groupName, id: randomUUID(), code, now: at.toISOString(), waitlist: Boolean(input.waitlist) }, tx);
+      const { waiting, reservationId, entryId, duplicateId, waitingBefore } = done!;
+      if (reservationId) {
+        const row: ReservationRow = {
+          id: reservationId, sessionId: s.id, citizenId: citizen.id, quantity: input.quantity, groupName, status: 'confirmed', code, waitlistEntryId: null,
+          checkedInAt: null, checkedInBy: null, checkedInVia: null, checkedInDevice: null, noShowAt: null, remindedAt: null, cancelledAt: null, createdAt: at,
+        };
+        return { kind: 'reserved', reservation: this.view(row, citizen.phone) };
       }
-      // The conditional update is the second guard: it cannot take seats that are not there.
-      const [moved] = await tx
-        .update(sessions)
-        .set({ confirmed: sql`${sessions.confirmed} + ${input.quantity}` })
-        .where(and(eq(sessions.id, s.id), sql`${sessions.confirmed} + ${sessions.held} + ${input.quantity} <= ${sessions.capacity}`))
-        .returning({ id: sessions.id });
-      if (!moved) throw new DomainError('conflict', VenueProblems.SESSION_FULL, 'No seats left', { available: 0, waiting });
-      const row = await this.insertReservation(tx, s, citizen.id, input.quantity, input.groupName ?? null, null);
-      return { kind: 'reserved', reservation: this.view(row, citizen.phone) };
+      if (duplicateId !== null) throw new DomainError('conflict', VenueProblems.WAITLIST_DUPLICATE, 'You are on this session’s waiting list already', { entryId: Number(duplicateId) });
+      if (entryId !== null) {
+        // Entries of a session are made only under its lock, so those still waiting came before this one.
+        const entry: WaitlistEntry = { id: Number(entryId), sessionId: s.id, quantity: input.quantity, status: 'waiting', position: Number(waitingBefore) + 1, offerExpiresAt: null, reservationId: null, createdAt: at.toISOString() };
+        return { kind: 'waitlisted', entry };
+      }
+      const free = Math.max(0, available);
+      throw new DomainError('conflict', VenueProblems.SESSION_FULL, waiting > 0 && input.quantity <= available ? 'Freed seats go to the waiting list first' : `Only ${free} seats are left`, { available: free, waiting: Number(waiting) });
     });
   }
 
@@ -193,10 +286,10 @@ export class ReservationService {
     return Number(row!.n);
   }
 
-  private async insertEntry(tx: Executor, s: SessionRow, citizenId: string, quantity: number): Promise<WaitlistEntry> {
-    const [dup] = await tx.select({ id: waitlist.id }).from(waitlist).where(and(eq(waitlist.sessionId, s.id), eq(waitlist.citizenId, citizenId), inArray(waitlist.status, ['waiting', 'offered'])));
+  private async insertEntry(tx: Executor, sessionId: string, citizenId: string, quantity: number): Promise<WaitlistEntry> {
+    const [dup] = await tx.select({ id: waitlist.id }).from(waitlist).where(and(eq(waitlist.sessionId, sessionId), eq(waitlist.citizenId, citizenId), inArray(waitlist.status, ['waiting', 'offered'])));
     if (dup) throw new DomainError('conflict', VenueProblems.WAITLIST_DUPLICATE, 'You are on this session’s waiting list already', { entryId: dup.id });
-    const [row] = await tx.insert(waitlist).values({ sessionId: s.id, citizenId, quantity, status: 'waiting', createdAt: this.now(), updatedAt: this.now() }).returning();
+    const [row] = await tx.insert(waitlist).values({ sessionId, citizenId, quantity, status: 'waiting', createdAt: this.now(), updatedAt: this.now() }).returning();
     return this.toEntry(tx, row!);
   }
 
@@ -221,15 +314,11 @@ export class ReservationService {
   /** Joins a session's waiting list (when it is full, or others wait already). */
   async join(input: { sessionId: string; quantity: number }, citizen: Citizen, outer?: Transaction): Promise<WaitlistEntry> {
     return withTransaction(this.db, outer, async (tx) => {
-      await tx.select({ id: citizens.id }).from(citizens).where(eq(citizens.id, citizen.id)).for('update');
-      const s = await this.lockSession(tx, input.sessionId);
-      this.bookable(s, this.now());
-      await this.blockCheck(tx, citizen.id);
-      await this.checkLimits(tx, s, citizen.id, input.quantity, false);
+      const s = await this.lockAndCheck(tx, input.sessionId, citizen.id, input.quantity, false, this.now());
       if (input.quantity <= s.capacity - s.confirmed - s.held && (await this.waitingCount(tx, s.id)) === 0) {
         throw new DomainError('conflict', VenueProblems.WAITLIST_NOT_NEEDED, 'There are seats: book them directly');
       }
-      return this.insertEntry(tx, s, citizen.id, input.quantity);
+      return this.insertEntry(tx, s.id, citizen.id, input.quantity);
     });
   }
 

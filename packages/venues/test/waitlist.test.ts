@@ -46,6 +46,8 @@ it('freed seats go to the first entry in arrival order whose whole quantity fits
   const e3 = await join(s, w3, 1);
   expect([e1.position, e2.position, e3.position]).toEqual([1, 2, 3]);
   expect(problem(await call(null, 'POST', `/v1/venue-sessions/${s.id}/waitlist`, { quantity: 1 }, w1)).code).toBe('VENUES_WAITLIST_DUPLICATE');
+  // Booking with `waitlist: true` while on the list already joins it no second time either.
+  expect(problem(await call(null, 'POST', `/v1/venue-sessions/${s.id}/reservations`, { quantity: 1, waitlist: true }, w1))).toMatchObject({ status: 409, code: 'VENUES_WAITLIST_DUPLICATE' });
   await cancel(r, holder);
   // w1 (1 seat) is offered; w2 wants 2 of the 1 left, and nobody overtakes it.
   expect(await entryOf(w1, e1.id)).toMatchObject({ status: 'offered', offerExpiresAt: new Date(NOW.getTime() + 120 * MIN).toISOString() });
