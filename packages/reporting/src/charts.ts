@@ -7,13 +7,39 @@
 // component left out would be drawn without it, and ECharts says so on the console
 // (test/report.test.ts fails).
 import { createHash } from 'node:crypto';
-import * as echarts from 'echarts/core';
-import { BarChart, HeatmapChart, LineChart, MapChart, PieChart, RadarChart } from 'echarts/charts';
-import { GeoComponent, GridComponent, LegendComponent, RadarComponent, TitleComponent, VisualMapComponent } from 'echarts/components';
-import { LabelLayout } from 'echarts/features';
-import { SVGRenderer } from 'echarts/renderers';
+import type * as ECharts from 'echarts/core';
 
-echarts.use([BarChart, LineChart, PieChart, RadarChart, HeatmapChart, MapChart, GridComponent, TitleComponent, LegendComponent, VisualMapComponent, GeoComponent, RadarComponent, LabelLayout, SVGRenderer]);
+let echarts: typeof ECharts | undefined;
+let loading: Promise<void> | undefined;
+
+/**
+ * Loads ECharts, the first time a report is rendered rather than when the server starts
+ * (its modules take a few hundred milliseconds to load, on every start, for a job that
+ * runs a few times a year). `renderHtml` calls it; call it once before `renderChart`.
+ */
+export function loadCharts(): Promise<void> {
+  loading ??= (async () => {
+    const [core, charts, components, features, renderers] = await Promise.all([
+      import('echarts/core'),
+      import('echarts/charts'),
+      import('echarts/components'),
+      import('echarts/features'),
+      import('echarts/renderers'),
+    ]);
+    core.use([
+      charts.BarChart, charts.LineChart, charts.PieChart, charts.RadarChart, charts.HeatmapChart, charts.MapChart,
+      components.GridComponent, components.TitleComponent, components.LegendComponent, components.VisualMapComponent, components.GeoComponent, components.RadarComponent,
+      features.LabelLayout, renderers.SVGRenderer,
+    ]);
+    echarts = core;
+  })();
+  return loading;
+}
+
+function loaded(): typeof ECharts {
+  if (!echarts) throw new Error('ECharts is not loaded yet: await loadCharts() before rendering a chart');
+  return echarts;
+}
 
 /** A chart of the report: its id and the inline SVG ECharts rendered on the server. */
 export interface RenderedChart {
@@ -30,8 +56,8 @@ const registered = new Set<string>();
  * browser): the report opens offline and prints as vectors. Animation is off, so the
  * string is the final picture.
  */
-export function renderChart(id: string, title: string, option: echarts.EChartsCoreOption, size: { width: number; height: number } = { width: 760, height: 360 }): RenderedChart {
-  const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width: size.width, height: size.height });
+export function renderChart(id: string, title: string, option: ECharts.EChartsCoreOption, size: { width: number; height: number } = { width: 760, height: 360 }): RenderedChart {
+  const chart = loaded().init(null, null, { renderer: 'svg', ssr: true, width: size.width, height: size.height });
   try {
     chart.setOption({ animation: false, textStyle: { fontFamily: 'Noto Sans CJK SC, Source Han Sans SC, PingFang SC, Microsoft YaHei, sans-serif' }, ...option });
     return { id, title, svg: chart.renderToSVGString() };
@@ -53,7 +79,7 @@ export function registerGeometry(features: { code: string; geometry: unknown }[]
   };
   const name = `diandan-report-${createHash('sha256').update(JSON.stringify(collection)).digest('base64url').slice(0, 22)}`;
   if (!registered.has(name)) {
-    echarts.registerMap(name, collection as never);
+    loaded().registerMap(name, collection as never);
     registered.add(name);
   }
   return name;

@@ -1,4 +1,4 @@
-import { registerGeometry, renderChart, type RenderedChart } from './charts.js';
+import { loadCharts, registerGeometry, renderChart, type RenderedChart } from './charts.js';
 import { t, type Locale, type StringKey } from './i18n.js';
 import type { ReportData } from './report.js';
 
@@ -25,7 +25,7 @@ function fmt(value: number | null | undefined, kind: 'int' | 'pct' | 'dec' = 'in
   return formatter(locale, 'int').format(Math.round(value));
 }
 
-/** The charts of the report, each rendered to SVG on the server. */
+/** The charts of the report, each rendered to SVG on the server (after `await loadCharts()`; `renderHtml` does it). */
 export function chartsOf(data: ReportData): RenderedChart[] {
   const L = data.locale;
   const k = data.kpis;
@@ -179,7 +179,8 @@ function table(columns: string[], rows: (string | number | null)[][]): string {
  * charts as inline SVG, no script and no external resource, so it opens offline and
  * prints cleanly (each chapter starts a new page).
  */
-export function renderHtml(data: ReportData, year: number): { html: string; charts: RenderedChart[] } {
+export async function renderHtml(data: ReportData, year: number): Promise<{ html: string; charts: RenderedChart[] }> {
+  await loadCharts();
   const L = data.locale;
   const k = data.kpis;
   const s = (key: StringKey, vars?: Record<string, string | number>) => t(L, key, vars);

@@ -7,7 +7,7 @@ export { CHANGNING_INDICATORS, evaluate, type IndicatorDefinition, type Indicato
 export { ReportingService, type ReportData } from './report.js';
 export { ReportStore, type StoredReport, type ReportJobData } from './reports.js';
 export { renderHtml, chartsOf } from './html.js';
-export { renderChart, type RenderedChart } from './charts.js';
+export { loadCharts, renderChart, type RenderedChart } from './charts.js';
 export { toCsv } from './csv.js';
 export { periodOf, yearPeriod, yearEarlier, monthsOf, type Period } from './period.js';
 export { t, type Locale } from './i18n.js';

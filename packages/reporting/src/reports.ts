@@ -51,7 +51,7 @@ export class ReportStore {
     try {
       const data = await this.reporting.reportData(this.db, { regionCode: row.regionCode, regionPath: row.regionPath, period: yearPeriod(row.year), locale: row.locale as Locale }, actor, progress);
       await progress(75, 'charts');
-      const { html, charts } = renderHtml(data, row.year);
+      const { html, charts } = await renderHtml(data, row.year);
       await progress(90, 'storing');
       await this.db.update(reports).set({ status: 'ready', html, data, csv: toCsv(data), error: null, finishedAt: sql`now()` }).where(eq(reports.id, id));
       return { reportId: id, charts: charts.length, bytes: html.length };

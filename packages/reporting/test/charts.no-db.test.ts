@@ -1,6 +1,8 @@
 /** ECharts keeps registered maps for the life of the process: one per distinct geometry, not one per report. */
-import { describe, expect, it } from 'vitest';
-import { registerGeometry, renderChart } from '../src/charts.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadCharts, registerGeometry, renderChart } from '../src/charts.js';
+
+beforeAll(() => loadCharts());
 
 const square = (x: number) => ({ type: 'Polygon', coordinates: [[[x, 0], [x + 1, 0], [x + 1, 1], [x, 1], [x, 0]]] });
 
