@@ -3,7 +3,7 @@ import { kernelTables, queryRows, type Actor, type HookBus } from '@diandan/kern
 import { PLANNER_ROLES, type MatchingService, type Run } from '@diandan/matching';
 import type { Services as ProcurementServices } from '@diandan/procurement';
 import type { DemandService } from '@diandan/survey';
-import { VenueProblems, figuresOf, type UtilisationReport } from '@diandan/venues';
+import { VenueProblems, type UtilisationReport } from '@diandan/venues';
 import { reportSections, type ReportScope, type ReportSection } from './hooks.js';
 import { pathPrefix, type Kpis } from './kpis.js';
 import { t, type Locale } from './i18n.js';
@@ -12,7 +12,7 @@ import { t, type Locale } from './i18n.js';
 export interface OptionalSources {
   readonly procurement?: ProcurementServices | undefined;
   readonly survey?: { readonly demand: DemandService } | undefined;
-  readonly venues?: { readonly utilisation: Pick<UtilisationReport, 'of'> } | undefined;
+  readonly venues?: { readonly utilisation: Pick<UtilisationReport, 'ofRegion'> } | undefined;
   readonly matching?: { readonly matching: Pick<MatchingService, 'listRuns'> } | undefined;
   readonly registry?: object | undefined;
 }
@@ -109,41 +109,28 @@ async function venueSection(sources: OptionalSources, scope: ReportScope, actor:
   const title = t(L, 'venuesTitle');
   if (!sources.venues) return absent(key, title, t(L, 'pluginAbsent', { plugin: '@diandan/venues' }));
   if (!actor) return absent(key, title, t(L, 'venuesNeedsStaff'));
-  const list = await queryRows<{ id: string; name: string }>(
-    scope.db,
-    sql`select v.id::text as id, v.name from ${kernelTables.venues} v join ${kernelTables.regions} r on r.code = v.region_code
-        where r.path collate "C" like ${pathPrefix(scope.regionPath)} order by r.path collate "C", v.name, v.id limit ${MAX_VENUES}`,
-  );
-  // The venues plugin answers per venue (UtilisationReport.of); a few at a time.
-  const rows: { name: string; figures: ReturnType<typeof figuresOf> }[] = [];
-  const totals = { sessions: 0, capacityOffered: 0, seatsReserved: 0, seatsCheckedIn: 0, seatsNoShow: 0, waitlistJoined: 0, waitlistAccepted: 0 };
+  // The venues plugin's subtree aggregate: one statement, whatever the number of venues.
+  let utilisation: Awaited<ReturnType<UtilisationReport['ofRegion']>>;
   try {
-    for (let i = 0; i < list.length; i += 4) {
-      const batch = await Promise.all(list.slice(i, i + 4).map((v) => sources.venues!.utilisation.of({ venueId: v.id, from: scope.period.from, to: scope.period.to }, { actor })));
-      batch.forEach((u, j) => {
-        if (u.totals.sessions === 0) return;
-        for (const k of Object.keys(totals) as (keyof typeof totals)[]) totals[k] += u.totals[k];
-        rows.push({ name: list[i + j]!.name, figures: u.totals });
-      });
-    }
+    utilisation = await sources.venues.utilisation.ofRegion({ regionPath: scope.regionPath, from: scope.period.from, to: scope.period.to }, { actor });
   } catch (error) {
     const code = (error as { code?: string }).code;
     if (code === 'FORBIDDEN' || code === VenueProblems.VENUE_NOT_FOUND) return absent(key, title, t(L, 'venuesNeedsStaff'));
     throw error;
   }
+  const { venues: rows, totals } = utilisation;
   if (totals.sessions === 0) return absent(key, title, t(L, 'noSessions'));
-  const all = figuresOf(totals);
   return {
     key,
     title,
     available: true,
     figures: {
       [t(L, 'venuesWithSessions')]: rows.length,
-      [t(L, 'sessions')]: all.sessions,
-      [t(L, 'capacityOffered')]: all.capacityOffered,
-      [t(L, 'seatsCheckedIn')]: all.seatsCheckedIn,
-      [t(L, 'utilisation')]: all.reservationUtilisation,
-      [t(L, 'noShowRate')]: all.noShowRate,
+      [t(L, 'sessions')]: totals.sessions,
+      [t(L, 'capacityOffered')]: totals.capacityOffered,
+      [t(L, 'seatsCheckedIn')]: totals.seatsCheckedIn,
+      [t(L, 'utilisation')]: totals.reservationUtilisation,
+      [t(L, 'noShowRate')]: totals.noShowRate,
     },
     table: {
       columns: [t(L, 'venue'), t(L, 'sessions'), t(L, 'capacityOffered'), t(L, 'seatsCheckedIn'), t(L, 'utilisation'), t(L, 'noShowRate')],
@@ -152,9 +139,6 @@ async function venueSection(sources: OptionalSources, scope: ReportScope, actor:
     paragraphs: [t(L, 'venuesFormula')],
   };
 }
-
-/** Venues read per report at most (the venues plugin has no subtree aggregate). */
-const MAX_VENUES = 2000;
 
 /** Solved matching runs of the subtree whose months lie in the period: price of fairness and floors met. */
 async function matchingSection(sources: OptionalSources, scope: ReportScope, actor: Actor | undefined, L: Locale): Promise<ReportSection> {

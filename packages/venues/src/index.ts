@@ -13,7 +13,7 @@ export { RoomSchema, EquipmentSchema, ProfileSchema, OpeningSchema, CalendarSche
 export { CheckInService, checkInWindow, refusalOf, type OfflineScan, type ScanResult, type Refusal } from './check-in.js';
 export { NoShowService, type NoShowConfig, type Standing, type NoShow } from './no-shows.js';
 export { CalendarFeeds, TIMEZONE } from './calendars.js';
-export { UtilisationReport, figuresOf, type Figures, type Utilisation } from './utilisation.js';
+export { UtilisationReport, figuresOf, type Figures, type Utilisation, type VenueFigures } from './utilisation.js';
 export { TicketSigner, verifyTicket, checkTicketOffline, verifyRevocations, signRevocations, canonicalRevocations, TICKET_PREFIX, type TicketClaims, type TicketCheck, type RevocationList, type RevokedTicket, type OfflineCheck } from './tickets.js';
 export { ScanResultSchema } from './routes/door.js';
 export { UtilisationSchema, FiguresSchema, StandingSchema } from './routes/reports.js';

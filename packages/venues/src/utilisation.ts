@@ -1,5 +1,5 @@
 import { and, eq, gte, inArray, lt, ne, sql } from 'drizzle-orm';
-import { DomainError, type Actor, type Database, type Executor } from '@diandan/kernel';
+import { DomainError, REGION_STAFF, hasRole, inScope, kernelTables, queryRows, type Actor, type Database, type Executor } from '@diandan/kernel';
 import type { VenueDetails } from './details.js';
 import { localParts } from './hours.js';
 import { VenueProblems } from './problems.js';
@@ -69,6 +69,21 @@ export function figuresOf(c: Counts): Figures {
 
 const MAX_DAYS = 400;
 
+/** A venue's figures in a region's utilisation (`UtilisationReport.ofRegion`). */
+export interface VenueFigures {
+  venueId: string;
+  name: string;
+  regionCode: string;
+  figures: Figures;
+}
+
+function period(input: { from: string; to: string }): { from: Date; to: Date } {
+  const from = new Date(input.from);
+  const to = new Date(input.to);
+  if (!(to > from) || to.getTime() - from.getTime() > MAX_DAYS * 86_400_000) throw new DomainError('invalid', VenueProblems.REPORT_INVALID, `A period ends after it starts and spans at most ${MAX_DAYS} days`);
+  return { from, to };
+}
+
 /** Utilisation of a venue's sessions starting in [from, to): for its staff, and for the reporting package. */
 export class UtilisationReport {
   constructor(
@@ -79,9 +94,7 @@ export class UtilisationReport {
   async of(input: { venueId: string; from: string; to: string; roomId?: string | undefined }, ctx: { actor: Actor; tx?: Executor | undefined }): Promise<Utilisation> {
     const db = ctx.tx ?? this.db;
     const venue = await this.details.venue(input.venueId, { actor: ctx.actor, tx: ctx.tx, manage: true });
-    const from = new Date(input.from);
-    const to = new Date(input.to);
-    if (!(to > from) || to.getTime() - from.getTime() > MAX_DAYS * 86_400_000) throw new DomainError('invalid', VenueProblems.REPORT_INVALID, `A period ends after it starts and spans at most ${MAX_DAYS} days`);
+    const { from, to } = period(input);
     const rows = await db
       .select({ id: sessions.id, roomId: sessions.roomId, startsAt: sessions.startsAt, capacity: sessions.capacity })
       .from(sessions)
@@ -139,5 +152,63 @@ export class UtilisationReport {
       rooms: [...byRoom.entries()].map(([roomId, c]) => ({ roomId, name: roomId ? (names.get(roomId) ?? null) : null, ...figuresOf(c) })).sort((a, b) => (a.name ?? '').localeCompare(b.name ?? '')),
       slots: [...bySlot.values()].map(({ weekday, hour, ...c }) => ({ weekday, hour, ...figuresOf(c) })).sort((a, b) => a.weekday - b.weekday || a.hour - b.hour),
     };
+  }
+
+  /**
+   * The figures of every venue of a region subtree (`regionPath`, the kernel region's
+   * path) with sessions starting in [from, to), and their totals, in one statement: for
+   * the reporting package's venues section and region dashboards. Region staff whose
+   * subtree holds the region (`FORBIDDEN` otherwise), as for one venue.
+   */
+  async ofRegion(input: { regionPath: string; from: string; to: string }, ctx: { actor: Actor; tx?: Executor | undefined }): Promise<{ venues: VenueFigures[]; totals: Figures }> {
+    if (!ctx.actor.system && (!hasRole(ctx.actor, REGION_STAFF) || !inScope(ctx.actor, input.regionPath))) {
+      throw new DomainError('forbidden', 'FORBIDDEN', 'Utilisation of a region needs a region staff role in a region above it');
+    }
+    const { from, to } = period(input);
+    const prefix = `${input.regionPath.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    const rows = await queryRows<{ venue_id: string; name: string; region_code: string } & Record<'sessions' | 'capacity' | 'reserved' | 'checked_in' | 'no_show' | 'joined' | 'accepted', number>>(
+      ctx.tx ?? this.db,
+      sql`with s as (
+            select s.id, s.venue_id, s.capacity from ${sessions} s
+            join ${kernelTables.venues} v on v.id = s.venue_id
+            join ${kernelTables.regions} r on r.code = v.region_code
+            where r.path collate "C" like ${prefix} and s.status <> 'cancelled' and s.starts_at >= ${from.toISOString()}::timestamptz and s.starts_at < ${to.toISOString()}::timestamptz
+          ),
+          seats as (
+            select session_id,
+              sum(quantity) filter (where status <> 'cancelled') as reserved,
+              sum(quantity) filter (where status = 'checked-in') as checked_in,
+              sum(quantity) filter (where status = 'no-show') as no_show
+            from ${reservations} where session_id in (select id from s) group by session_id
+          ),
+          entries as (
+            select session_id, count(*) as joined, count(*) filter (where status = 'accepted') as accepted
+            from ${waitlist} where session_id in (select id from s) group by session_id
+          )
+          select s.venue_id::text as venue_id, v.name, v.region_code,
+            count(*)::int as sessions, sum(s.capacity)::int as capacity,
+            coalesce(sum(seats.reserved), 0)::int as reserved, coalesce(sum(seats.checked_in), 0)::int as checked_in,
+            coalesce(sum(seats.no_show), 0)::int as no_show, coalesce(sum(entries.joined), 0)::int as joined,
+            coalesce(sum(entries.accepted), 0)::int as accepted
+          from s join ${kernelTables.venues} v on v.id = s.venue_id
+          left join seats on seats.session_id = s.id left join entries on entries.session_id = s.id
+          group by s.venue_id, v.name, v.region_code
+          order by v.region_code collate "C", v.name, s.venue_id`,
+    );
+    const totals = zero();
+    const venues = rows.map((r) => {
+      const c: Counts = {
+        sessions: Number(r.sessions),
+        capacityOffered: Number(r.capacity),
+        seatsReserved: Number(r.reserved),
+        seatsCheckedIn: Number(r.checked_in),
+        seatsNoShow: Number(r.no_show),
+        waitlistJoined: Number(r.joined),
+        waitlistAccepted: Number(r.accepted),
+      };
+      add(totals, c);
+      return { venueId: r.venue_id, name: r.name, regionCode: r.region_code, figures: figuresOf(c) };
+    });
+    return { venues, totals: figuresOf(totals) };
   }
 }

@@ -1,4 +1,6 @@
 /** At the door and after: check-in with its refusals, signed tickets offline, no-shows and blocks, calendars, utilisation. */
+import { kernelTables, type Actor } from '@diandan/kernel';
+import { eq } from 'drizzle-orm';
 import { client, createTestServer, expectStatus, problem, seedRegions, testActors, type Call } from '@diandan/testing';
 import type { FastifyInstance } from 'fastify';
 import ical, { type VEvent } from 'node-ical';
@@ -252,6 +254,20 @@ describe('utilisation', () => {
     expect(onlyB.totals.capacityOffered).toBe(20);
     expect(problem(await call(streetOperator, 'GET', `/v1/venues/${v}/utilisation?from=2027-04-01T00:00:00Z&to=2027-03-01T00:00:00Z`)).code).toBe('VENUES_REPORT_INVALID');
     expect(problem(await call(otherStreetOperator, 'GET', `/v1/venues/${v}/utilisation?from=2027-03-01T00:00:00Z&to=2027-04-01T00:00:00Z`)).status).toBe(404);
+
+    // A region's venues in one statement (what the reporting package reads): this venue's
+    // figures as above, the totals the sum over the subtree's venues, nothing from outside it.
+    const pathOf = async (code: string) => (await app.diandan.database.db.select({ path: kernelTables.regions.path }).from(kernelTables.regions).where(eq(kernelTables.regions.code, code)))[0]!.path;
+    const staff = async (region: string): Promise<Actor> => ({ userId: `staff@${region}`, roles: ['street-operator'], region, regionPath: await pathOf(region) });
+    const range = { from: '2027-03-08T00:00:00+08:00', to: '2027-03-10T00:00:00+08:00' };
+    const { utilisation } = venuesOf(app);
+    const street = await utilisation.ofRegion({ regionPath: await pathOf('440103001'), ...range }, { actor: await staff('440103001') });
+    expect(street.venues.find((x: { venueId: string }) => x.venueId === v)).toMatchObject({ regionCode: '440103001', figures: u.totals });
+    const sum = (key: 'sessions' | 'capacityOffered' | 'seatsCheckedIn') => street.venues.reduce((n: number, x: { figures: Record<string, number> }) => n + x.figures[key]!, 0);
+    expect([street.totals.sessions, street.totals.capacityOffered, street.totals.seatsCheckedIn]).toEqual([sum('sessions'), sum('capacityOffered'), sum('seatsCheckedIn')]);
+    const other = await utilisation.ofRegion({ regionPath: await pathOf('440103002'), ...range }, { actor: await staff('440103') });
+    expect(other.venues.map((x: { venueId: string }) => x.venueId)).not.toContain(v);
+    await expect(utilisation.ofRegion({ regionPath: await pathOf('440103001'), ...range }, { actor: await staff('440103002') })).rejects.toMatchObject({ code: 'FORBIDDEN' });
     setClock(app, NOW);
   });
 });
