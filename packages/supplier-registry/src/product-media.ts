@@ -96,20 +96,15 @@ export class ProductMediaLibrary {
    * The product's supplier uploads a file. No transaction is open while the bytes
    * arrive (`files.uploadOnce`): the file is stored, then one short transaction locks the
    * product's row (so a concurrent submit or a second upload waits), checks it is still
-   * editable and under the limit, links the file and audits. With an `idempotencyKey` a
-   * retry stores nothing and answers the first upload.
+   * editable and under the limit, links the file and audits (a refused upload's stored
+   * copy is removed again). A route checks `editable` before it reads the bytes, so a
+   * client that may not upload is refused without sending them. With an
+   * `idempotencyKey` a retry stores nothing and answers the first upload.
    */
   async upload(
     input: { productId: string; data: Buffer | NodeJS.ReadableStream; name: string; caption?: string | undefined; idempotencyKey?: string | undefined },
     ctx: CallContext,
   ): Promise<{ media: ProductMediaFile; replayed: boolean }> {
-    try {
-      // Refused before the bytes are read, when it is clear already.
-      await this.editable(this.db, input.productId, ctx.actor);
-    } catch (error) {
-      if (typeof (input.data as NodeJS.ReadableStream).resume === 'function') (input.data as NodeJS.ReadableStream).resume();
-      throw error;
-    }
     const { file, replayed } = await this.kernel.files.uploadOnce(
       {
         data: input.data as Buffer,
@@ -125,7 +120,7 @@ export class ProductMediaLibrary {
       },
       ctx,
     );
-    return { media: await this.get(input.productId, file.id, ctx.actor), replayed };
+    return { media: toMediaFile(await this.row(this.db, input.productId, file.id)), replayed };
   }
 
   /** The product's media in display order, for those who may see the product. */
