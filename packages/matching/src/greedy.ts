@@ -53,10 +53,10 @@ class Heap {
     keys[i] = key;
     items[i] = item;
   }
-  pop(): [number, number] | undefined {
+  /** Removes the top item and returns it (its key is `peekKey()` before the call); the heap must not be empty. */
+  popItem(): number {
     const { keys, items } = this;
-    if (!keys.length) return undefined;
-    const top: [number, number] = [items[0]!, keys[0]!];
+    const top = items[0]!;
     const k = keys.pop()!;
     const it = items.pop()!;
     if (keys.length) {
@@ -84,33 +84,110 @@ class Heap {
   }
 }
 
+/**
+ * Edge orders that depend on the model alone, computed once per model (the heuristic runs
+ * twice per solve — plain and LP-guided — on the same model).
+ */
+interface Orders {
+  /** Edges by value per unit of cost (budgeted edges) or value, best first; ties by edge index. */
+  byPerCost: Int32Array;
+  /** Per row, its edges by value, best first (ties by edge index), at most `COMPETITORS`: CSR over rows. */
+  competitorStart: Int32Array;
+  competitors: Int32Array;
+}
+const COMPETITORS = 64;
+const ordersOf = new WeakMap<Model, Orders>();
+
+function orders(model: Model, budgeted: Uint8Array): Orders {
+  const known = ordersOf.get(model);
+  if (known) return known;
+  const { edges, rows, edgeRowStart, edgeRow } = model;
+  const E = edges.length;
+  const perCost = new Float64Array(E);
+  const value = new Float64Array(E);
+  for (let e = 0; e < E; e++) {
+    value[e] = edges[e]!.value;
+    perCost[e] = budgeted[e] ? edges[e]!.value / Math.max(edges[e]!.cost, 1) : edges[e]!.value;
+  }
+  // One sort of all edges, (key descending, index ascending): any subset read in this order is
+  // what a stable sort of that subset (kept in index order) by the key would give.
+  const sorted = (key: Float64Array) => Int32Array.from({ length: E }, (_, e) => e).sort((a, b) => key[b]! - key[a]! || a - b);
+  const byPerCost = sorted(perCost);
+  const byValue = sorted(value);
+  const competitorStart = new Int32Array(rows.length + 1);
+  for (let r = 0; r < rows.length; r++) competitorStart[r + 1] = competitorStart[r]! + Math.min(COMPETITORS, rows[r]!.edges.length);
+  const competitors = new Int32Array(competitorStart[rows.length]!);
+  const filled = competitorStart.slice(0, rows.length);
+  for (const e of byValue) {
+    for (let k = edgeRowStart[e]!; k < edgeRowStart[e + 1]!; k++) {
+      const r = edgeRow[k]!;
+      if (filled[r]! < competitorStart[r + 1]!) competitors[filled[r]!++] = e;
+    }
+  }
+  const result = { byPerCost, competitorStart, competitors };
+  ordersOf.set(model, result);
+  return result;
+}
+
 export function greedy(model: Model, options: GreedyOptions = {}): GreedyResult {
-  const { edges, rows, edgeRows } = model;
+  const { edges, edgeRowStart, edgeRow, edgeCoef, rowLimit } = model;
   const floors = options.floors ?? model.floors;
   const alpha = options.alpha ?? model.instance.objective.alpha;
   const maxMin = alpha >= MAX_MIN_ALPHA;
-  const x = new Array<number>(edges.length).fill(0);
-  const use = new Array<number>(rows.length).fill(0);
+  const E = edges.length;
+  const x = new Array<number>(E).fill(0);
+  const use = new Float64Array(rowLimit.length);
   const floorCount = floors.map(() => 0);
   const streetValue = model.streets.map(() => 0);
   let total = 0;
   const shares = floors.map((f, i) => [f, i] as const).filter(([f]) => f.kind === 'group-share');
   const regionFloors = floors.map((f, i) => [f, i] as const).filter(([f]) => f.kind === 'region-sessions');
-  const budgeted = edges.map((_, e) => edgeRows[e]!.some((r) => rows[r.row]!.kind === 'budget'));
+  const budgeted = new Uint8Array(E);
+  for (let e = 0; e < E; e++) for (let k = edgeRowStart[e]!; k < edgeRowStart[e + 1]!; k++) if (model.rows[edgeRow[k]!]!.kind === 'budget') budgeted[e] = 1;
+  // Each edge's floors (indices into `floors`), CSR: an edge is in a handful of the floors, so
+  // a session counts towards them without asking every floor's member set.
+  const floorStart = new Int32Array(E + 1);
+  floors.forEach((f) => {
+    for (const e of f.members) floorStart[e + 1]!++;
+  });
+  for (let e = 0; e < E; e++) floorStart[e + 1]! += floorStart[e]!;
+  const floorOf = new Int32Array(floorStart[E]!);
+  {
+    const at = floorStart.slice(0, E);
+    floors.forEach((f, i) => {
+      for (const e of f.members) floorOf[at[e]!++] = i;
+    });
+  }
+  const inShare = shares.map(([f]) => {
+    const member = new Uint8Array(E);
+    for (const e of f.members) member[e] = 1;
+    return member;
+  });
+  const inAnyShare = new Uint8Array(E);
+  for (const member of inShare) for (let e = 0; e < E; e++) inAnyShare[e]! |= member[e]!;
   const check = () => {
     if (options.signal?.aborted) throw new Error('The solve was cancelled');
   };
 
-  const fits = (e: number) => edgeRows[e]!.every(({ row, coef }) => use[row]! + coef <= rows[row]!.limit + EPS);
-  const sharesHold = (e: number, delta: number) =>
-    shares.every(([f, i]) => floorCount[i]! + (f.members.has(e) ? delta : 0) >= f.share * (total + delta) - EPS);
+  const fits = (e: number) => {
+    for (let k = edgeRowStart[e]!, end = edgeRowStart[e + 1]!; k < end; k++) {
+      const row = edgeRow[k]!;
+      if (!(use[row]! + edgeCoef[k]! <= rowLimit[row]! + EPS)) return false;
+    }
+    return true;
+  };
+  const sharesHold = (e: number, delta: number) => {
+    for (let s = 0; s < shares.length; s++) {
+      const [f, i] = shares[s]!;
+      if (!(floorCount[i]! + (inShare[s]![e] ? delta : 0) >= f.share * (total + delta) - EPS)) return false;
+    }
+    return true;
+  };
   const apply = (e: number, delta: number) => {
     x[e]! += delta;
     total += delta;
-    for (const { row, coef } of edgeRows[e]!) use[row]! += coef * delta;
-    floors.forEach((f, i) => {
-      if (f.members.has(e)) floorCount[i]! += delta;
-    });
+    for (let k = edgeRowStart[e]!, end = edgeRowStart[e + 1]!; k < end; k++) use[edgeRow[k]!]! += edgeCoef[k]! * delta;
+    for (let k = floorStart[e]!, end = floorStart[e + 1]!; k < end; k++) floorCount[floorOf[k]!]! += delta;
     streetValue[edges[e]!.street]! += edges[e]!.value * model.streetScale[edges[e]!.street]! * delta;
   };
   const gain = (e: number) => {
@@ -130,13 +207,13 @@ export function greedy(model: Model, options: GreedyOptions = {}): GreedyResult 
   // (0) LP-guided start: round the relaxation down, then round up the largest fractions that fit.
   if (options.start) {
     const start = options.start;
-    for (let e = 0; e < edges.length; e++) {
+    for (let e = 0; e < E; e++) {
       const n = Math.floor((start[e] ?? 0) + 1e-6);
       for (let k = 0; k < n && fits(e); k++) apply(e, 1);
     }
     check();
     const fractional: [number, number][] = [];
-    for (let e = 0; e < edges.length; e++) {
+    for (let e = 0; e < E; e++) {
       const f = (start[e] ?? 0) - x[e]!;
       if (f > 1e-6) fractional.push([e, f * edges[e]!.value]);
     }
@@ -144,11 +221,20 @@ export function greedy(model: Model, options: GreedyOptions = {}): GreedyResult 
     for (const [e] of fractional) if (fits(e) && sharesHold(e, 1)) apply(e, 1);
   }
 
+  // Each floor's members by value per unit of cost, best first (ties by edge index): the order
+  // the repair adds them in, read off one sort of all edges.
+  const { byPerCost, competitorStart, competitors } = orders(model, budgeted);
+  const ranked = floors.map((f) => new Int32Array(f.members.size));
+  {
+    const at = floors.map(() => 0);
+    for (const e of byPerCost) for (let k = floorStart[e]!, end = floorStart[e + 1]!; k < end; k++) ranked[floorOf[k]!]![at[floorOf[k]!]!++] = e;
+  }
+
   // (1) Repair: region floors, neediest first.
   const shortfalls = new Map<string, number>();
   const order = [...regionFloors].sort((a, b) => b[0].required / (b[0].members.size || 1) - a[0].required / (a[0].members.size || 1));
   for (const [f, i] of order) {
-    const members = [...f.members].sort((a, b) => perCost(b, edges[b]!.value) - perCost(a, edges[a]!.value));
+    const members = ranked[i]!;
     let k = 0;
     while (floorCount[i]! < f.required && k < members.length) {
       const e = members[k]!;
@@ -159,7 +245,7 @@ export function greedy(model: Model, options: GreedyOptions = {}): GreedyResult 
   }
   // Group shares: add the group's best sessions, else drop sessions no region floor needs.
   for (const [f, i] of shares) {
-    const members = [...f.members].sort((a, b) => perCost(b, edges[b]!.value) - perCost(a, edges[a]!.value));
+    const members = ranked[i]!;
     let k = 0;
     while (floorCount[i]! < f.share * total - EPS) {
       while (k < members.length && !fits(members[k]!)) k++;
@@ -179,14 +265,16 @@ export function greedy(model: Model, options: GreedyOptions = {}): GreedyResult 
   // (2) Lazy greedy.
   const fill = () => {
     const heap = new Heap();
-    for (let e = 0; e < edges.length; e++) heap.push(e, priority(e));
+    for (let e = 0; e < E; e++) heap.push(e, priority(e));
     let deferred: number[] = [];
     let steps = 0;
+    const lazy = !options.priority && alpha !== 0;
     while (heap.size) {
-      const [e, key] = heap.pop()!;
+      const key = heap.peekKey();
+      const e = heap.popItem();
       if ((++steps & 4095) === 0) check();
       if (!fits(e)) continue;
-      if (!options.priority && alpha !== 0) {
+      if (lazy) {
         const fresh = priority(e);
         if (fresh < key - EPS && fresh < heap.peekKey()) {
           heap.push(e, fresh);
@@ -199,7 +287,7 @@ export function greedy(model: Model, options: GreedyOptions = {}): GreedyResult 
       }
       apply(e, 1);
       heap.push(e, priority(e));
-      if (deferred.length && shares.some(([f]) => f.members.has(e))) {
+      if (deferred.length && inAnyShare[e]) {
         for (const d of deferred) heap.push(d, priority(d));
         deferred = [];
       }
@@ -209,22 +297,33 @@ export function greedy(model: Model, options: GreedyOptions = {}): GreedyResult 
 
   // (3) Local improvement: one session from a weak edge to a stronger competitor.
   if (options.improve !== false && alpha === 0) {
-    const byValue = rows.map((row) => [...row.edges].sort((a, b) => edges[b]!.value - edges[a]!.value).slice(0, 64));
     let improved = true;
+    const short: FloorRow[] = [];
     for (let pass = 0; pass < 3 && improved; pass++) {
       improved = false;
-      const held = x.map((n, e) => [n, e] as const).filter(([n]) => n > 0).sort((a, b) => edges[a[1]]!.value - edges[b[1]]!.value);
-      for (const [, a] of held) {
+      const held: number[] = [];
+      for (let e = 0; e < E; e++) if (x[e]! > 0) held.push(e);
+      held.sort((a, b) => edges[a]!.value - edges[b]!.value);
+      for (const a of held) {
         check();
         if (x[a]! <= 0) continue;
-        const needed = regionFloors.some(([g, j]) => g.members.has(a) && floorCount[j]! <= g.required);
         apply(a, -1);
+        // The region floors of a that the move would leave short: the session must go to an edge in each.
+        short.length = 0;
+        for (let k = floorStart[a]!, end = floorStart[a + 1]!; k < end; k++) {
+          const g = floors[floorOf[k]!]!;
+          if (g.kind === 'region-sessions' && floorCount[floorOf[k]!]! < g.required) short.push(g);
+        }
         let best = -1;
         let bestValue = edges[a]!.value + EPS;
-        for (const { row } of edgeRows[a]!) {
-          for (const b of byValue[row]!) {
-            if (b === a || edges[b]!.value <= bestValue) continue;
-            if (needed && !regionFloors.every(([g, j]) => !g.members.has(a) || floorCount[j]! >= g.required || g.members.has(b))) continue;
+        for (let k = edgeRowStart[a]!, end = edgeRowStart[a + 1]!; k < end; k++) {
+          const row = edgeRow[k]!;
+          for (let c = competitorStart[row]!, last = competitorStart[row + 1]!; c < last; c++) {
+            const b = competitors[c]!;
+            // Competitors come best first: none after this one can beat the best so far.
+            if (edges[b]!.value <= bestValue) break;
+            if (b === a) continue;
+            if (short.length && !short.every((g) => g.members.has(b))) continue;
             if (fits(b) && sharesHold(b, 1)) {
               best = b;
               bestValue = edges[b]!.value;

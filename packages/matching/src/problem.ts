@@ -252,15 +252,35 @@ export function buildInstance(input: InstanceInput, adjust?: ScoreAdjuster): Ins
   const beta = Math.min(0.2, Math.max(0, weights.popularity));
   // Relevance ≥ minRelevance needs the category unless the weights say otherwise.
   const categoryNeeded = weights.group + weights.tags < weights.minRelevance;
+  // Which products serve a region (its code or an ancestor's), once per demand region rather than once per demand.
+  const servingAt = new Map<string, Uint8Array>();
+  const servingOf = (code: string): Uint8Array => {
+    let serving = servingAt.get(code);
+    if (!serving) {
+      const chain = ancestors.get(code) ?? [code];
+      serving = new Uint8Array(input.products.length);
+      for (let pi = 0; pi < serving.length; pi++) if (chain.some((c) => serviceable[pi]!.has(c))) serving[pi] = 1;
+      servingAt.set(code, serving);
+    }
+    return serving;
+  };
+  // As many as `k < candidatesPerDemand` admits (none for NaN), never more than there are products.
+  const perDemand = weights.candidatesPerDemand;
+  const keep = perDemand > 0 ? Math.min(input.products.length, Math.ceil(perDemand)) : 0;
   const candidates: Candidate[] = [];
+  // A demand's best edges so far, best first (value descending, then product index): a bounded
+  // insertion instead of an object per passing pair and a sort. The order is total (one edge per
+  // product), so it is the order the full sort gave.
+  const bestProduct = new Int32Array(keep);
+  const bestValue = new Float64Array(keep);
+  const bestRelevance = new Float64Array(keep);
   input.demands.forEach((d, di) => {
     const pool = categoryNeeded ? (byCategory.get(d.category) ?? []) : all;
-    const chain = ancestors.get(d.regionCode) ?? [d.regionCode];
-    const edges: Candidate[] = [];
+    const serving = servingOf(d.regionCode);
+    let n = 0;
     for (const pi of pool) {
+      if (!serving[pi]) continue;
       const p = input.products[pi]!;
-      const where = serviceable[pi]!;
-      if (!chain.some((code) => where.has(code))) continue;
       if (d.audience != null && (d.audience < p.audienceMin || d.audience > p.audienceMax)) continue;
       const category = p.category === d.category ? 1 : 0;
       const group = p.targetGroups.length === 0 ? 0.5 : p.targetGroups.includes(d.group) ? 1 : 0;
@@ -275,10 +295,23 @@ export function buildInstance(input: InstanceInput, adjust?: ScoreAdjuster): Ins
       if (relevance < weights.minRelevance) continue;
       let value = d.weight * relevance * ((1 - beta) * p.quality + beta * p.popularity);
       if (adjust) value = Math.max(0, adjust({ demand: d, product: p, relevance, value }));
-      if (value > 0) edges.push({ demand: di, product: pi, relevance: round6(relevance), value: round6(value) });
+      if (!(value > 0)) continue;
+      const v = round6(value);
+      // Insert (v, pi) where it belongs among the kept, dropping the last when full.
+      let at = n;
+      while (at > 0 && (bestValue[at - 1]! < v || (bestValue[at - 1]! === v && bestProduct[at - 1]! > pi))) at--;
+      if (at >= keep) continue;
+      for (let k = Math.min(n, keep - 1); k > at; k--) {
+        bestValue[k] = bestValue[k - 1]!;
+        bestProduct[k] = bestProduct[k - 1]!;
+        bestRelevance[k] = bestRelevance[k - 1]!;
+      }
+      bestValue[at] = v;
+      bestProduct[at] = pi;
+      bestRelevance[at] = round6(relevance);
+      if (n < keep) n++;
     }
-    edges.sort((a, b) => b.value - a.value || a.product - b.product);
-    for (let k = 0; k < Math.min(edges.length, weights.candidatesPerDemand); k++) candidates.push(edges[k]!);
+    for (let k = 0; k < n; k++) candidates.push({ demand: di, product: bestProduct[k]!, relevance: bestRelevance[k]!, value: bestValue[k]! });
   });
   const periods = input.periods ?? [...new Set(input.demands.map((d) => d.period))].sort();
   return {

@@ -300,20 +300,35 @@ function floorsHold(floors: FloorRow[], x: readonly number[]): boolean {
   });
 }
 
+/** What the plan uses of every row. */
+function usage(model: Model, x: readonly number[]): Float64Array {
+  const { edgeRowStart, edgeRow, edgeCoef } = model;
+  const use = new Float64Array(model.rows.length);
+  for (let e = 0; e < model.edges.length; e++) {
+    const n = x[e]!;
+    if (n) for (let k = edgeRowStart[e]!; k < edgeRowStart[e + 1]!; k++) use[edgeRow[k]!]! += edgeCoef[k]! * n;
+  }
+  return use;
+}
+
+/** The first row (by index) one more session of edge e would overfill, or −1. */
+function tightRow(model: Model, use: Float64Array, e: number): number {
+  const { edgeRowStart, edgeRow, edgeCoef, rowLimit } = model;
+  for (let k = edgeRowStart[e]!; k < edgeRowStart[e + 1]!; k++) if (use[edgeRow[k]!]! + edgeCoef[k]! > rowLimit[edgeRow[k]!]! + 1e-7) return edgeRow[k]!;
+  return -1;
+}
+
 /** Why each allocation is there: the demand, the score's parts, the floors it serves, what limited it. */
 export function explain(model: Model, x: readonly number[]): Explanation[] {
-  const { instance, edges, rows, edgeRows } = model;
-  const use = rows.map(() => 0);
-  edges.forEach((_, e) => {
-    if (x[e]) for (const { row, coef } of edgeRows[e]!) use[row]! += coef * x[e]!;
-  });
+  const { instance, edges, rows } = model;
+  const use = usage(model, x);
   const out: Explanation[] = [];
   edges.forEach((edge, e) => {
     if (!x[e]) return;
     const d = instance.demands[edge.demand]!;
     const p = instance.products[edge.product]!;
     const r = relevanceOf(d, p, instance.weights);
-    const tight = edgeRows[e]!.find(({ row, coef }) => use[row]! + coef > rows[row]!.limit + 1e-7);
+    const tight = tightRow(model, use, e);
     out.push({
       demandId: d.id,
       productId: p.id,
@@ -329,7 +344,7 @@ export function explain(model: Model, x: readonly number[]): Explanation[] {
       popularity: p.popularity,
       valuePerSession: edge.value,
       floors: model.floors.filter((f) => f.members.has(e)).map((f) => f.id),
-      limitedBy: tight ? (rows[tight.row]!.kind === 'budget' || rows[tight.row]!.kind === 'cap' ? `${rows[tight.row]!.kind}:${rows[tight.row]!.key}` : rows[tight.row]!.kind) : null,
+      limitedBy: tight >= 0 ? (rows[tight]!.kind === 'budget' || rows[tight]!.kind === 'cap' ? `${rows[tight]!.kind}:${rows[tight]!.key}` : rows[tight]!.kind) : null,
     });
   });
   return out;
@@ -361,13 +376,10 @@ export function whyNot(instance: Instance, plan: Plan, demandId: string, product
     const a = plan.allocations.find((al) => al.demandId === instance.demands[edge.demand]!.id && al.productId === instance.products[edge.product]!.id);
     return a?.sessions ?? 0;
   });
-  const use = model.rows.map(() => 0);
-  model.edges.forEach((_, k) => {
-    if (x[k]) for (const { row, coef } of model.edgeRows[k]!) use[row]! += coef * x[k]!;
-  });
-  const tight = model.edgeRows[e]!.find(({ row, coef }) => use[row]! + coef > model.rows[row]!.limit + 1e-7);
-  if (tight) {
-    const row = model.rows[tight.row]!;
+  const use = usage(model, x);
+  const tight = tightRow(model, use, e);
+  if (tight >= 0) {
+    const row = model.rows[tight]!;
     const what = { demand: 'The demand already has the sessions it asked for', repeat: 'The repeat cap for this product in the street and period is reached', capacity: "The supplier's capacity in the period is used up", budget: `The budget of ${row.key} cannot pay another session`, cap: `The cap on sessions in ${row.key} is reached` }[row.kind];
     return { reason: row.kind, detail: what };
   }

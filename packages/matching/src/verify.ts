@@ -35,7 +35,13 @@ export function verify(instance: Instance, plan: Plan, options: { floors?: boole
     for (let c: string | null | undefined = code; c; c = parent.get(c)) list.push(c);
     return list;
   };
-  const values = new Map(instance.candidates.map((c) => [`${c.demand}|${c.product}`, c.value]));
+  // Candidate values by (demand, product) index pair, as one number (no string per candidate: a city-wide instance has 200,000).
+  const productCount = instance.products.length;
+  const values = new Map<number, number>();
+  for (const c of instance.candidates) {
+    // An index out of range names no listed pair (and must not collide with one that does).
+    if (Number.isInteger(c.demand) && Number.isInteger(c.product) && c.product >= 0 && c.product < productCount) values.set(c.demand * productCount + c.product, c.value);
+  }
   const perDemand = new Map<string, number>();
   const perRepeat = new Map<string, number>();
   const perCapacity = new Map<string, number>();
@@ -50,7 +56,7 @@ export function verify(instance: Instance, plan: Plan, options: { floors?: boole
     if (!Number.isInteger(a.sessions) || a.sessions < 0) violations.push({ constraint: 'integrality', key, excess: a.sessions });
     const dm = demands.get(a.demandId);
     const pm = products.get(a.productId);
-    const v = dm && pm ? values.get(`${dm.i}|${pm.i}`) : undefined;
+    const v = dm && pm ? values.get(dm.i * productCount + pm.i) : undefined;
     if (!dm || !pm || v === undefined) {
       violations.push({ constraint: 'candidate', key, excess: a.sessions });
       continue;

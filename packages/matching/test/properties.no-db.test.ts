@@ -98,6 +98,36 @@ describe('solver properties (fast-check)', () => {
       { numRuns: 20 },
     );
   });
+  it('a seed plan that meets the floors is the first restricted LP on its own (else it joins the best edges per demand); the bound stays the full LP\'s', async () => {
+    for (const seed of [3, 17, 41]) {
+      const instance = generate({ seed, districts: 3, streetsPerDistrict: 3, demands: 200, products: 30 });
+      const model = compile(instance);
+      const plain = greedy(model);
+      expect(plain.shortfalls.size).toBe(0);
+      const full = await solveLp(model, { floors: model.floors, columns: 'all' });
+      expect(full.status).toBe('Optimal');
+      // The heuristic's plan meets every floor: its edges alone start the LP.
+      const used = plain.x.filter((n) => n > 0).length;
+      const seeded = await LpSession.open(model, { floors: model.floors, seed: plain.x });
+      try {
+        expect(seeded.firstColumns).toBe(used);
+        expect(seeded.run().objective).toBeCloseTo(full.objective, 6);
+      } finally {
+        seeded.close();
+      }
+      // The same plan without the sessions of a district floor misses it: the best edges per demand join it.
+      const district = model.floors.find((f) => f.kind === 'region-sessions' && f.id.startsWith('district-'))!;
+      const missing = plain.x.map((n, e) => (district.members.has(e) ? 0 : n));
+      const partial = await LpSession.open(model, { floors: model.floors, seed: missing });
+      try {
+        expect(partial.firstColumns).toBeGreaterThan(missing.filter((n) => n > 0).length);
+        expect(partial.run().objective).toBeCloseTo(full.objective, 6);
+      } finally {
+        partial.close();
+      }
+    }
+  }, 60_000);
+
   it('the column-generated LP bound equals the full LP bound, with every floor, without them and without the caps', async () => {
     let generated = 0;
     await fc.assert(
