@@ -347,11 +347,34 @@ export class ReservationService {
    * Waits until every transaction committed so far is on disk: a transaction of its own
    * that writes one WAL record (a logical message, ignored by everything that decodes
    * the WAL) and commits synchronously, which flushes the WAL up to it — and so every
-   * commit before it. Concurrent callers share one flush (PostgreSQL's group commit).
-   * For `reserve(…, { earlyLockRelease: true })`: its caller answers only after this.
+   * commit before it. For `reserve(…, { earlyLockRelease: true })`: its caller answers only
+   * after this. Callers share flushes: one asking while a flush is under way (it may have
+   * begun before the caller's commit) waits for the next one, which starts when that ends
+   * and serves everyone who asked meanwhile — one statement per flush rather than per booking.
    */
-  async flushCommitted(): Promise<void> {
-    await this.flush({});
+  flushCommitted(): Promise<void> {
+    if (!this.flushing) return this.startFlush();
+    const settled = this.flushing.then(
+      () => undefined,
+      () => undefined,
+    );
+    return (this.nextFlush ??= settled.then(() => {
+      this.nextFlush = undefined;
+      return this.startFlush();
+    }));
+  }
+
+  private flushing: Promise<void> | undefined;
+  private nextFlush: Promise<void> | undefined;
+
+  private startFlush(): Promise<void> {
+    const flushed = this.flush({}).then(() => undefined);
+    this.flushing = flushed;
+    const done = () => {
+      if (this.flushing === flushed) this.flushing = undefined;
+    };
+    flushed.then(done, done);
+    return flushed;
   }
 
   private async insertEntry(tx: Executor, sessionId: string, citizenId: string, quantity: number): Promise<WaitlistEntry> {

@@ -201,4 +201,32 @@ describe('reservations', () => {
     const [after] = await queryRows<{ done: boolean }>(app.diandan.database.db, sql`select pg_current_wal_flush_lsn() >= ${before!.lsn}::pg_lsn as done`);
     expect(after!.done).toBe(true);
   });
+
+  it('bookings share flushes, each answered after one that began once it asked', async () => {
+    const { reservations } = venuesOf(app);
+    const flush = (reservations as any).flush;
+    const started: (() => void)[] = [];
+    (reservations as any).flush = () => new Promise<void>((resolve) => started.push(resolve));
+    try {
+      const done: string[] = [];
+      const a = reservations.flushCommitted().then(() => done.push('a'));
+      const b = reservations.flushCommitted().then(() => done.push('b'));
+      const c = reservations.flushCommitted().then(() => done.push('c'));
+      await new Promise((r) => setTimeout(r, 10));
+      // One flush under way; b and c asked while it was (it may have begun before their commits).
+      expect(started).toHaveLength(1);
+      started[0]!();
+      await a;
+      await new Promise((r) => setTimeout(r, 10));
+      expect(done).toEqual(['a']);
+      // The next one serves both.
+      expect(started).toHaveLength(2);
+      started[1]!();
+      await Promise.all([b, c]);
+      expect(done).toEqual(['a', 'b', 'c']);
+      expect(started).toHaveLength(2);
+    } finally {
+      (reservations as any).flush = flush;
+    }
+  });
 });
