@@ -296,7 +296,10 @@ export class ReservationService {
 
   /**
    * Books `quantity` seats for `citizen`, all or nothing. With `waitlist`, a session
-   * without room puts the request on its waiting list instead of refusing it.
+   * without room puts the request on its waiting list instead of refusing it. With
+   * `earlyLockRelease`, the transaction (`outer`'s, if given) commits without waiting for the
+   * disk, so the session's lock is not held for the flush; the caller must then
+   * `flushCommitted()` after the commit and before it tells anyone of the booking.
    */
   async reserve(
     input: { sessionId: string; quantity: number; groupName?: string | undefined; waitlist?: boolean | undefined },
