@@ -65,10 +65,13 @@ const placeholder = sql.placeholder;
 /** A timestamptz as `Date#toISOString` writes it (raw rows carry no driver-specific dates). */
 const isoText = (column: ReturnType<typeof sql>) => sql`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
-/** The locked session and the citizen's standing for it, read in one statement. */
-interface BookingFacts extends Record<string, unknown> {
-  id: string;
-  status: string;
+/**
+ * What the booking statement read and did: the session and the citizen's standing for it
+ * (null columns: no such session), then a reservation, a waiting-list entry, or neither.
+ */
+interface BookingRow extends Record<string, unknown> {
+  id: string | null;
+  status: string | null;
   capacity: number;
   confirmed: number;
   held: number;
@@ -82,17 +85,26 @@ interface BookingFacts extends Record<string, unknown> {
   month: string;
   blockedUntil: string | null;
   blockReason: string | null;
-}
-
-/** What the booking statement did: a reservation, a waiting-list entry, or neither (and why). */
-interface BookingResult extends Record<string, unknown> {
   waiting: number;
   reservationId: string | null;
   entryId: number | null;
   duplicateId: number | null;
   waitingBefore: number;
+  /** When the row was made: the statement's start (under the session's lock), on the service's clock. */
+  createdAt: string;
 }
 const MINUTE = 60_000;
+
+/**
+ * How far the service's clock is from real time: 0 unless a test or simulation moved it
+ * (under a second is the time between the two readings, not a moved clock). Rows stamped
+ * under the session's lock take the database's clock plus this, so that the order of their
+ * times is the order of the lock.
+ */
+const clockOffset = (now: Date) => {
+  const diff = now.getTime() - Date.now();
+  return Math.abs(diff) < 1000 ? 0 : diff;
+};
 
 /** A reservation as its citizen and the venue's staff see it (the phone masked), with its signed ticket. */
 export const reservationView = (r: ReservationRow, phone: string, signer: TicketSigner): Reservation => ({
@@ -132,14 +144,18 @@ export class ReservationService {
 
   /*
    * A booking runs three statements prepared once (their text built once, planned once per
-   * connection), instead of a dozen built by the query builder on every call.
+   * connection), sent together in one round trip (see `reserve`).
    */
-  private readonly lockCitizen: (v: { citizenId: string }, on: Executor) => Promise<Record<string, unknown>[]>;
-  private readonly lockForBooking: (v: { citizenId: string; sessionId: string; now: string }, on: Executor) => Promise<BookingFacts[]>;
+  private readonly lockCitizen: (v: { citizenId: string; early: boolean }, on: Executor) => Promise<Record<string, unknown>[]>;
+  private readonly lockBookedSession: (v: { sessionId: string }, on: Executor) => Promise<Record<string, unknown>[]>;
   private readonly book: (
-    v: { citizenId: string; sessionId: string; quantity: number; groupName: string | null; id: string; code: string; now: string; waitlist: boolean },
+    v: {
+      citizenId: string; sessionId: string; quantity: number; groupName: string | null; id: string; code: string; now: string; offsetMs: number; waitlist: boolean;
+      seatLimit: number | null; monthlyLimit: number; write: boolean;
+    },
     on: Executor,
-  ) => Promise<BookingResult[]>;
+  ) => Promise<BookingRow[]>;
+  private readonly flush: (v: Record<string, never>) => Promise<Record<string, unknown>[]>;
 
   constructor(
     private readonly db: Database,
@@ -147,62 +163,87 @@ export class ReservationService {
     readonly signer: TicketSigner,
     private readonly now: () => Date = () => new Date(),
   ) {
-    this.lockCitizen = prepareRows(db, 'venues.booking.lock-citizen', sql`select ${citizens.id} from ${citizens} where ${citizens.id} = ${placeholder('citizenId')}::uuid for update`);
+    // With `early`, the transaction's commit does not wait for its WAL flush (`synchronous_commit`
+    // off for this transaction only), so the session's row lock is released without the disk's
+    // flush time (2–3 ms here): the caller then waits for the flush with `flushCommitted()`
+    // before it answers. Set in this statement to cost no round trip of its own.
+    this.lockCitizen = prepareRows(
+      db,
+      'venues.booking.lock-citizen',
+      sql`select ${citizens.id}, case when ${placeholder('early')}::boolean then set_config('synchronous_commit', 'off', true) end as "commit"
+          from ${citizens} where ${citizens.id} = ${placeholder('citizenId')}::uuid for update`,
+    );
+    this.flush = prepareRows(db, 'venues.booking.flush', sql`select pg_logical_emit_message(true, 'diandan.venues.flush', '') as "lsn"`);
     // The session's row locked, with the citizen's block and limits. Those are read after the
     // citizen's row was locked (the statement before), so every earlier booking of theirs is
     // seen; the session's month is its month in Asia/Shanghai (UTC+8, no daylight saving).
-    this.lockForBooking = prepareRows(
-      db,
-      'venues.booking.lock-session',
-      sql`select s.id, s.status, s.capacity, s.confirmed, s.held, s.per_citizen_limit as "perCitizenLimit",
-            ${isoText(sql`s.booking_opens_at`)} as "opensAt", ${isoText(sql`s.booking_closes_at`)} as "closesAt",
-            (select coalesce(sum(r.quantity), 0)::int from ${reservations} r
-              where r.session_id = s.id and r.citizen_id = ${placeholder('citizenId')}::uuid and r.status <> 'cancelled') as "mine",
-            (select count(*)::int from ${reservations} r join ${sessions} o on o.id = r.session_id
-              where r.citizen_id = ${placeholder('citizenId')}::uuid and r.status <> 'cancelled' and o.starts_at >= m.starts and o.starts_at < m.ends) as "monthCount",
-            to_char(m.local, 'YYYY-MM') as "month",
-            ${isoText(sql`b.ends_at`)} as "blockedUntil", b.reason as "blockReason"
-          from ${sessions} s
-          cross join lateral (select date_trunc('month', (s.starts_at at time zone 'UTC') + interval '8 hours') as local) l
-          cross join lateral (select l.local, (l.local - interval '8 hours') at time zone 'UTC' as starts, (l.local + interval '1 month' - interval '8 hours') at time zone 'UTC' as ends) m
-          left join lateral (select cb.ends_at, cb.reason from ${citizenBlocks} cb
-            where cb.citizen_id = ${placeholder('citizenId')}::uuid and cb.starts_at <= ${placeholder('now')}::timestamptz and cb.ends_at > ${placeholder('now')}::timestamptz
-            order by cb.ends_at desc limit 1) b on true
-          where s.id = ${placeholder('sessionId')}::uuid
-          for update of s`,
-    );
-    // Seats, reservation and (without seats, when asked) the waiting-list entry in one statement,
-    // run with the session's row locked. Its snapshot is taken after that lock, so the waiting
-    // count is current; the conditional update cannot take seats that are not there, and the
-    // reservation is inserted only from the updated row (all or nothing).
+    // The session's row locked (after the citizen's: always in this order). Alone in its
+    // statement, so that the next one's snapshot is taken after the lock: it sees every
+    // booking made before this one.
+    this.lockBookedSession = prepareRows(db, 'venues.booking.lock-session', sql`select ${sessions.id} from ${sessions} where ${sessions.id} = ${placeholder('sessionId')}::uuid for update`);
+    // Then, with both rows locked, one statement reads the session and the citizen's standing
+    // (no-show block, per-session and per-month limits; the session's month is its month in
+    // Asia/Shanghai, UTC+8, no daylight saving) and, only when all of them allow it (`ok`:
+    // the same rules `refusal` reports), counts the waiting list, moves the seats, inserts
+    // the reservation from the updated row (all or nothing) or — without seats, when asked —
+    // the waiting-list entry. The conditional update cannot take seats that are not there.
+    // Nothing in it waits for the client: the statements before it are sent with it.
     this.book = prepareRows(
       db,
       'venues.booking.book',
-      sql`with w as (
+      sql`with f as (
+            select s.id, s.status, s.capacity, s.confirmed, s.held, s.per_citizen_limit as "perCitizenLimit",
+              s.booking_opens_at, s.booking_closes_at,
+              (select coalesce(sum(r.quantity), 0)::int from ${reservations} r
+                where r.session_id = s.id and r.citizen_id = ${placeholder('citizenId')}::uuid and r.status <> 'cancelled') as "mine",
+              (select count(*)::int from ${reservations} r join ${sessions} o on o.id = r.session_id
+                where r.citizen_id = ${placeholder('citizenId')}::uuid and r.status <> 'cancelled' and o.starts_at >= m.starts and o.starts_at < m.ends) as "monthCount",
+              to_char(m.local, 'YYYY-MM') as "month", b.ends_at as blocked_until, b.reason as "blockReason"
+            from ${sessions} s
+            cross join lateral (select date_trunc('month', (s.starts_at at time zone 'UTC') + interval '8 hours') as local) l
+            cross join lateral (select l.local, (l.local - interval '8 hours') at time zone 'UTC' as starts, (l.local + interval '1 month' - interval '8 hours') at time zone 'UTC' as ends) m
+            left join lateral (select cb.ends_at, cb.reason from ${citizenBlocks} cb
+              where cb.citizen_id = ${placeholder('citizenId')}::uuid and cb.starts_at <= ${placeholder('now')}::timestamptz and cb.ends_at > ${placeholder('now')}::timestamptz
+              order by cb.ends_at desc limit 1) b on true
+            where s.id = ${placeholder('sessionId')}::uuid
+          ), ok as (
+            select f.id from f
+            where ${placeholder('write')}::boolean and f.status = 'open' and ${placeholder('now')}::timestamptz >= f.booking_opens_at and ${placeholder('now')}::timestamptz < f.booking_closes_at
+              and f.blocked_until is null
+              and f."mine" + ${placeholder('quantity')}::int <= coalesce(${placeholder('seatLimit')}::int, f."perCitizenLimit")
+              and f."monthCount" < ${placeholder('monthlyLimit')}::int
+          ), t as (
+            select statement_timestamp() + ${placeholder('offsetMs')}::float8 * interval '1 millisecond' as at
+          ), w as (
             select count(*)::int as n, count(*) filter (where status = 'waiting')::int as queued from ${waitlist}
             where session_id = ${placeholder('sessionId')}::uuid and status in ('waiting', 'offered')
           ), moved as (
             update ${sessions} set confirmed = confirmed + ${placeholder('quantity')}::int
-            where id = ${placeholder('sessionId')}::uuid and confirmed + held + ${placeholder('quantity')}::int <= capacity and (select n from w) = 0
+            where id = (select id from ok) and confirmed + held + ${placeholder('quantity')}::int <= capacity and (select n from w) = 0
             returning id
           ), booked as (
             insert into ${reservations} (id, session_id, citizen_id, quantity, group_name, status, code, created_at)
-            select ${placeholder('id')}::uuid, moved.id, ${placeholder('citizenId')}::uuid, ${placeholder('quantity')}::int, ${placeholder('groupName')}::text, 'confirmed', ${placeholder('code')}::text, ${placeholder('now')}::timestamptz
+            select ${placeholder('id')}::uuid, moved.id, ${placeholder('citizenId')}::uuid, ${placeholder('quantity')}::int, ${placeholder('groupName')}::text, 'confirmed', ${placeholder('code')}::text, (select at from t)
             from moved
             returning id
           ), duplicate as (
             select id from ${waitlist}
             where session_id = ${placeholder('sessionId')}::uuid and citizen_id = ${placeholder('citizenId')}::uuid and status in ('waiting', 'offered')
-              and ${placeholder('waitlist')}::boolean and not exists (select from moved)
+              and ${placeholder('waitlist')}::boolean and exists (select from ok) and not exists (select from moved)
             limit 1
           ), entry as (
             insert into ${waitlist} (session_id, citizen_id, quantity, status, created_at, updated_at)
-            select ${placeholder('sessionId')}::uuid, ${placeholder('citizenId')}::uuid, ${placeholder('quantity')}::int, 'waiting', ${placeholder('now')}::timestamptz, ${placeholder('now')}::timestamptz
-            where ${placeholder('waitlist')}::boolean and not exists (select from moved) and not exists (select from duplicate)
+            select ${placeholder('sessionId')}::uuid, ${placeholder('citizenId')}::uuid, ${placeholder('quantity')}::int, 'waiting', (select at from t), (select at from t)
+            where ${placeholder('waitlist')}::boolean and exists (select from ok) and not exists (select from moved) and not exists (select from duplicate)
             returning id
           )
-          select (select n from w) as "waiting", (select queued from w) as "waitingBefore",
-            (select id from booked) as "reservationId", (select id from entry) as "entryId", (select id from duplicate) as "duplicateId"`,
+          select f.id, f.status, f.capacity, f.confirmed, f.held, f."perCitizenLimit",
+            ${isoText(sql`f.booking_opens_at`)} as "opensAt", ${isoText(sql`f.booking_closes_at`)} as "closesAt",
+            f."mine", f."monthCount", f."month", ${isoText(sql`f.blocked_until`)} as "blockedUntil", f."blockReason",
+            (select n from w) as "waiting", (select queued from w) as "waitingBefore",
+            (select id from booked) as "reservationId", (select id from entry) as "entryId", (select id from duplicate) as "duplicateId",
+            ${isoText(sql`(select at from t)`)} as "createdAt"
+          from (select 1) one left join f on true`,
     );
   }
 
@@ -217,28 +258,32 @@ export class ReservationService {
   }
 
   /**
-   * Locks the citizen's row, then the session's (always in this order), and refuses what the
-   * session or the citizen's standing rule out: a closed session, a no-show block, the
-   * per-session and per-month limits for `quantity` more seats.
+   * Why the session or the citizen's standing rule out `quantity` more seats, if they do: a
+   * closed session, a no-show block, the per-session and per-month limits — the rules the
+   * booking statement's `ok` applies (it wrote nothing then).
    */
-  private async lockAndCheck(tx: Executor, sessionId: string, citizenId: string, quantity: number, group: boolean, now: Date): Promise<BookingFacts> {
-    await this.lockCitizen({ citizenId }, tx);
-    const [s] = await this.lockForBooking({ citizenId, sessionId, now: now.toISOString() }, tx);
-    if (!s) throw notFound(VenueProblems.SESSION_NOT_FOUND, `No session ${sessionId}`);
-    if (s.status !== 'open') throw new DomainError('conflict', VenueProblems.SESSION_CLOSED, 'This session was cancelled');
-    if (now.getTime() < Date.parse(s.opensAt)) throw new DomainError('conflict', VenueProblems.BOOKING_NOT_OPEN, `Booking opens at ${s.opensAt}`, { opensAt: s.opensAt });
-    if (now.getTime() >= Date.parse(s.closesAt)) throw new DomainError('conflict', VenueProblems.BOOKING_CLOSED, `Booking closed at ${s.closesAt}`, { closedAt: s.closesAt });
+  private refusal(s: BookingRow, sessionId: string, quantity: number, group: boolean, now: Date): DomainError | undefined {
+    if (!s.id) return notFound(VenueProblems.SESSION_NOT_FOUND, `No session ${sessionId}`);
+    if (s.status !== 'open') return new DomainError('conflict', VenueProblems.SESSION_CLOSED, 'This session was cancelled');
+    if (now.getTime() < Date.parse(s.opensAt)) return new DomainError('conflict', VenueProblems.BOOKING_NOT_OPEN, `Booking opens at ${s.opensAt}`, { opensAt: s.opensAt });
+    if (now.getTime() >= Date.parse(s.closesAt)) return new DomainError('conflict', VenueProblems.BOOKING_CLOSED, `Booking closed at ${s.closesAt}`, { closedAt: s.closesAt });
     if (s.blockedUntil) {
-      throw new DomainError('conflict', VenueProblems.BOOKING_BLOCKED, `Booking is blocked until ${s.blockedUntil}: ${s.blockReason} (see GET /v1/venue-citizen/standing)`, { until: s.blockedUntil, reason: s.blockReason });
+      return new DomainError('conflict', VenueProblems.BOOKING_BLOCKED, `Booking is blocked until ${s.blockedUntil}: ${s.blockReason} (see GET /v1/venue-citizen/standing)`, { until: s.blockedUntil, reason: s.blockReason });
     }
     const limit = group ? this.config.maxGroupSeats : s.perCitizenLimit;
     if (Number(s.mine) + quantity > limit) {
-      throw new DomainError('invalid', VenueProblems.LIMIT_PER_SESSION, `At most ${limit} seats per ${group ? 'group booking' : 'person'} in this session`, { limit, held: Number(s.mine) });
+      return new DomainError('invalid', VenueProblems.LIMIT_PER_SESSION, `At most ${limit} seats per ${group ? 'group booking' : 'person'} in this session`, { limit, held: Number(s.mine) });
     }
     if (Number(s.monthCount) >= this.config.monthlyLimit) {
-      throw new DomainError('invalid', VenueProblems.LIMIT_PER_PERIOD, `At most ${this.config.monthlyLimit} reservations for sessions in one month`, { limit: this.config.monthlyLimit, month: s.month });
+      return new DomainError('invalid', VenueProblems.LIMIT_PER_PERIOD, `At most ${this.config.monthlyLimit} reservations for sessions in one month`, { limit: this.config.monthlyLimit, month: s.month });
     }
-    return s;
+    return undefined;
+  }
+
+  /** Locks the citizen's row, then the session's, and runs the booking statement (`write: false`: reads only). */
+  private async lockAndBook(tx: Executor, values: Parameters<ReservationService['book']>[0], early = false): Promise<BookingRow> {
+    const [, , [row]] = await Promise.all([this.lockCitizen({ citizenId: values.citizenId, early }, tx), this.lockBookedSession({ sessionId: values.sessionId }, tx), this.book(values, tx)]);
+    return row!;
   }
 
   private async insertReservation(tx: Executor, s: SessionRow, citizenId: string, quantity: number, groupName: string | null, entryId: number | null): Promise<ReservationRow> {
@@ -251,21 +296,40 @@ export class ReservationService {
 
   /**
    * Books `quantity` seats for `citizen`, all or nothing. With `waitlist`, a session
-   * without room puts the request on its waiting list instead of refusing it.
+   * without room puts the request on its waiting list instead of refusing it. With
+   * `earlyLockRelease`, the transaction (`outer`'s, if given) commits without waiting for the
+   * disk, so the session's lock is not held for the flush; the caller must then
+   * `flushCommitted()` after the commit and before it tells anyone of the booking.
    */
-  async reserve(input: { sessionId: string; quantity: number; groupName?: string | undefined; waitlist?: boolean | undefined }, citizen: Citizen, outer?: Transaction): Promise<BookingOutcome> {
+  async reserve(
+    input: { sessionId: string; quantity: number; groupName?: string | undefined; waitlist?: boolean | undefined },
+    citizen: Citizen,
+    outer?: Transaction,
+    options: { earlyLockRelease?: boolean } = {},
+  ): Promise<BookingOutcome> {
+    const now = this.now();
+    const group = Boolean(input.groupName);
+    const code = randomBytes(12).toString('base64url');
+    const groupName = input.groupName ?? null;
+    const values = {
+      citizenId: citizen.id, sessionId: input.sessionId, quantity: input.quantity, groupName, id: randomUUID(), code, now: now.toISOString(), waitlist: Boolean(input.waitlist),
+      offsetMs: clockOffset(now),
+      seatLimit: group ? this.config.maxGroupSeats : null,
+      monthlyLimit: this.config.monthlyLimit,
+      write: true,
+    };
     return withTransaction(this.db, outer, async (tx) => {
-      const s = await this.lockAndCheck(tx, input.sessionId, citizen.id, input.quantity, Boolean(input.groupName), this.now());
-      const available = s.capacity - s.confirmed - s.held;
-      // Taken once the session is locked: the order of creation is the order of the lock.
-      const at = this.now();
-      const code = randomBytes(12).toString('base64url');
-      const groupName = input.groupName ?? null;
-      const [done] = await this.book({ citizenId: citizen.id, sessionId: s.id, quantity: input.quantity, groupName, id: randomUUID(), code, now: at.toISOString(), waitlist: Boolean(input.waitlist) }, tx);
-      const { waiting, reservationId, entryId, duplicateId, waitingBefore } = done!;
+      // The three statements go out together (PostgreSQL runs them in order on the
+      // transaction's connection; PGlite one after another): the session's row is locked from
+      // the second to the commit, and between them the server waits for nothing of ours.
+      const s = await this.lockAndBook(tx, values, Boolean(options.earlyLockRelease));
+      const refused = this.refusal(s, input.sessionId, input.quantity, group, now);
+      if (refused) throw refused;
+      const { waiting, reservationId, entryId, duplicateId, waitingBefore, createdAt } = s;
+      const at = new Date(createdAt);
       if (reservationId) {
         const row: ReservationRow = {
-          id: reservationId, sessionId: s.id, citizenId: citizen.id, quantity: input.quantity, groupName, status: 'confirmed', code, waitlistEntryId: null,
+          id: reservationId, sessionId: input.sessionId, citizenId: citizen.id, quantity: input.quantity, groupName, status: 'confirmed', code, waitlistEntryId: null,
           checkedInAt: null, checkedInBy: null, checkedInVia: null, checkedInDevice: null, noShowAt: null, remindedAt: null, cancelledAt: null, createdAt: at,
         };
         return { kind: 'reserved', reservation: this.view(row, citizen.phone) };
@@ -273,17 +337,47 @@ export class ReservationService {
       if (duplicateId !== null) throw new DomainError('conflict', VenueProblems.WAITLIST_DUPLICATE, 'You are on this session’s waiting list already', { entryId: Number(duplicateId) });
       if (entryId !== null) {
         // Entries of a session are made only under its lock, so those still waiting came before this one.
-        const entry: WaitlistEntry = { id: Number(entryId), sessionId: s.id, quantity: input.quantity, status: 'waiting', position: Number(waitingBefore) + 1, offerExpiresAt: null, reservationId: null, createdAt: at.toISOString() };
+        const entry: WaitlistEntry = { id: Number(entryId), sessionId: input.sessionId, quantity: input.quantity, status: 'waiting', position: Number(waitingBefore) + 1, offerExpiresAt: null, reservationId: null, createdAt: at.toISOString() };
         return { kind: 'waitlisted', entry };
       }
+      const available = s.capacity - s.confirmed - s.held;
       const free = Math.max(0, available);
       throw new DomainError('conflict', VenueProblems.SESSION_FULL, waiting > 0 && input.quantity <= available ? 'Freed seats go to the waiting list first' : `Only ${free} seats are left`, { available: free, waiting: Number(waiting) });
     });
   }
 
-  private async waitingCount(tx: Executor, sessionId: string): Promise<number> {
-    const [row] = await tx.select({ n: sql<number>`count(*)::int` }).from(waitlist).where(and(eq(waitlist.sessionId, sessionId), inArray(waitlist.status, ['waiting', 'offered'])));
-    return Number(row!.n);
+  /**
+   * Waits until every transaction committed so far is on disk: a transaction of its own
+   * that writes one WAL record (a logical message, ignored by everything that decodes
+   * the WAL) and commits synchronously, which flushes the WAL up to it — and so every
+   * commit before it. For `reserve(…, { earlyLockRelease: true })`: its caller answers only
+   * after this. Callers share flushes: one asking while a flush is under way (it may have
+   * begun before the caller's commit) waits for the next one, which starts when that ends
+   * and serves everyone who asked meanwhile — one statement per flush rather than per booking.
+   */
+  flushCommitted(): Promise<void> {
+    if (!this.flushing) return this.startFlush();
+    const settled = this.flushing.then(
+      () => undefined,
+      () => undefined,
+    );
+    return (this.nextFlush ??= settled.then(() => {
+      this.nextFlush = undefined;
+      return this.startFlush();
+    }));
+  }
+
+  private flushing: Promise<void> | undefined;
+  private nextFlush: Promise<void> | undefined;
+
+  private startFlush(): Promise<void> {
+    const flushed = this.flush({}).then(() => undefined);
+    this.flushing = flushed;
+    const done = () => {
+      if (this.flushing === flushed) this.flushing = undefined;
+    };
+    flushed.then(done, done);
+    return flushed;
   }
 
   private async insertEntry(tx: Executor, sessionId: string, citizenId: string, quantity: number): Promise<WaitlistEntry> {
@@ -314,11 +408,17 @@ export class ReservationService {
   /** Joins a session's waiting list (when it is full, or others wait already). */
   async join(input: { sessionId: string; quantity: number }, citizen: Citizen, outer?: Transaction): Promise<WaitlistEntry> {
     return withTransaction(this.db, outer, async (tx) => {
-      const s = await this.lockAndCheck(tx, input.sessionId, citizen.id, input.quantity, false, this.now());
-      if (input.quantity <= s.capacity - s.confirmed - s.held && (await this.waitingCount(tx, s.id)) === 0) {
+      const now = this.now();
+      const s = await this.lockAndBook(tx, {
+        citizenId: citizen.id, sessionId: input.sessionId, quantity: input.quantity, groupName: null, id: randomUUID(), code: '', now: now.toISOString(), waitlist: false,
+        offsetMs: 0, seatLimit: null, monthlyLimit: this.config.monthlyLimit, write: false,
+      });
+      const refused = this.refusal(s, input.sessionId, input.quantity, false, now);
+      if (refused) throw refused;
+      if (input.quantity <= s.capacity - s.confirmed - s.held && Number(s.waiting) === 0) {
         throw new DomainError('conflict', VenueProblems.WAITLIST_NOT_NEEDED, 'There are seats: book them directly');
       }
-      return this.insertEntry(tx, s.id, citizen.id, input.quantity);
+      return this.insertEntry(tx, input.sessionId, citizen.id, input.quantity);
     });
   }
 

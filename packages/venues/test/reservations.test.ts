@@ -1,5 +1,7 @@
 import { act, client, createTestServer, expectStatus, problem, seedOrderingLoop, testActors, type Call, type LoopFixture } from '@diandan/testing';
 import type { FastifyInstance } from 'fastify';
+import { queryRows, transaction } from '@diandan/kernel';
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { venues, type SessionService } from '../src/index.js';
 import { PHONES, citizen, eventually, phone, session, setClock, useRecorder, venue, venuesOf } from './support.js';
@@ -153,5 +155,78 @@ describe('reservations', () => {
     expect(r2.status).toBe(201);
     expect(r2.body.id).not.toBe(r1.body.id);
     expect(expectStatus(await call(null, 'GET', `/v1/venue-sessions/${s.id}`), 200, 's').confirmed).toBe(2);
+  });
+
+  it('a booking releases the session’s lock without waiting for the disk, and is answered only once its commit is flushed', async () => {
+    const s = await session(call, venueId, { capacity: 1 }, NOW);
+    const [c1, c2] = [await nextCitizen(), await nextCitizen()];
+    const { reservations } = venuesOf(app);
+    // The booking's own transaction commits asynchronously (its lock goes at once); others keep synchronous commits.
+    const other = await session(call, venueId, { capacity: 5 }, NOW);
+    const citizen = await venuesOf(app).citizens.authenticate((await nextCitizen())['x-citizen-token']);
+    const settings = await transaction(app.diandan.database.db, async (tx) => {
+      await reservations.reserve({ sessionId: other.id, quantity: 1 }, citizen, tx, { earlyLockRelease: true });
+      return (await queryRows<{ commit: string }>(tx, sql`select current_setting('synchronous_commit') as commit`))[0]!.commit;
+    });
+    expect(settings).toBe('off');
+    const plain = await transaction(app.diandan.database.db, async (tx) => (await queryRows<{ commit: string }>(tx, sql`select current_setting('synchronous_commit') as commit`))[0]!.commit);
+    expect(plain).toBe('on');
+    // Every answer of the route — booked, waitlisted, replayed — comes after a flush that began after its commit.
+    const events: string[] = [];
+    const flush = reservations.flushCommitted.bind(reservations);
+    reservations.flushCommitted = async () => {
+      events.push('flush started');
+      await new Promise((r) => setTimeout(r, 50));
+      await flush();
+      events.push('flushed');
+    };
+    try {
+      const key = { 'idempotency-key': 'flush-key-1' };
+      const booked = await call(null, 'POST', `/v1/venue-sessions/${s.id}/reservations`, {}, { ...c1, ...key });
+      events.push(`answered ${booked.status}`);
+      const replayed = await call(null, 'POST', `/v1/venue-sessions/${s.id}/reservations`, {}, { ...c1, ...key });
+      events.push(`answered ${replayed.status}`);
+      const waitlisted = await call(null, 'POST', `/v1/venue-sessions/${s.id}/reservations`, { waitlist: true }, c2);
+      events.push(`answered ${waitlisted.status}`);
+      const full = await call(null, 'POST', `/v1/venue-sessions/${s.id}/reservations`, {}, await nextCitizen());
+      events.push(`answered ${full.status}`);
+    } finally {
+      reservations.flushCommitted = flush;
+    }
+    // A refusal wrote nothing: it waits for no flush.
+    expect(events).toEqual(['flush started', 'flushed', 'answered 201', 'flush started', 'flushed', 'answered 201', 'flush started', 'flushed', 'answered 202', 'answered 409']);
+    // The flush itself: the WAL is on disk up to where it was before it (PostgreSQL; PGlite answers too).
+    const [before] = await queryRows<{ lsn: string }>(app.diandan.database.db, sql`select pg_current_wal_insert_lsn()::text as lsn`);
+    await reservations.flushCommitted();
+    const [after] = await queryRows<{ done: boolean }>(app.diandan.database.db, sql`select pg_current_wal_flush_lsn() >= ${before!.lsn}::pg_lsn as done`);
+    expect(after!.done).toBe(true);
+  });
+
+  it('bookings share flushes, each answered after one that began once it asked', async () => {
+    const { reservations } = venuesOf(app);
+    const flush = (reservations as any).flush;
+    const started: (() => void)[] = [];
+    (reservations as any).flush = () => new Promise<void>((resolve) => started.push(resolve));
+    try {
+      const done: string[] = [];
+      const a = reservations.flushCommitted().then(() => done.push('a'));
+      const b = reservations.flushCommitted().then(() => done.push('b'));
+      const c = reservations.flushCommitted().then(() => done.push('c'));
+      await new Promise((r) => setTimeout(r, 10));
+      // One flush under way; b and c asked while it was (it may have begun before their commits).
+      expect(started).toHaveLength(1);
+      started[0]!();
+      await a;
+      await new Promise((r) => setTimeout(r, 10));
+      expect(done).toEqual(['a']);
+      // The next one serves both.
+      expect(started).toHaveLength(2);
+      started[1]!();
+      await Promise.all([b, c]);
+      expect(done).toEqual(['a', 'b', 'c']);
+      expect(started).toHaveLength(2);
+    } finally {
+      (reservations as any).flush = flush;
+    }
   });
 });

@@ -252,10 +252,17 @@ export function sessionRoutes(app: DiandanApp, services: { sessions: SessionServ
     },
     async (req, reply) => {
       const citizen = await citizenOf(req);
-      return idempotentWrite<Reservation | WaitlistEntry>(db, req, reply, async (tx) => {
-        const outcome = await reservations.reserve({ sessionId: req.params.id, quantity: req.body.quantity ?? 1, groupName: req.body.groupName, waitlist: req.body.waitlist }, citizen, tx);
+      // Many citizens book one popular session at once, and each booking holds the session's
+      // row lock until its commit: the commit does not wait for the disk there (it would hold
+      // the lock for the flush time, which bounds a session's bookings per second), and the
+      // answer waits for the flush here instead — all waiting bookings share one flush. A
+      // citizen is never told of a booking (or a replayed one) that a crash could lose.
+      const body = await idempotentWrite<Reservation | WaitlistEntry>(db, req, reply, async (tx) => {
+        const outcome = await reservations.reserve({ sessionId: req.params.id, quantity: req.body.quantity ?? 1, groupName: req.body.groupName, waitlist: req.body.waitlist }, citizen, tx, { earlyLockRelease: true });
         return outcome.kind === 'reserved' ? { status: 201, body: outcome.reservation } : { status: 202, body: outcome.entry };
       }, citizenScope(citizen));
+      await reservations.flushCommitted();
+      return body;
     },
   );
 
