@@ -89,4 +89,21 @@ describe('jobs due at start-up', () => {
     await until(() => probe.seen.length > 0);
     expect(probe.seen[0]).toEqual({ routesRegistered: true, listening: true });
   });
+
+  it('a plugin whose ready() waits for its own job still starts (ctx.jobs.wait starts the workers)', async () => {
+    let state: string | undefined;
+    const waiting = definePlugin({
+      name: 'probe-waiting-seed',
+      version: '1.0.0',
+      kernel: '^0.1.0',
+      init: (ctx) => ({ seed: ctx.jobs.define<Record<string, never>, string>('seed', async () => 'seeded') }),
+      ready: async (ctx, { seed }) => {
+        const id = (await ctx.jobs.send(seed, {}))!;
+        state = (await ctx.jobs.wait(id, { timeoutMs: 10_000 })).state;
+      },
+    });
+    const app = await createTestServer({ plugins: [waiting.configure({})] });
+    close = () => app.close();
+    expect(state).toBe('completed');
+  });
 });
