@@ -184,7 +184,7 @@ export type { SendFileOptions } from './files/http.js';
 export { defineDeployment, checkDeployment } from './deployment.js';
 export type { Deployment, UnderPressureLimits } from './deployment.js';
 export { deploymentMigrations, startKernel } from './kernel.js';
-export type { Kernel, StartedPlugin } from './kernel.js';
+export type { Kernel, StartedPlugin, StartKernelOptions } from './kernel.js';
 export { createServer } from './server.js';
 export type { ServerOptions } from './server.js';
 export { serve } from './listen.js';

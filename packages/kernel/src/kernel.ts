@@ -36,8 +36,23 @@ export interface Kernel {
   readonly migrations: readonly MigrationReport[];
   /** The kernel core's services. */
   readonly services: KernelServices;
+  /**
+   * Starts working jobs and durable deliveries (see `JobRunner.startWorkers`): done by
+   * `startKernel` once every plugin is ready, unless `deferWorkers` left it to the caller
+   * (the HTTP server does it once its routes are ready). Safe to call twice.
+   */
+  startWorkers(): Promise<void>;
   /** Closes plugins in reverse order, then the job runner and the database. Safe to call twice. */
   close(): Promise<void>;
+}
+
+/** How `startKernel` starts, besides the deployment. */
+export interface StartKernelOptions {
+  /**
+   * Leave the job workers stopped until `kernel.startWorkers()` (default false: they
+   * start once every plugin is ready and `kernel.ready` was emitted).
+   */
+  readonly deferWorkers?: boolean;
 }
 
 /** What the kernel plugin's own `init` is given besides its context (built before any plugin starts). */
@@ -80,11 +95,12 @@ function migrationSourcesOf(resolved: readonly Pick<ResolvedPlugin, 'definition'
  * 2. open the database, apply migrations (kernel first, then plugins in order), open
  *    the job runner;
  * 3. `init` each plugin in order; 4. register every plugin's hook handlers and
- *    extensions; 5. start the job runner (queues, workers, schedules);
- * 6. `ready` each plugin in order; 7. emit `kernel.ready`.
+ *    extensions; 5. start the job runner (queues; from here jobs can be sent and scheduled);
+ * 6. `ready` each plugin in order; 7. emit `kernel.ready`; 8. start the job workers
+ *    (unless `deferWorkers`: then `kernel.startWorkers()` does).
  * On any failure, what was started is closed again and the error is rethrown.
  */
-export async function startKernel(deployment: Deployment, log: FastifyBaseLogger): Promise<Kernel> {
+export async function startKernel(deployment: Deployment, log: FastifyBaseLogger, options: StartKernelOptions = {}): Promise<Kernel> {
   checkDeployment(deployment);
   const kernelConfig = validateConfig('kernel', kernelPlugin.config, { ...(deployment.kernel ?? {}) }) as Static<typeof KernelConfigSchema>;
   checkKernelConfig(kernelConfig, deployment.levels);
@@ -178,6 +194,11 @@ export async function startKernel(deployment: Deployment, log: FastifyBaseLogger
       }
     }
     await hooks.emit(kernelReady, { plugins: info.plugins.map((p) => p.name) });
+    // Jobs already due (and the deliveries of what the plugins did while starting) wait
+    // until now: on PGlite each of their queries would hold the main thread the start runs on.
+    const runner = jobs;
+    const startWorkers = () => runner.startWorkers();
+    if (!options.deferWorkers) await startWorkers();
 
     let closing: Promise<void> | undefined;
     return {
@@ -188,6 +209,7 @@ export async function startKernel(deployment: Deployment, log: FastifyBaseLogger
       plugins: started,
       migrations,
       services: servicesByName.get(kernelPlugin.name) as KernelServices,
+      startWorkers,
       close: () => (closing ??= closeAll()),
     };
   } catch (error) {

@@ -28,6 +28,7 @@ export async function serve(deployment: Deployment, options: ListenOptions = {})
   let draining = false;
   const activity = { lastRequestAt: 0 };
   const app = await createServer(deployment, {
+    deferWorkers: true,
     beforeReady: (instance) => {
       // While draining: every response ends its connection, and /ready tells the load
       // balancer to send nothing more here.
@@ -45,6 +46,14 @@ export async function serve(deployment: Deployment, options: ListenOptions = {})
     await app.listen({ port: options.port ?? 3000, host: options.host ?? '0.0.0.0' });
   } catch (error) {
     await app.close(); // plugins and the database, too
+    throw error;
+  }
+  // Listening first: on PGlite a job already due would otherwise hold the one thread
+  // the first requests are served on. A failure here is a failure to start, as before.
+  try {
+    await app.diandan.startWorkers();
+  } catch (error) {
+    await app.close();
     throw error;
   }
 

@@ -29,6 +29,12 @@ export interface ServerOptions {
   logger?: Deployment['logger'];
   /** Runs after every route is registered and before the server is ready: add hooks or routes of your own. */
   beforeReady?: (app: FastifyInstance) => void | Promise<void>;
+  /**
+   * Leave the job workers stopped until `app.diandan.startWorkers()` (default false:
+   * they start once the server is ready). `serve` starts them once it listens, so that
+   * jobs already due do not hold PGlite's one thread before the first request is served.
+   */
+  deferWorkers?: boolean;
 }
 
 /**
@@ -82,7 +88,7 @@ export async function createServer(deployment: Deployment, options: ServerOption
 
   let kernel: Kernel;
   try {
-    kernel = await startKernel(deployment, app.log);
+    kernel = await startKernel(deployment, app.log, { deferWorkers: true });
   } catch (error) {
     await app.close();
     throw error;
@@ -126,6 +132,8 @@ export async function createServer(deployment: Deployment, options: ServerOption
     }
     await options.beforeReady?.(app);
     await app.ready();
+    // Jobs are worked once the server is ready, not while its routes compile (see startKernel).
+    if (!options.deferWorkers) await kernel.startWorkers();
   } catch (error) {
     await app.close();
     throw error;

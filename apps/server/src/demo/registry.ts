@@ -1,4 +1,4 @@
-import { definePlugin, kernel, Type, type PluginOptions } from '@diandan/kernel';
+import { definePlugin, kernel, transaction, Type, type Actor, type PluginOptions } from '@diandan/kernel';
 import { supplierRegistryPlugin, usccCheckCharacter, idNumberCheckCharacter, type ApplicationAction } from '@diandan/supplier-registry';
 import { DEMO_PRODUCTS } from './catalogue.js';
 import { demoDataPlugin } from './plugin.js';
@@ -51,35 +51,42 @@ export const registryDemoPlugin = definePlugin({
     const admin = await ctx.systemActor({ roles: ['city-admin'], region: '440100' });
     if ((await registry.list({ page: { limit: 1 } }, { actor: admin })).items.length > 0) return;
     const reviewer = await ctx.systemActor({ roles: ['reviewer'], region: '440100' });
-    for (const [i, { id, path, body }] of DEMO_APPLICATIONS.entries()) {
-      const applicant = await ctx.systemActor({ roles: ['supplier'], supplier: id });
-      let application = await registry.apply(
-        {
-          regionCode: '440103',
-          description: '虚构的示范供应商，仅用于演示。',
-          categories: ['performance'],
-          regionsServed: ['440103'],
-          contacts: [{ name: '示范联系人', phone: `020-0000000${i + 1}`, title: '联络人' }],
-          qualifications: [{ type: '营业执照', number: `DEMO-LIC-${i + 1}`, issuer: '示范市场监管局（虚构）', validFrom: '2020-01-01', validUntil: null, mandatory: true }],
-          ...(body as { name: string; kind: string }),
-          id,
-        },
-        { actor: applicant },
-      );
-      for (const action of path) {
-        const by = action === 'suspend' || action === 'blacklist' ? admin : reviewer;
-        application = await registry.act(
+    // Every actor first (granting one reads the region tree, outside any transaction)…
+    const applicants: Actor[] = [];
+    for (const { id } of DEMO_APPLICATIONS) applicants.push(await ctx.systemActor({ roles: ['supplier'], supplier: id }));
+    // …then the applications and their reviews in one transaction: one commit instead of
+    // ~20, which is what most of this seed's time went to on PGlite (as in demo-data).
+    await transaction(ctx.db, async (tx) => {
+      for (const [i, { id, path, body }] of DEMO_APPLICATIONS.entries()) {
+        const applicant = applicants[i]!;
+        let application = await registry.apply(
           {
-            id: application.id,
-            action,
-            expectedVersion: application.version,
-            reasons: action === 'request-changes' ? ['请补充作品集（示范）'] : undefined,
-            reason: action === 'suspend' ? '投诉核查中（示范）' : action === 'blacklist' ? '提供虚假材料（示范）' : undefined,
+            regionCode: '440103',
+            description: '虚构的示范供应商，仅用于演示。',
+            categories: ['performance'],
+            regionsServed: ['440103'],
+            contacts: [{ name: '示范联系人', phone: `020-0000000${i + 1}`, title: '联络人' }],
+            qualifications: [{ type: '营业执照', number: `DEMO-LIC-${i + 1}`, issuer: '示范市场监管局（虚构）', validFrom: '2020-01-01', validUntil: null, mandatory: true }],
+            ...(body as { name: string; kind: string }),
+            id,
           },
-          { actor: by },
+          { actor: applicant, tx },
         );
+        for (const action of path) {
+          const by = action === 'suspend' || action === 'blacklist' ? admin : reviewer;
+          application = await registry.act(
+            {
+              id: application.id,
+              action,
+              expectedVersion: application.version,
+              reasons: action === 'request-changes' ? ['请补充作品集（示范）'] : undefined,
+              reason: action === 'suspend' ? '投诉核查中（示范）' : action === 'blacklist' ? '提供虚假材料（示范）' : undefined,
+            },
+            { actor: by, tx },
+          );
+        }
       }
-    }
+    });
     // A poster for the first demo product, the way a supplier adds one to a listed
     // product: a curator delists it, the supplier uploads, and it goes through review again.
     const { products } = ctx.deps.kernel;

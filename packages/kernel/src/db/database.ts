@@ -3,8 +3,7 @@ import { PGlite } from '@electric-sql/pglite';
 import type { SQLWrapper } from 'drizzle-orm';
 import { PgDialect, type PgDatabase, type PgQueryResultHKT, type PgTransaction } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
-import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
-import postgres from 'postgres';
+import type postgres from 'postgres';
 import { DiandanStartupError, StartupErrorCodes } from '../errors.js';
 import { DatabaseUnavailableError } from './availability.js';
 import { DatabaseHealth, withTimeout } from './health.js';
@@ -203,7 +202,9 @@ const PROBE_INTERVAL_MS = 250;
 async function openPostgres(url: string, config: DatabaseConfig): Promise<DatabaseConnection> {
   const connectTimeoutMs = config.connectTimeoutMs ?? POSTGRES_DEFAULTS.connectTimeoutMs;
   const statementTimeoutMs = config.statementTimeoutMs ?? POSTGRES_DEFAULTS.statementTimeoutMs;
-  const client = postgres(url, {
+  // Loaded here, not at the top: an embedded (PGlite) deployment never needs postgres.js.
+  const [{ default: connect }, { drizzle: drizzlePostgres }] = await Promise.all([import('postgres'), import('drizzle-orm/postgres-js')]);
+  const client = connect(url, {
     max: config.maxConnections ?? POSTGRES_DEFAULTS.maxConnections,
     onnotice: () => {},
     connect_timeout: connectTimeoutMs / 1000,

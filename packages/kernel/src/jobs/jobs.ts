@@ -172,10 +172,17 @@ export interface JobRunner extends Outbox {
   forPlugin(plugin: string): Jobs;
   /**
    * Creates (or updates) the queues of every job defined so far and of the durable
-   * subscriptions, then — with `workers` on — starts working them. Jobs can be defined
-   * until then, and sent from then on.
+   * subscriptions. Jobs can be defined until then, and sent from then on; nothing is
+   * worked until `startWorkers`.
    */
   start(subscriptions: readonly DurableSubscription[]): Promise<void>;
+  /**
+   * With `workers` on, starts working the queues `start` created (jobs and durable
+   * deliveries): the kernel calls it once every plugin is ready, and the HTTP server
+   * once its routes are ready too, so that jobs already due (on PGlite every query holds
+   * the main thread) do not compete with the start. Safe to call twice.
+   */
+  startWorkers(): Promise<void>;
   /**
    * Stops taking work and waits for running handlers up to `shutdownTimeoutSeconds`;
    * then aborts their signals and terminates worker threads. Leaves no timer behind.

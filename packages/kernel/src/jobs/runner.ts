@@ -107,6 +107,9 @@ class PgBossRunner implements JobRunner {
   /** The first worker of each queue this process works, for `notifyWorker`. */
   readonly #workers = new Map<string, string>();
   #started = false;
+  #subscriptions: readonly DurableSubscription[] = [];
+  /** The workers' start, once asked for (`startWorkers`). */
+  #working: Promise<void> | undefined;
   #stopping: Promise<void> | undefined;
   #unlisten: (() => Promise<void>) | undefined;
 
@@ -230,7 +233,16 @@ class PgBossRunner implements JobRunner {
     ];
     await this.#ensureQueues(queues);
     this.#unlisten = await this.#connection.listen(CANCEL_CHANNEL, (id) => this.#running.get(id)?.controller.abort(cancelled()));
-    if (!this.#config.workers) return;
+    this.#subscriptions = subscriptions;
+  }
+
+  startWorkers(): Promise<void> {
+    if (!this.#started) return Promise.reject(new Error('the job runner starts its workers once it is started'));
+    return (this.#working ??= this.#work(this.#subscriptions));
+  }
+
+  async #work(subscriptions: readonly DurableSubscription[]): Promise<void> {
+    if (!this.#config.workers || this.#stopping) return;
     const polling = {
       pollingIntervalSeconds: this.#config.pollingIntervalSeconds,
       notifyPollingIntervalSeconds: this.#config.pollingIntervalSeconds,
@@ -238,12 +250,14 @@ class PgBossRunner implements JobRunner {
       batchSize: 1,
     };
     for (const d of this.#definitions.values()) {
+      if (this.#stopping) return;
       const id = await this.#boss.work<unknown>(d.queue, { ...polling, localConcurrency: d.options.concurrency }, (batch) =>
         this.#runJob(d, batch[0] as JobWithMetadata<unknown>),
       );
       this.#workers.set(d.queue, id);
     }
     for (const s of subscriptions) {
+      if (this.#stopping) return;
       const id = await this.#boss.work<DurableDelivery['data']>(s.queue, polling, (batch) =>
         this.#deliver(s, batch[0] as JobWithMetadata<DurableDelivery['data']>),
       );
@@ -273,6 +287,8 @@ class PgBossRunner implements JobRunner {
   }
 
   async #stop(): Promise<void> {
+    // Workers being started finish starting first (each sees #stopping and the rest are not started), then all stop.
+    await this.#working?.catch(() => {});
     await this.#unlisten?.().catch((err: unknown) => this.#log.warn({ err }, 'job runner: unlisten failed'));
     const timeout = this.#config.shutdownTimeoutSeconds * 1000;
     await this.#boss.stop({ graceful: true, timeout, close: true });
@@ -497,6 +513,8 @@ class PgBossRunner implements JobRunner {
 
   async #wait(id: string, timeoutMs: number): Promise<JobStatus> {
     const deadline = Date.now() + timeoutMs;
+    // A start-up step (a seed in `ready`) waiting for a job would otherwise wait for workers that start after it.
+    if (this.#started && !this.#working) void this.startWorkers().catch((err: unknown) => this.#log.error({ err }, 'job workers failed to start'));
     let pause = 25;
     for (;;) {
       const [row] = UUID.test(id) ? await this.#db.select().from(jobsTable).where(eq(jobsTable.id, id)) : [];
