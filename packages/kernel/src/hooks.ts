@@ -315,9 +315,28 @@ export class HookBus {
     return this.#dispatch(hook, event, { hookId: hook.id, eventId, attempt: 1 });
   }
 
-  /** Resolves when every in-request handler started so far has finished (for tests and shutdown). */
-  async settled(): Promise<void> {
-    while (this.#running.size > 0) await Promise.allSettled([...this.#running]);
+  /**
+   * Resolves when every in-request handler started so far has finished (for tests and
+   * shutdown) — true — or, given `timeoutMs`, false once that long has passed with some still
+   * running (a shutdown does not wait for ever on a handler that hangs).
+   */
+  async settled(timeoutMs?: number): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = timeoutMs === undefined ? undefined : new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
+    try {
+      while (this.#running.size > 0) {
+        const all = Promise.allSettled([...this.#running]).then(() => true as const);
+        if (!(await (timedOut ? Promise.race([all, timedOut]) : all))) return false;
+      }
+      return true;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** How many in-request handlers are running now. */
+  get running(): number {
+    return this.#running.size;
   }
 
   /** Passes `value` through every handler of `hook` in order and returns the result. */

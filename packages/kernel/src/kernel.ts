@@ -120,8 +120,13 @@ export async function startKernel(deployment: Deployment, log: FastifyBaseLogger
   const started: StartedPlugin[] = [];
   let jobs: JobRunner | undefined;
   const closeAll = async () => {
-    await jobs?.stop().catch((err: unknown) => log.error({ err }, 'job runner stop failed'));
-    await hooks.settled();
+    // In-request event handlers get the same grace period as the jobs, beside them: one that
+    // hangs must not keep the process from closing its plugins and the database.
+    const [, settled] = await Promise.all([
+      jobs?.stop().catch((err: unknown) => log.error({ err }, 'job runner stop failed')),
+      hooks.settled((kernelConfig.jobs.shutdownTimeoutSeconds ?? 5) * 1000),
+    ]);
+    if (!settled) log.warn({ running: hooks.running }, 'in-request event handlers still running at shutdown; closing without waiting for them');
     for (const p of [...started].reverse()) {
       try {
         await p.definition.close?.(p.context, p.services);

@@ -384,3 +384,29 @@ describe('hooks in a running deployment', () => {
     expect(next.items[0].name).toMatch(/·zz·aa\+$/);
   });
 });
+
+describe('shutting down with an in-request handler that never finishes', () => {
+  it('closes after the jobs’ grace period instead of waiting for it', async () => {
+    let started = false;
+    const stuck = definePlugin({
+      name: 'stuck-listener',
+      version: '1.0.0',
+      kernel: '^0.1.0',
+      hooks: () => [
+        on(regionsImported, () => {
+          started = true;
+          return new Promise<void>(() => {}); // never settles
+        }),
+      ],
+    });
+    const app = await createTestServer({ plugins: [stuck.configure()], kernel: { jobs: { shutdownTimeoutSeconds: 1 } } });
+    await seedRegions(app);
+    for (let i = 0; i < 100 && !started; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(started).toBe(true);
+    expect(await app.diandan.hooks.settled(50)).toBe(false);
+    const t0 = Date.now();
+    await app.close();
+    // The grace period (1 s) and the rest of the shutdown, not the test's 30 s timeout.
+    expect(Date.now() - t0).toBeLessThan(15_000);
+  });
+});

@@ -65,7 +65,7 @@ export const KernelConfigSchema = Type.Object({
       workers: Type.Optional(Type.Boolean({ default: true })),
       /** How often an idle worker looks for due jobs, retries and jobs sent elsewhere, in seconds (at least 0.5). */
       pollingIntervalSeconds: Type.Optional(Type.Number({ minimum: 0.5, maximum: 3600, default: 2 })),
-      /** How long shutting down waits for running jobs before aborting them, in seconds. */
+      /** How long shutting down waits for running jobs before aborting them, and then for in-request event handlers, in seconds. */
       shutdownTimeoutSeconds: Type.Optional(Type.Number({ minimum: 1, maximum: 3600, default: 5 })),
     },
     { default: {} },

@@ -291,7 +291,10 @@ class PgBossRunner implements JobRunner {
     await this.#working?.catch(() => {});
     await this.#unlisten?.().catch((err: unknown) => this.#log.warn({ err }, 'job runner: unlisten failed'));
     const timeout = this.#config.shutdownTimeoutSeconds * 1000;
-    await this.#boss.stop({ graceful: true, timeout, close: true });
+    // pg-boss bounds its wait for running jobs by `timeout`, but not each step of its stop
+    // (a query that hangs on a sick database): the process still closes, a few seconds later.
+    const stopped = await Promise.race([this.#boss.stop({ graceful: true, timeout, close: true }).then(() => true), delay(timeout + 5000).then(() => false)]);
+    if (!stopped) this.#log.warn('job runner: pg-boss did not stop in time; closing without it');
     // Handlers still running after the grace period are told to stop, and threads ended.
     for (const { controller } of this.#running.values()) controller.abort(new Error('The process is stopping'));
     await this.#threads.terminateAll();
