@@ -40,7 +40,20 @@ export async function createTestServer(deployment: TestDeployment = {}): Promise
         logger,
         database,
       },
-      { beforeReady: (app) => void (owned && app.addHook('onClose', () => owned!.drop())) },
+      {
+        // Fastify runs onClose hooks last-added first, so this one runs before the kernel's: it
+        // closes the kernel itself (safe twice) before dropping the database. Dropped first, the
+        // database's `with (force)` cut the job runner's connections while pg-boss was stopping,
+        // which then hung in a fresh-clone CI run.
+        beforeReady: (app) =>
+          void (
+            owned &&
+            app.addHook('onClose', async () => {
+              await app.diandan.close();
+              await owned!.drop();
+            })
+          ),
+      },
     );
   } catch (error) {
     await owned?.drop();

@@ -1,4 +1,6 @@
 import { client, createTestDatabase, createTestServer, seedOrderingLoop, seedRegions, testDriver, TEST_REGIONS } from '@diandan/testing';
+import { definePlugin } from '@diandan/kernel';
+import { sql } from 'drizzle-orm';
 import postgres from 'postgres';
 import { describe, expect, it } from 'vitest';
 
@@ -25,6 +27,29 @@ describe('createTestServer', () => {
     } finally {
       await Promise.all([a.close(), b.close()]);
     }
+  });
+
+  it('drops its database only after the kernel has closed (plugins and job runner still reach it while closing)', async () => {
+    // On PostgreSQL the drop (`with (force)`) cuts every connection: done first, the job
+    // runner's stop lost its connections (and once hung) and plugins closed on a dead database.
+    const seen: string[] = [];
+    const probe = definePlugin({
+      name: 'close-probe',
+      version: '1.0.0',
+      kernel: '^0.1.0',
+      init: (ctx) => ({ db: ctx.db }),
+      close: async (_ctx, { db }) => {
+        try {
+          await db.execute(sql`select 1`);
+          seen.push('reached');
+        } catch (error) {
+          seen.push(`failed: ${(error as Error).message}`);
+        }
+      },
+    });
+    const app = await createTestServer({ plugins: [probe.configure()] });
+    await app.close();
+    expect(seen).toEqual(['reached']);
   });
 });
 
