@@ -2,7 +2,7 @@
  * What the server logs: never SQL parameters, request bodies, tokens or personal data,
  * at any level, and no line over 2 KB — for the kernel's own lines and a plugin's.
  */
-import { definePlugin, queryRows } from '@diandan/kernel';
+import { definePlugin, LOG_LINE_LIMIT, queryRows } from '@diandan/kernel';
 import { authHeader, createTestServer, scanLogText, seedRegions, testToken } from '@diandan/testing';
 import { sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
@@ -13,6 +13,8 @@ const ID_NUMBER = '11010519491231002X';
 const LANDLINE = '020-12345678';
 
 const lines: string[] = [];
+/** The lengths of the lines as written, newline included. */
+const written: number[] = [];
 const entries = () => lines.map((l) => JSON.parse(l) as Record<string, any>);
 
 // A plugin that does what careless code does: database errors carrying personal data
@@ -37,6 +39,16 @@ const careless = definePlugin({
       ctx.log.warn(new Error(`Failed query: select * from citizens where phone = $1\nparams: ${PHONE}`));
       return { ok: true };
     });
+    // Lines from well under to well over the limit, one character apart: whichever
+    // length lands exactly on the limit, with or without its newline, is among them.
+    app.get('/test/boundary', async (req) => {
+      for (let n = 1700; n <= 2100; n++) {
+        const fields: Record<string, string> = {};
+        for (let i = 0; i * 100 < n; i++) fields[`f${i}`] = 'x'.repeat(Math.min(100, n - i * 100));
+        req.log.info(fields, 'boundary');
+      }
+      return { ok: true };
+    });
   },
 });
 
@@ -45,7 +57,7 @@ let token: string;
 beforeAll(async () => {
   app = await createTestServer({
     plugins: [careless.configure()],
-    logger: { level: 'trace', stream: { write: (line: string) => void lines.push(line.trimEnd()) } },
+    logger: { level: 'trace', stream: { write: (line: string) => void (lines.push(line.trimEnd()), written.push(line.length)) } },
   });
   await seedRegions(app);
   token = await testToken({ roles: ['city-admin'], region: '440100' });
@@ -101,5 +113,16 @@ describe('logs', () => {
     expect(huge).toBeDefined();
     expect(lines.every((l) => l.length <= 2048)).toBe(true);
     expect(entries().find((e) => e.level === 40)).toMatchObject({ msg: 'Failed query: select * from citizens where phone = $1' });
+  });
+
+  it('write no line longer than LOG_LINE_LIMIT, its newline counted — the same limit the log scan applies', async () => {
+    lines.length = 0;
+    written.length = 0;
+    expect((await app.inject({ method: 'GET', url: '/test/boundary' })).statusCode).toBe(200);
+    const boundary = entries().filter((e) => e.msg === 'boundary' || e.truncated);
+    expect(boundary.length).toBeGreaterThanOrEqual(401);
+    expect(Math.max(...written)).toBeLessThanOrEqual(LOG_LINE_LIMIT);
+    expect(written).toContain(LOG_LINE_LIMIT);
+    expect(scanLogText(lines.join('\n'), 'logging.test')).toEqual([]);
   });
 });

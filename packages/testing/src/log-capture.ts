@@ -15,7 +15,7 @@ import { threadId } from 'node:worker_threads';
 /** The variable naming the folder where test servers write their logs (`off`: no capture, no scan). */
 export const LOG_CAPTURE_ENV = 'DIANDAN_TEST_LOG_DIR';
 
-/** Longest line allowed (the kernel's `LOG_LINE_LIMIT`), plus its newline. */
+/** Longest line allowed, its newline counted (the kernel's `LOG_LINE_LIMIT`). */
 export const MAX_LOG_LINE = 2048;
 
 /**

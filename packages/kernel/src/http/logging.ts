@@ -8,7 +8,10 @@ import type { FastifyServerOptions } from 'fastify';
  * inherit them.
  */
 
-/** The longest log line written, in characters (UTF-16 code units; one line is one JSON object). */
+/**
+ * The longest log line written, in characters (UTF-16 code units), counting its
+ * newline: one line is one JSON object and a `\n`, at most this long.
+ */
 export const LOG_LINE_LIMIT = 2048;
 
 const MAX_MESSAGE = 300;
@@ -170,7 +173,7 @@ function formatLog(object: Record<string, unknown>): Record<string, unknown> {
  */
 export function finishLine(line: string): string {
   const masked = maskPatterns(line);
-  return masked.length <= LOG_LINE_LIMIT + 1 ? masked : shrink(masked);
+  return masked.length <= LOG_LINE_LIMIT ? masked : shrink(masked);
 }
 
 function shrink(line: string): string {
@@ -189,7 +192,7 @@ function shrink(line: string): string {
   };
   const smaller = { ...(cut(entry, 0) as object), truncated: line.length };
   const text = JSON.stringify(smaller);
-  if (text.length <= LOG_LINE_LIMIT) return `${text}\n`;
+  if (text.length < LOG_LINE_LIMIT) return `${text}\n`;
   const { level, time, pid, hostname, reqId, msg } = entry;
   return `${JSON.stringify({ level, time, pid, hostname, reqId, msg: typeof msg === 'string' ? msg.slice(0, 200) : undefined, truncated: line.length })}\n`;
 }
