@@ -75,13 +75,14 @@ export {
   afterRollback,
   queryRows,
   prepareRows,
+  transactionBatch,
   pgErrorCode,
   redact,
   OuterHandleInTransactionError,
   POSTGRES_DEFAULTS,
 } from './db/database.js';
 export { isDatabaseUnavailable, DatabaseUnavailableError, databaseErrorCode } from './db/availability.js';
-export type { Database, DatabaseConfig, DatabaseConnection, Executor, Transaction } from './db/database.js';
+export type { BoundStatement, Database, DatabaseConfig, DatabaseConnection, Executor, PreparedRows, Transaction } from './db/database.js';
 export { migrate, MIGRATIONS_SCHEMA } from './db/migrate.js';
 export type { MigrationReport, MigrationSource } from './db/migrate.js';
 

@@ -8,6 +8,7 @@ import {
   queryRows,
   redact,
   transaction,
+  transactionBatch,
   type DatabaseConnection,
 } from '@diandan/kernel';
 import { createTestDatabase, createTestServer, testDriver, type TestDatabase } from '@diandan/testing';
@@ -56,6 +57,28 @@ describe('prepareRows', () => {
       expect(await byLabel({ label: '没有' })).toEqual([]);
     });
     await expect(insert({ id: 1, label: 'duplicate' })).rejects.toSatisfy((e: unknown) => pgErrorCode(e) === '23505');
+  });
+});
+
+describe('transactionBatch', () => {
+  const insert = () => prepareRows<{ id: number }>(connection.db, 'test.batch-insert', sql`insert into entries (id, label) values (${sql.placeholder('id')}, 'batch') returning id`);
+  const count = () => prepareRows<{ n: number }>(connection.db, 'test.batch-count', sql`select count(*)::int as n from entries`);
+  beforeEach(async () => {
+    await queryRows(connection.db, sql`delete from entries`);
+  });
+
+  it('runs the statements in order in one transaction, each seeing those before it', async () => {
+    const [a, b, c] = await transactionBatch(connection.db, [insert().bind({ id: 1 }), insert().bind({ id: 2 }), count().bind({})] as const);
+    expect([a, b, c]).toEqual([[{ id: 1 }], [{ id: 2 }], [{ n: 2 }]]);
+    expect(await countEntries()).toBe(2);
+  });
+
+  it('writes nothing when a statement fails, throws its error, and leaves the connection usable', async () => {
+    await expect(transactionBatch(connection.db, [insert().bind({ id: 10 }), insert().bind({ id: 10 }), insert().bind({ id: 11 })])).rejects.toSatisfy((e: unknown) => pgErrorCode(e) === '23505');
+    expect(await countEntries()).toBe(0);
+    // Every pooled connection is out of the failed transaction: batches on all of them commit.
+    await Promise.all([20, 21, 22, 23].map((id) => transactionBatch(connection.db, [insert().bind({ id })])));
+    expect(await countEntries()).toBe(4);
   });
 });
 

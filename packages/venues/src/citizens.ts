@@ -21,7 +21,16 @@ export interface CitizenConfig {
   /** Most codes sent to one phone within an hour. */
   codesPerHour: number;
   tokenTtlHours: number;
+  /**
+   * How long a verified token is remembered in-process (0: looked up on every request). A
+   * token is never accepted past its expiry; one deleted from the database behind the
+   * service's back is accepted for up to this long by a process that had verified it.
+   */
+  tokenCacheSeconds?: number;
 }
+
+/** Most tokens remembered at once (the oldest are forgotten first). */
+const TOKEN_CACHE_SIZE = 10_000;
 
 /** Mainland mobile numbers, spaces, dashes and a +86 prefix removed. */
 export function normalisePhone(raw: string): string | null {
@@ -39,7 +48,9 @@ const hashOf = (pd: PersonalData, purpose: string, value: string) => pd.hash(pur
 export class CitizenService {
   private sender: OtpSender | undefined;
   /** Every citizen request starts with this: prepared once rather than built per request. */
-  private readonly byToken: (v: { tokenHash: string; now: string }) => Promise<Citizen[]>;
+  private readonly byToken: (v: { tokenHash: string; now: string }) => Promise<(Citizen & { expiresAt: Date | string })[]>;
+  /** Verified tokens by their hash: whom they name, and until when that may be believed without the database. */
+  private readonly verified = new Map<string, { citizen: Citizen; until: number }>();
 
   constructor(
     private readonly db: Database,
@@ -47,10 +58,10 @@ export class CitizenService {
     private readonly config: CitizenConfig,
     private readonly now: () => Date = () => new Date(),
   ) {
-    this.byToken = prepareRows<{ id: string; phone: string }>(
+    this.byToken = prepareRows<{ id: string; phone: string; expiresAt: Date | string }>(
       db,
       'venues.citizen.by-token',
-      sql`select c.id, c.phone_masked as phone from ${citizenTokens} t join ${citizens} c on c.id = t.citizen_id
+      sql`select c.id, c.phone_masked as phone, t.expires_at as "expiresAt" from ${citizenTokens} t join ${citizens} c on c.id = t.citizen_id
           where t.token_hash = ${sql.placeholder('tokenHash')} and t.expires_at > ${sql.placeholder('now')}::timestamptz`,
     );
   }
@@ -127,12 +138,27 @@ export class CitizenService {
     return row && { phone: this.pd.decrypt(row.sealed, `venues-citizen:${citizenId}:phone`), phoneMasked: row.masked };
   }
 
-  /** The citizen a token names, or a 401. */
+  /**
+   * The citizen a token names, or a 401. Every citizen request starts with this, so a token
+   * verified once is remembered for `tokenCacheSeconds` (never past its expiry) instead of
+   * costing each request a round trip to the database.
+   */
   async authenticate(token: string | undefined): Promise<Citizen> {
     const refuse = () => new DomainError('unauthenticated', VenueProblems.CITIZEN_UNAUTHENTICATED, 'This route needs a citizen token (`x-citizen-token`, from POST /v1/citizen-codes/{id}/verify)');
     if (!token || token.length > 100) throw refuse();
-    const [row] = await this.byToken({ tokenHash: hashOf(this.pd, 'venues-citizen-token', token), now: this.now().toISOString() });
+    const tokenHash = hashOf(this.pd, 'venues-citizen-token', token);
+    const now = this.now();
+    const known = this.verified.get(tokenHash);
+    if (known && known.until > now.getTime()) return known.citizen;
+    if (known) this.verified.delete(tokenHash);
+    const [row] = await this.byToken({ tokenHash, now: now.toISOString() });
     if (!row) throw refuse();
-    return { id: row.id, phone: row.phone };
+    const citizen = { id: row.id, phone: row.phone };
+    const ttlMs = (this.config.tokenCacheSeconds ?? 0) * 1000;
+    if (ttlMs > 0) {
+      if (this.verified.size >= TOKEN_CACHE_SIZE) this.verified.delete(this.verified.keys().next().value!);
+      this.verified.set(tokenHash, { citizen, until: Math.min(now.getTime() + ttlMs, new Date(row.expiresAt).getTime()) });
+    }
+    return citizen;
   }
 }

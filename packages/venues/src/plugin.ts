@@ -101,6 +101,8 @@ const config = Type.Object({
       maxAttempts: Type.Integer({ minimum: 1, maximum: 20, default: 5 }),
       codesPerHour: Type.Integer({ minimum: 1, maximum: 100, default: 5 }),
       tokenTtlHours: Type.Integer({ minimum: 1, maximum: 720, default: 24 }),
+      /** A verified citizen token is remembered in-process this long (0: checked in the database on every request). */
+      tokenCacheSeconds: Type.Integer({ minimum: 0, maximum: 300, default: 30 }),
     },
     { default: {} },
   ),

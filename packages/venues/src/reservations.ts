@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { and, asc, desc, eq, inArray, lte, sql } from 'drizzle-orm';
-import { DomainError, inScope, notFound, prepareRows, transaction, withTransaction, type Actor, type Database, type Executor, type Transaction } from '@diandan/kernel';
+import { DomainError, inScope, notFound, prepareRows, transaction, transactionBatch, withTransaction, type Actor, type Database, type Executor, type PreparedRows, type Transaction } from '@diandan/kernel';
 import type { Citizen } from './citizens.js';
 import type { TicketSigner } from './tickets.js';
 import { VenueProblems } from './problems.js';
@@ -93,6 +93,20 @@ interface BookingRow extends Record<string, unknown> {
   /** When the row was made: the statement's start (under the session's lock), on the service's clock. */
   createdAt: string;
 }
+/** The booking statement's values. */
+interface BookingValues extends Record<string, unknown> {
+  citizenId: string; sessionId: string; quantity: number; groupName: string | null; id: string; code: string; now: string; offsetMs: number; waitlist: boolean;
+  seatLimit: number | null; monthlyLimit: number; write: boolean;
+}
+/** A booking waiting for its session's bookings under way (see `lockAndBook`). */
+interface QueuedBooking {
+  values: BookingValues;
+  early: boolean;
+  resolve(row: BookingRow): void;
+  reject(error: unknown): void;
+}
+/** Most bookings of one session sent together. */
+const MAX_BATCH = 50;
 const MINUTE = 60_000;
 
 /**
@@ -146,16 +160,10 @@ export class ReservationService {
    * A booking runs three statements prepared once (their text built once, planned once per
    * connection), sent together in one round trip (see `reserve`).
    */
-  private readonly lockCitizen: (v: { citizenId: string; early: boolean }, on: Executor) => Promise<Record<string, unknown>[]>;
-  private readonly lockBookedSession: (v: { sessionId: string }, on: Executor) => Promise<Record<string, unknown>[]>;
-  private readonly book: (
-    v: {
-      citizenId: string; sessionId: string; quantity: number; groupName: string | null; id: string; code: string; now: string; offsetMs: number; waitlist: boolean;
-      seatLimit: number | null; monthlyLimit: number; write: boolean;
-    },
-    on: Executor,
-  ) => Promise<BookingRow[]>;
-  private readonly flush: (v: Record<string, never>) => Promise<Record<string, unknown>[]>;
+  private readonly lockCitizen: PreparedRows<Record<string, unknown>>;
+  private readonly lockBookedSession: PreparedRows<Record<string, unknown>>;
+  private readonly book: PreparedRows<BookingRow>;
+  private readonly flush: PreparedRows<Record<string, unknown>>;
 
   constructor(
     private readonly db: Database,
@@ -167,11 +175,14 @@ export class ReservationService {
     // off for this transaction only), so the session's row lock is released without the disk's
     // flush time (2–3 ms here): the caller then waits for the flush with `flushCommitted()`
     // before it answers. Set in this statement to cost no round trip of its own.
+    // The citizens of the bookings sent together (one, or several: see `lockAndBook`), given
+    // as comma-separated ids, are locked in the order of their ids, so that two such
+    // transactions never wait for each other's citizens.
     this.lockCitizen = prepareRows(
       db,
-      'venues.booking.lock-citizen',
+      'venues.booking.lock-citizens',
       sql`select ${citizens.id}, case when ${placeholder('early')}::boolean then set_config('synchronous_commit', 'off', true) end as "commit"
-          from ${citizens} where ${citizens.id} = ${placeholder('citizenId')}::uuid for update`,
+          from ${citizens} where ${citizens.id} = any(string_to_array(${placeholder('citizenIds')}::text, ',')::uuid[]) order by ${citizens.id} for update`,
     );
     this.flush = prepareRows(db, 'venues.booking.flush', sql`select pg_logical_emit_message(true, 'diandan.venues.flush', '') as "lsn"`);
     // The session's row locked, with the citizen's block and limits. Those are read after the
@@ -280,10 +291,58 @@ export class ReservationService {
     return undefined;
   }
 
-  /** Locks the citizen's row, then the session's, and runs the booking statement (`write: false`: reads only). */
-  private async lockAndBook(tx: Executor, values: Parameters<ReservationService['book']>[0], early = false): Promise<BookingRow> {
-    const [, , [row]] = await Promise.all([this.lockCitizen({ citizenId: values.citizenId, early }, tx), this.lockBookedSession({ sessionId: values.sessionId }, tx), this.book(values, tx)]);
-    return row!;
+  /**
+   * Locks the citizen's row, then the session's, and runs the booking statement (`write:
+   * false`: reads only) in `tx`. Without `tx`, in a transaction of their own sent in one
+   * round trip with its BEGIN and COMMIT (`transactionBatch`), so that the session's lock is
+   * held only while the database runs the booking — not while this process reads the answer
+   * and sends the COMMIT — and the bookings of one session that arrive while one is under way
+   * wait for it here and then go together, in arrival order, in one such transaction: one
+   * lock of the session (and one round trip) for all of them rather than one each. Each has
+   * its own booking statement, which sees those before it, so each gets what it would alone.
+   */
+  private async lockAndBook(tx: Executor | undefined, values: BookingValues, early = false): Promise<BookingRow> {
+    if (tx) {
+      const [, , [row]] = await Promise.all([this.lockCitizen({ citizenIds: values.citizenId, early }, tx), this.lockBookedSession({ sessionId: values.sessionId }, tx), this.book(values, tx)]);
+      return row!;
+    }
+    return new Promise((resolve, reject) => {
+      const booking = { values, early, resolve, reject };
+      const queue = this.queued.get(values.sessionId);
+      if (queue) queue.push(booking);
+      else {
+        const started = [booking];
+        this.queued.set(values.sessionId, started);
+        void this.drain(values.sessionId, started);
+      }
+    });
+  }
+
+  /** Bookings waiting to be sent, by session; a session is here while its bookings are under way. */
+  private readonly queued = new Map<string, QueuedBooking[]>();
+
+  private async drain(sessionId: string, queue: QueuedBooking[]): Promise<void> {
+    while (queue.length > 0) {
+      const batch = queue.splice(0, MAX_BATCH);
+      try {
+        const rows = await this.bookTogether(sessionId, batch);
+        batch.forEach((b, i) => b.resolve(rows[i]!));
+      } catch (error) {
+        // One failing statement rolls back the whole transaction: each then goes alone, so
+        // that the others are not refused for it.
+        if (batch.length === 1) batch[0]!.reject(error);
+        else for (const b of batch) await this.bookTogether(sessionId, [b]).then(([row]) => b.resolve(row!), b.reject);
+      }
+    }
+    this.queued.delete(sessionId);
+  }
+
+  private async bookTogether(sessionId: string, batch: QueuedBooking[]): Promise<BookingRow[]> {
+    // Commits early only if every booking's caller waits for the flush.
+    const early = batch.every((b) => b.early);
+    const citizenIds = [...new Set(batch.map((b) => b.values.citizenId))].join(',');
+    const rows = await transactionBatch(this.db, [this.lockCitizen.bind({ citizenIds, early }), this.lockBookedSession.bind({ sessionId }), ...batch.map((b) => this.book.bind(b.values))]);
+    return rows.slice(2).map((r) => r[0] as BookingRow);
   }
 
   private async insertReservation(tx: Executor, s: SessionRow, citizenId: string, quantity: number, groupName: string | null, entryId: number | null): Promise<ReservationRow> {
@@ -311,39 +370,40 @@ export class ReservationService {
     const group = Boolean(input.groupName);
     const code = randomBytes(12).toString('base64url');
     const groupName = input.groupName ?? null;
-    const values = {
+    const values: BookingValues = {
       citizenId: citizen.id, sessionId: input.sessionId, quantity: input.quantity, groupName, id: randomUUID(), code, now: now.toISOString(), waitlist: Boolean(input.waitlist),
       offsetMs: clockOffset(now),
       seatLimit: group ? this.config.maxGroupSeats : null,
       monthlyLimit: this.config.monthlyLimit,
       write: true,
     };
-    return withTransaction(this.db, outer, async (tx) => {
-      // The three statements go out together (PostgreSQL runs them in order on the
-      // transaction's connection; PGlite one after another): the session's row is locked from
-      // the second to the commit, and between them the server waits for nothing of ours.
-      const s = await this.lockAndBook(tx, values, Boolean(options.earlyLockRelease));
-      const refused = this.refusal(s, input.sessionId, input.quantity, group, now);
-      if (refused) throw refused;
-      const { waiting, reservationId, entryId, duplicateId, waitingBefore, createdAt } = s;
-      const at = new Date(createdAt);
-      if (reservationId) {
-        const row: ReservationRow = {
-          id: reservationId, sessionId: input.sessionId, citizenId: citizen.id, quantity: input.quantity, groupName, status: 'confirmed', code, waitlistEntryId: null,
-          checkedInAt: null, checkedInBy: null, checkedInVia: null, checkedInDevice: null, noShowAt: null, remindedAt: null, cancelledAt: null, createdAt: at,
-        };
-        return { kind: 'reserved', reservation: this.view(row, citizen.phone) };
-      }
-      if (duplicateId !== null) throw new DomainError('conflict', VenueProblems.WAITLIST_DUPLICATE, 'You are on this session’s waiting list already', { entryId: Number(duplicateId) });
-      if (entryId !== null) {
-        // Entries of a session are made only under its lock, so those still waiting came before this one.
-        const entry: WaitlistEntry = { id: Number(entryId), sessionId: input.sessionId, quantity: input.quantity, status: 'waiting', position: Number(waitingBefore) + 1, offerExpiresAt: null, reservationId: null, createdAt: at.toISOString() };
-        return { kind: 'waitlisted', entry };
-      }
-      const available = s.capacity - s.confirmed - s.held;
-      const free = Math.max(0, available);
-      throw new DomainError('conflict', VenueProblems.SESSION_FULL, waiting > 0 && input.quantity <= available ? 'Freed seats go to the waiting list first' : `Only ${free} seats are left`, { available: free, waiting: Number(waiting) });
-    });
+    // The three statements go out together (PostgreSQL runs them in order on the
+    // transaction's connection; PGlite one after another): the session's row is locked from
+    // the second to the commit, and between them the server waits for nothing of ours.
+    // Without an outer transaction the COMMIT goes with them: the booking statement writes
+    // only what `refusal` allows (it decides in SQL), so what is read below needs no
+    // transaction of its own.
+    const s = await this.lockAndBook(outer, values, Boolean(options.earlyLockRelease));
+    const refused = this.refusal(s, input.sessionId, input.quantity, group, now);
+    if (refused) throw refused;
+    const { waiting, reservationId, entryId, duplicateId, waitingBefore, createdAt } = s;
+    const at = new Date(createdAt);
+    if (reservationId) {
+      const row: ReservationRow = {
+        id: reservationId, sessionId: input.sessionId, citizenId: citizen.id, quantity: input.quantity, groupName, status: 'confirmed', code, waitlistEntryId: null,
+        checkedInAt: null, checkedInBy: null, checkedInVia: null, checkedInDevice: null, noShowAt: null, remindedAt: null, cancelledAt: null, createdAt: at,
+      };
+      return { kind: 'reserved', reservation: this.view(row, citizen.phone) };
+    }
+    if (duplicateId !== null) throw new DomainError('conflict', VenueProblems.WAITLIST_DUPLICATE, 'You are on this session’s waiting list already', { entryId: Number(duplicateId) });
+    if (entryId !== null) {
+      // Entries of a session are made only under its lock, so those still waiting came before this one.
+      const entry: WaitlistEntry = { id: Number(entryId), sessionId: input.sessionId, quantity: input.quantity, status: 'waiting', position: Number(waitingBefore) + 1, offerExpiresAt: null, reservationId: null, createdAt: at.toISOString() };
+      return { kind: 'waitlisted', entry };
+    }
+    const available = s.capacity - s.confirmed - s.held;
+    const free = Math.max(0, available);
+    throw new DomainError('conflict', VenueProblems.SESSION_FULL, waiting > 0 && input.quantity <= available ? 'Freed seats go to the waiting list first' : `Only ${free} seats are left`, { available: free, waiting: Number(waiting) });
   }
 
   /**

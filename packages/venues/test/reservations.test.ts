@@ -55,6 +55,36 @@ describe('citizens: a phone verified by a one-time code', () => {
   });
 });
 
+describe('citizens: verified tokens remembered', () => {
+  it('a verified token is believed for tokenCacheSeconds (30) without the database, never past its expiry', async () => {
+    const token = await nextCitizen();
+    const mine = () => call(null, 'GET', '/v1/venue-reservations', undefined, token);
+    expectStatus(await mine(), 200, 'first use');
+    // The token deleted behind the service's back (no route revokes tokens): still believed
+    // for up to 30 s by this process, then refused.
+    const { id } = await venuesOf(app).citizens.authenticate(token['x-citizen-token']);
+    await queryRows(app.diandan.database.db, sql`delete from venues.citizen_tokens where citizen_id = ${id}::uuid`);
+    try {
+      setClock(app, new Date(NOW.getTime() + 29_000));
+      expectStatus(await mine(), 200, 'remembered');
+      setClock(app, new Date(NOW.getTime() + 31_000));
+      expect(problem(await mine())).toMatchObject({ status: 401, code: 'VENUES_CITIZEN_UNAUTHENTICATED' });
+    } finally {
+      setClock(app, NOW);
+    }
+    // A token 10 s before its expiry (24 h) is remembered for those 10 s only.
+    const late = await nextCitizen();
+    try {
+      setClock(app, new Date(NOW.getTime() + 24 * 3_600_000 - 10_000));
+      expectStatus(await call(null, 'GET', '/v1/venue-reservations', undefined, late), 200, 'before expiry');
+      setClock(app, new Date(NOW.getTime() + 24 * 3_600_000 + 1_000));
+      expect(problem(await call(null, 'GET', '/v1/venue-reservations', undefined, late)).status).toBe(401);
+    } finally {
+      setClock(app, NOW);
+    }
+  });
+});
+
 describe('sessions', () => {
   it('a scheduled order becomes a session through a durable subscription, once', async () => {
     const { sessions } = venuesOf(app) as unknown as { sessions: SessionService };

@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { PGlite } from '@electric-sql/pglite';
-import type { SQLWrapper } from 'drizzle-orm';
+import { fillPlaceholders, type SQLWrapper } from 'drizzle-orm';
 import { PgDialect, type PgDatabase, type PgQueryResultHKT, type PgTransaction } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import type postgres from 'postgres';
@@ -219,6 +219,7 @@ async function openPostgres(url: string, config: DatabaseConfig): Promise<Databa
   };
   const health = new DatabaseHealth(probe, { probeIntervalMs: PROBE_INTERVAL_MS, probeTimeoutMs: connectTimeoutMs });
   guard(client, health);
+  healthOf.set(client, health);
   const db = drizzlePostgres({ client }) as unknown as Database;
   try {
     await probe();
@@ -256,6 +257,9 @@ async function openPostgres(url: string, config: DatabaseConfig): Promise<Databa
     },
   };
 }
+
+/** Each PostgreSQL client's health, for `transactionBatch` (its reserved connections are not behind `guard`). */
+const healthOf = new WeakMap<object, DatabaseHealth>();
 
 /**
  * Puts `health` in front of the client's entry points that drizzle uses (`unsafe`,
@@ -323,11 +327,83 @@ export function prepareRows<T extends Record<string, unknown>>(
   db: Executor,
   name: string,
   query: SQLWrapper,
-): (values: Record<string, unknown>, on?: Executor) => Promise<T[]> {
+): PreparedRows<T> {
   const built = dialect.sqlToQuery(query.getSQL());
   const prepared = db._.session.prepareQuery(built, undefined, name, false);
   // `on` runs it in a transaction instead (the text is still built once).
-  return async (values, on) => rowsOf<T>(await (on ? on._.session.prepareQuery(built, undefined, name, false) : prepared).execute(values));
+  const run = async (values: Record<string, unknown>, on?: Executor) => rowsOf<T>(await (on ? on._.session.prepareQuery(built, undefined, name, false) : prepared).execute(values));
+  return Object.assign(run, { bind: (values: Record<string, unknown>): BoundStatement<T> => ({ name, text: built.sql, params: built.params, values }) });
+}
+
+/** A statement of `prepareRows` with its values, for `transactionBatch`. */
+export interface BoundStatement<T extends Record<string, unknown> = Record<string, unknown>> {
+  readonly name: string;
+  readonly text: string;
+  readonly params: unknown[];
+  readonly values: Record<string, unknown>;
+  /** Only for typing the rows. */
+  readonly rows?: T;
+}
+
+/** What `prepareRows` returns: run it (`on` a transaction, if given), or `bind` values for `transactionBatch`. */
+export type PreparedRows<T extends Record<string, unknown>> = ((values: Record<string, unknown>, on?: Executor) => Promise<T[]>) & {
+  bind(values: Record<string, unknown>): BoundStatement<T>;
+};
+
+type RowsOf<S> = { [K in keyof S]: S[K] extends BoundStatement<infer T> ? T[] : never };
+
+/**
+ * Runs prepared statements (`prepareRows(…).bind(values)`) in one transaction, sent
+ * together: on PostgreSQL, BEGIN, the statements and COMMIT go out on one connection in
+ * one write and come back in one round trip, so the rows the transaction locks are held
+ * only while the server runs it — never while the client is away (its event loop, the
+ * network, a write to the socket per statement). For transactions that decide in SQL what
+ * to write: no statement needs an earlier one's result in JavaScript, and nothing is left
+ * to decide before the commit. If a statement fails, those after it fail too and the
+ * COMMIT rolls back: the first failure is thrown. On PGlite they run one after another in
+ * a transaction. Deadlocks and serialization failures are retried as by `transaction`.
+ */
+export async function transactionBatch<S extends readonly BoundStatement<any>[]>(db: Database, statements: S, options: { retries?: number } = {}): Promise<RowsOf<S>> {
+  const client = (db as unknown as { $client: { reserve?: () => Promise<postgres.ReservedSql> } }).$client;
+  if (typeof client.reserve !== 'function') {
+    return transaction(db, async (tx) => {
+      const out: unknown[] = [];
+      for (const s of statements) out.push(rowsOf(await tx._.session.prepareQuery({ sql: s.text, params: s.params }, undefined, s.name, false).execute(s.values)));
+      return out as RowsOf<S>;
+    }, options);
+  }
+  // As the outer handle refuses (see `guardOuterHandle`): a batch on another connection than
+  // the open transaction's could wait for that transaction's locks.
+  if (openTransactions.getStore()?.has(client)) throw new OuterHandleInTransactionError();
+  const health = healthOf.get(client);
+  const retries = options.retries ?? 3;
+  for (let attempt = 0; ; attempt++) {
+    health?.check();
+    const connection = await client.reserve().catch((error: unknown) => {
+      health?.observe(error);
+      throw error;
+    });
+    try {
+      // Queries of a reserved connection are sent in the order they are started (here:
+      // all at once) and pipelined; each has its own Sync, so after a failure the others
+      // run, fail in the aborted transaction (25P02) and the COMMIT answers ROLLBACK.
+      const settled = await Promise.allSettled([
+        connection.unsafe('begin'),
+        ...statements.map((s) => connection.unsafe(s.text, fillPlaceholders(s.params, s.values) as never[], { prepare: true })),
+        connection.unsafe('commit'),
+      ]);
+      const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
+      return settled.slice(1, -1).map((r) => [...(r as PromiseFulfilledResult<Record<string, unknown>[]>).value]) as RowsOf<S>;
+    } catch (error) {
+      health?.observe(error);
+      const code = pgErrorCode(error);
+      if (attempt >= retries || !code || !RETRYABLE.has(code)) throw error;
+    } finally {
+      connection.release();
+    }
+    await new Promise((r) => setTimeout(r, 5 * 2 ** attempt + Math.random() * 5));
+  }
 }
 
 function rowsOf<T>(result: unknown): T[] {

@@ -7,10 +7,12 @@ import {
   idempotentWrite,
   model,
   problemResponses,
+  readIdempotencyKey,
   ref,
   requireActor,
   type Database,
   type DiandanApp,
+  type Transaction,
 } from '@diandan/kernel';
 import type { FastifyRequest } from 'fastify';
 import type { CitizenService } from '../citizens.js';
@@ -257,10 +259,19 @@ export function sessionRoutes(app: DiandanApp, services: { sessions: SessionServ
       // the lock for the flush time, which bounds a session's bookings per second), and the
       // answer waits for the flush here instead — all waiting bookings share one flush. A
       // citizen is never told of a booking (or a replayed one) that a crash could lose.
-      const body = await idempotentWrite<Reservation | WaitlistEntry>(db, req, reply, async (tx) => {
-        const outcome = await reservations.reserve({ sessionId: req.params.id, quantity: req.body.quantity ?? 1, groupName: req.body.groupName, waitlist: req.body.waitlist }, citizen, tx, { earlyLockRelease: true });
-        return outcome.kind === 'reserved' ? { status: 201, body: outcome.reservation } : { status: 202, body: outcome.entry };
-      }, citizenScope(citizen));
+      // Without an Idempotency-Key the booking is its own transaction, sent in one round trip
+      // with its BEGIN and COMMIT; with one, it shares the key's transaction.
+      const input = { sessionId: req.params.id, quantity: req.body.quantity ?? 1, groupName: req.body.groupName, waitlist: req.body.waitlist };
+      const book = async (tx?: Transaction) => {
+        const outcome = await reservations.reserve(input, citizen, tx, { earlyLockRelease: true });
+        return outcome.kind === 'reserved' ? { status: 201 as const, body: outcome.reservation } : { status: 202 as const, body: outcome.entry };
+      };
+      let body: Reservation | WaitlistEntry;
+      if (readIdempotencyKey(req) === undefined) {
+        const result = await book();
+        reply.code(result.status);
+        body = result.body;
+      } else body = await idempotentWrite<Reservation | WaitlistEntry>(db, req, reply, book, citizenScope(citizen));
       await reservations.flushCommitted();
       return body;
     },
