@@ -114,6 +114,14 @@ export async function startKernel(deployment: Deployment, log: FastifyBaseLogger
   });
 
   const migrationSources = migrationSourcesOf(resolved);
+  // How long each step of the start took (ms), logged once the kernel is up: where a slow start went.
+  const phases: Record<string, number> = {};
+  let phaseStart = performance.now();
+  const phase = (name: string) => {
+    const now = performance.now();
+    phases[name] = Math.round(now - phaseStart);
+    phaseStart = now;
+  };
   const database = await openDatabase(deployment.database, { log, migrations: migrationSources });
   const hooks = new HookBus(log);
   const extensions = new ExtensionRegistry();
@@ -139,10 +147,13 @@ export async function startKernel(deployment: Deployment, log: FastifyBaseLogger
   };
 
   try {
+    phase('database');
     const migrations = await migrate(database.db, migrationSources);
+    phase('migrations');
     for (const m of migrations) if (m.applied > 0) log.info({ plugin: m.plugin, applied: m.applied }, 'migrations applied');
     jobs = await openJobRunner({ connection: database, log: log.child({ component: 'jobs' }), config: kernelConfig.jobs });
     hooks.useOutbox(jobs);
+    phase('jobRunner');
 
     const servicesByName = new Map<string, unknown>();
     for (const { definition, config } of resolved) {
@@ -185,10 +196,13 @@ export async function startKernel(deployment: Deployment, log: FastifyBaseLogger
         });
       }
     }
+    phase('init');
     await jobs.start(hooks.durableSubscriptions());
+    phase('jobQueues');
     for (const p of started) {
       try {
         await p.definition.ready?.(p.context, p.services);
+        if (p.definition.ready) phase(`ready:${p.definition.name}`);
       } catch (cause) {
         if (cause instanceof DiandanStartupError) throw cause;
         throw new DiandanStartupError(
@@ -199,6 +213,8 @@ export async function startKernel(deployment: Deployment, log: FastifyBaseLogger
       }
     }
     await hooks.emit(kernelReady, { plugins: info.plugins.map((p) => p.name) });
+    phase('kernelReady');
+    log.info({ phases }, 'kernel started');
     // Jobs already due (and the deliveries of what the plugins did while starting) wait
     // until now: on PGlite each of their queries would hold the main thread the start runs on.
     const runner = jobs;
