@@ -114,13 +114,24 @@ export async function startKernel(deployment: Deployment, log: FastifyBaseLogger
   });
 
   const migrationSources = migrationSourcesOf(resolved);
-  // How long each step of the start took (ms), logged once the kernel is up: where a slow start went.
+  // How long each step of the start took (ms), and each plugin's init and ready together,
+  // logged once the kernel is up: where a slow start went.
   const phases: Record<string, number> = {};
+  const pluginMs = new Map<string, number>();
   let phaseStart = performance.now();
-  const phase = (name: string) => {
+  const lap = () => {
     const now = performance.now();
-    phases[name] = Math.round(now - phaseStart);
+    const ms = now - phaseStart;
     phaseStart = now;
+    return ms;
+  };
+  const phase = (name: string) => {
+    phases[name] = Math.round((phases[name] ?? 0) + lap());
+  };
+  const pluginPhase = (name: string, plugin: string) => {
+    const ms = lap();
+    phases[name] = Math.round((phases[name] ?? 0) + ms);
+    pluginMs.set(plugin, (pluginMs.get(plugin) ?? 0) + ms);
   };
   const database = await openDatabase(deployment.database, { log, migrations: migrationSources });
   const hooks = new HookBus(log);
@@ -184,6 +195,7 @@ export async function startKernel(deployment: Deployment, log: FastifyBaseLogger
       }
       servicesByName.set(definition.name, services);
       started.push({ definition, context, services });
+      pluginPhase('init', definition.name);
     }
     for (const p of started) {
       try {
@@ -196,13 +208,12 @@ export async function startKernel(deployment: Deployment, log: FastifyBaseLogger
         });
       }
     }
-    phase('init');
     await jobs.start(hooks.durableSubscriptions());
     phase('jobQueues');
     for (const p of started) {
       try {
         await p.definition.ready?.(p.context, p.services);
-        if (p.definition.ready) phase(`ready:${p.definition.name}`);
+        pluginPhase('ready', p.definition.name);
       } catch (cause) {
         if (cause instanceof DiandanStartupError) throw cause;
         throw new DiandanStartupError(
@@ -214,7 +225,9 @@ export async function startKernel(deployment: Deployment, log: FastifyBaseLogger
     }
     await hooks.emit(kernelReady, { plugins: info.plugins.map((p) => p.name) });
     phase('kernelReady');
-    log.info({ phases }, 'kernel started');
+    // The ten slowest plugins (a log line's objects keep twenty keys).
+    const plugins = Object.fromEntries([...pluginMs].sort((a, b) => b[1] - a[1]).slice(0, 10).map(([name, ms]) => [name, Math.round(ms)]));
+    log.info({ phases, plugins }, 'kernel started');
     // Jobs already due (and the deliveries of what the plugins did while starting) wait
     // until now: on PGlite each of their queries would hold the main thread the start runs on.
     const runner = jobs;
