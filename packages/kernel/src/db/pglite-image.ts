@@ -21,8 +21,8 @@
  * any start); otherwise it starts from the kernel's blank image. Either image carries,
  * beyond initdb's output, `EMBEDDED_SETTINGS` (in `postgresql.auto.conf`).
  */
-import { createReadStream, mkdirSync, writeFileSync } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
+import { closeSync, createReadStream, ftruncateSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
+import { mkdir, readdir, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream';
@@ -300,45 +300,16 @@ export async function inspectDataDir(dir: string): Promise<DataDirState> {
   return names.every((n) => n.startsWith('.') || n === 'lost+found') ? 'empty' : 'foreign';
 }
 
-/** How many files an extraction writes at once (libuv's thread pool has four threads by default). */
-const WRITERS = 8;
-/** Files read from the archive but not written yet, at most: bounds the memory an extraction holds. */
-const QUEUED_FILES = 64;
-
-/** A file of the archive, read and waiting to be written: its non-zero pieces and where they go. */
-interface PendingFile {
-  readonly target: string;
-  readonly mode: number;
-  readonly size: number;
-  readonly pieces: { readonly position: number; readonly data: Buffer }[];
-}
-
-async function writePending(file: PendingFile): Promise<void> {
-  const handle = await open(file.target, 'w', file.mode | 0o600);
-  try {
-    let end = 0;
-    for (const { position, data } of file.pieces) {
-      await handle.write(data, 0, data.length, position);
-      end = position + data.length;
-    }
-    if (end < file.size) await handle.truncate(file.size); // a trailing hole
-  } finally {
-    await handle.close();
-  }
-}
-
 /**
  * Copies an image's files into `dataDir` (created when missing), streaming: no more
- * than a chunk of the archive and a bounded queue of files are held in memory, and runs
- * of zeros in large files (the WAL segment is 16 MB, mostly zeros) are left as holes.
- * The manifest is checked before anything is written and written first; `PG_VERSION`,
- * which is what makes the folder a database for PGlite, is written last, once the whole
- * archive has been read, its gzip checksum verified and every other file written — so an
- * interrupted copy never looks like a database. If the copy fails, the files and folders
- * it made are removed again. The ~1,460 files are written several at a time: creating a
- * file costs a journal update that, on a busy or networked disk, takes a millisecond or
- * more, and one at a time that was most of a first start's copy (2.5 s of 2.7 s on a
- * loaded 2-core machine; 1.1 s with eight at a time).
+ * than a chunk of the archive is held in memory, and runs of zeros in large files (the
+ * WAL segment is 16 MB, mostly zeros) are left as holes. The manifest is checked
+ * before anything is written and written first; `PG_VERSION`, which is what makes the
+ * folder a database for PGlite, is written last, once the whole archive has been read
+ * and its gzip checksum verified — so an interrupted copy never looks like a
+ * database. If the copy fails, the files and folders it made are removed again.
+ * Files are written synchronously: this runs before the server listens, with nothing
+ * else to do, and a thousand small writes cost less without a thread-pool round trip each.
  */
 export async function extractPgliteImage(file: string, dataDir: string): Promise<PgliteImageManifest> {
   const root = resolve(dataDir);
@@ -357,51 +328,11 @@ export async function extractPgliteImage(file: string, dataDir: string): Promise
     }
     known.add(dir);
   };
-  // Files read and not yet written, and the writers that take them from the queue.
-  const queue: PendingFile[] = [];
-  let failure: { error: unknown } | undefined;
-  let wake: (() => void) | undefined;
-  let busy = 0;
-  const settled = () => new Promise<void>((r) => (wake = r));
-  const notify = () => {
-    const w = wake;
-    wake = undefined;
-    w?.();
-  };
-  const drain = async (): Promise<void> => {
-    busy++;
-    try {
-      for (let next = queue.shift(); next && !failure; next = queue.shift()) {
-        try {
-          await writePending(next);
-        } catch (error) {
-          failure ??= { error };
-        }
-        notify();
-      }
-    } finally {
-      busy--;
-      notify();
-    }
-  };
-  const enqueue = (pending: PendingFile) => {
-    queue.push(pending);
-    if (busy < WRITERS) void drain();
-  };
-  /** Waits until at most `limit` files are queued (and, with 0, until every writer is done); rethrows a write's error. */
-  const waitFor = async (limit: number): Promise<void> => {
-    while (queue.length > limit || (limit === 0 && busy > 0)) {
-      if (failure) break;
-      await settled();
-    }
-    if (failure) throw failure.error;
-  };
-
   let members = 0;
   let manifest: PgliteImageManifest | undefined;
   let pgVersion: { data: Buffer; mode: number } | undefined;
   let held: Buffer[] | undefined; // contents kept in memory: the manifest and PG_VERSION
-  let current: PendingFile | undefined;
+  let fd: number | undefined;
   let position = 0;
   const parser = new TarParser({
     member(header) {
@@ -413,18 +344,14 @@ export async function extractPgliteImage(file: string, dataDir: string): Promise
       const target = join(root, ...header.name.split('/'));
       if (header.type === 'directory') return ensureDir(target, header.mode | 0o700);
       ensureDir(dirname(target));
-      current = { target, mode: header.mode, size: header.size, pieces: [] };
+      fd = openSync(target, 'w', header.mode | 0o600);
       written.push(target);
       position = 0;
     },
     data(piece) {
       if (held) held.push(Buffer.from(piece));
       else if (piece.length === CHUNK && piece.equals((zeros ??= Buffer.alloc(CHUNK)))) position += piece.length;
-      else {
-        // A copy: the piece is a view of a decompressed chunk, which may be reused.
-        current!.pieces.push({ position, data: Buffer.from(piece) });
-        position += piece.length;
-      }
+      else position += writeSync(fd!, piece, 0, piece.length, position);
     },
     end(header) {
       if (members === 1) {
@@ -436,9 +363,10 @@ export async function extractPgliteImage(file: string, dataDir: string): Promise
         written.push(join(root, MANIFEST_NAME));
       } else if (header.name === 'PG_VERSION') {
         pgVersion = { data: Buffer.concat(held!), mode: header.mode };
-      } else if (current) {
-        enqueue(current);
-        current = undefined;
+      } else if (fd !== undefined) {
+        if (position < header.size) ftruncateSync(fd, header.size); // a trailing hole
+        closeSync(fd);
+        fd = undefined;
       }
       held = undefined;
     },
@@ -448,20 +376,12 @@ export async function extractPgliteImage(file: string, dataDir: string): Promise
       mkdirSync(root, { recursive: true, mode: 0o700 });
       made.push(root);
     }
-    for await (const chunk of gunzipped(file)) {
-      parser.write(chunk as Buffer);
-      await waitFor(QUEUED_FILES);
-    }
-    parser.finish();
-    await waitFor(0);
+    await feed(file, parser);
     if (!manifest || !pgVersion) throw new TarFormatError('the image holds no database (no PG_VERSION)');
     writeFileSync(join(root, 'PG_VERSION'), pgVersion.data, { mode: pgVersion.mode | 0o600 });
     return manifest;
   } catch (error) {
-    // No writer may still be creating a file while the cleanup removes them.
-    failure ??= { error };
-    queue.length = 0;
-    while (busy > 0) await settled();
+    if (fd !== undefined) closeSync(fd);
     for (const path of written.reverse()) await rm(path, { force: true });
     for (const dir of made.reverse()) await rmdir(dir).catch(() => {});
     throw error;
