@@ -114,6 +114,25 @@ export async function startKernel(deployment: Deployment, log: FastifyBaseLogger
   });
 
   const migrationSources = migrationSourcesOf(resolved);
+  // How long each step of the start took (ms), and each plugin's init and ready together,
+  // logged once the kernel is up: where a slow start went.
+  const phases: Record<string, number> = {};
+  const pluginMs = new Map<string, number>();
+  let phaseStart = performance.now();
+  const lap = () => {
+    const now = performance.now();
+    const ms = now - phaseStart;
+    phaseStart = now;
+    return ms;
+  };
+  const phase = (name: string) => {
+    phases[name] = Math.round((phases[name] ?? 0) + lap());
+  };
+  const pluginPhase = (name: string, plugin: string) => {
+    const ms = lap();
+    phases[name] = Math.round((phases[name] ?? 0) + ms);
+    pluginMs.set(plugin, (pluginMs.get(plugin) ?? 0) + ms);
+  };
   const database = await openDatabase(deployment.database, { log, migrations: migrationSources });
   const hooks = new HookBus(log);
   const extensions = new ExtensionRegistry();
@@ -139,10 +158,13 @@ export async function startKernel(deployment: Deployment, log: FastifyBaseLogger
   };
 
   try {
+    phase('database');
     const migrations = await migrate(database.db, migrationSources);
+    phase('migrations');
     for (const m of migrations) if (m.applied > 0) log.info({ plugin: m.plugin, applied: m.applied }, 'migrations applied');
     jobs = await openJobRunner({ connection: database, log: log.child({ component: 'jobs' }), config: kernelConfig.jobs });
     hooks.useOutbox(jobs);
+    phase('jobRunner');
 
     const servicesByName = new Map<string, unknown>();
     for (const { definition, config } of resolved) {
@@ -173,6 +195,7 @@ export async function startKernel(deployment: Deployment, log: FastifyBaseLogger
       }
       servicesByName.set(definition.name, services);
       started.push({ definition, context, services });
+      pluginPhase('init', definition.name);
     }
     for (const p of started) {
       try {
@@ -186,9 +209,11 @@ export async function startKernel(deployment: Deployment, log: FastifyBaseLogger
       }
     }
     await jobs.start(hooks.durableSubscriptions());
+    phase('jobQueues');
     for (const p of started) {
       try {
         await p.definition.ready?.(p.context, p.services);
+        pluginPhase('ready', p.definition.name);
       } catch (cause) {
         if (cause instanceof DiandanStartupError) throw cause;
         throw new DiandanStartupError(
@@ -199,6 +224,10 @@ export async function startKernel(deployment: Deployment, log: FastifyBaseLogger
       }
     }
     await hooks.emit(kernelReady, { plugins: info.plugins.map((p) => p.name) });
+    phase('kernelReady');
+    // The ten slowest plugins (a log line's objects keep twenty keys).
+    const plugins = Object.fromEntries([...pluginMs].sort((a, b) => b[1] - a[1]).slice(0, 10).map(([name, ms]) => [name, Math.round(ms)]));
+    log.info({ phases, plugins }, 'kernel started');
     // Jobs already due (and the deliveries of what the plugins did while starting) wait
     // until now: on PGlite each of their queries would hold the main thread the start runs on.
     const runner = jobs;

@@ -35,6 +35,27 @@ describe('plugin start-up time', () => {
   });
 });
 
+describe('start-up log', () => {
+  it('says how long each step of the start took, and each plugin’s init and ready', async () => {
+    const lines: string[] = [];
+    const slow = definePlugin({
+      name: 'slow-start',
+      version: '1.0.0',
+      kernel: '^0.1.0',
+      deps: { kernel },
+      ready: () => new Promise<void>((resolve) => setTimeout(resolve, 120)),
+    });
+    const app = await createTestServer({ plugins: [slow.configure()], logger: { level: 'info', stream: { write: (line: string) => void lines.push(line) } } });
+    await app.close();
+    const started = lines.map((l) => JSON.parse(l) as { msg: string; phases?: Record<string, number>; plugins?: Record<string, number> }).find((l) => l.msg === 'kernel started');
+    expect(Object.keys(started?.phases ?? {})).toEqual(['database', 'migrations', 'jobRunner', 'init', 'jobQueues', 'ready', 'kernelReady']);
+    expect(started!.phases!.ready).toBeGreaterThanOrEqual(110);
+    expect(started!.plugins!['slow-start']).toBeGreaterThanOrEqual(110);
+    const ms = Object.values(started!.plugins!);
+    expect(ms).toEqual([...ms].sort((a, b) => b - a)); // the slowest first
+  });
+});
+
 describe('start order', () => {
   // zeta and beta depend on nothing; alpha needs zeta; mid optionally follows zeta and
   // an absent plugin; beta optionally follows gamma, which is disabled.
