@@ -75,18 +75,22 @@ export class ReportingService {
     progress: (percent: number, message: string) => Promise<void> = async () => {},
   ): Promise<ReportData> {
     await progress(5, 'kpis');
-    const kpis = await this.kpis(db, input);
+    // The streets' districts and the boundaries do not depend on the KPIs: read while the KPIs' statements run, not after.
+    const [kpis, , geometry] = await Promise.all([
+      this.kpis(db, input),
+      this.loadDistricts(db, input.regionPath),
+      queryRows<{ code: string; level: string; geometry: unknown }>(
+        db,
+        sql`select code, level, geometry from ${kernelTables.regions}
+            where geometry is not null and level in (${this.levels.names.district}, ${this.levels.names.street}) and path collate "C" like ${pathPrefix(input.regionPath)}`,
+      ),
+    ]);
     await progress(45, 'equity');
-    const equity = await this.equityFor(db, kpis, input.regionPath);
+    const equity = this.equity(kpis);
     await progress(55, 'efficiency');
     const efficiency = await this.efficiency(kpis, input);
     await progress(65, 'sections');
     const sections = await this.sections(db, kpis, input, actor);
-    const geometry = await queryRows<{ code: string; level: string; geometry: unknown }>(
-      db,
-      sql`select code, level, geometry from ${kernelTables.regions}
-          where geometry is not null and level in (${this.levels.names.district}, ${this.levels.names.street}) and path collate "C" like ${pathPrefix(input.regionPath)}`,
-    );
     return { generatedAt: new Date().toISOString(), locale: input.locale, kpis, equity, efficiency, sections, geometry };
   }
 }

@@ -118,6 +118,20 @@ describe('the annual report', () => {
     expect(messages.filter((m) => m.includes('ECharts'))).toEqual([]);
   });
 
+  it('keeps the monthly chart’s axis labels inside the picture however large the figures', async () => {
+    const data = (await call(city, 'GET', `/v1/reports/${zh.id}/report.json`)).body as ReportData;
+    const monthly = (participants: number) => {
+      const d = { ...data, kpis: { ...data.kpis, byMonth: data.kpis.byMonth.map((m) => ({ ...m, participants })) } };
+      return chartsOf(d).find((c) => c.id === 'monthly')!.svg;
+    };
+    // The x axis runs from the left margin (60) to the right one (760 − 60) when the right axis's labels fit it…
+    expect(monthly(50)).toContain('M60 300.5L700 300.5');
+    // …and ends further left when they would not ('1,200,000' does not fit 60 px): ECharts measures the labels then.
+    const wide = monthly(1_184_150);
+    expect(wide).not.toContain('L700 300.5');
+    expect(wide).toMatch(/M60 300\.5L6\d\d(\.\d+)? 300\.5/);
+  });
+
   it('opens in headless Chromium without console errors, every chart an SVG with content', async (t) => {
     if (!existsSync(CHROMIUM)) {
       console.log(`skipped: no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`);
