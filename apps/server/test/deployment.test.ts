@@ -190,3 +190,19 @@ describe('the reporting demo', () => {
   });
 });
 
+
+describe('the matching demo', () => {
+  it('has started a city-wide run and closed a residents’ ballot with both rules’ results', async () => {
+    const u = DEMO_USERS.find((x) => x.sub === 'demo-city-admin')!;
+    const headers = { authorization: `Bearer ${await signDevelopmentToken(DEVELOPMENT_SECRET, { ...u, roles: [...u.roles] })}` };
+    const runs = (await app.inject({ url: '/v1/matching/runs', headers })).json().items;
+    expect(runs).toHaveLength(1);
+    expect(runs[0].regionCode).toBe('440100');
+    const ballots = (await app.inject({ url: '/v1/matching/ballots', headers })).json().items;
+    expect(ballots.map((b: { status: string }) => b.status)).toEqual(['closed']);
+    const ballot = (await app.inject({ url: `/v1/matching/ballots/${ballots[0].id}`, headers })).json();
+    expect(ballot.votes).toBe(12);
+    expect(ballot.result.equalShares.funded.length).toBeGreaterThan(0);
+    expect(ballot.result.mostVotes.funded.length).toBeGreaterThan(0);
+  });
+});
