@@ -119,19 +119,13 @@ export async function startKernel(deployment: Deployment, log: FastifyBaseLogger
   const phases: Record<string, number> = {};
   const pluginMs = new Map<string, number>();
   let phaseStart = performance.now();
-  const lap = () => {
+  /** Adds the time since the last call to `name` (and to `plugin`, when one was running). */
+  const phase = (name: string, plugin?: string) => {
     const now = performance.now();
     const ms = now - phaseStart;
     phaseStart = now;
-    return ms;
-  };
-  const phase = (name: string) => {
-    phases[name] = Math.round((phases[name] ?? 0) + lap());
-  };
-  const pluginPhase = (name: string, plugin: string) => {
-    const ms = lap();
-    phases[name] = Math.round((phases[name] ?? 0) + ms);
-    pluginMs.set(plugin, (pluginMs.get(plugin) ?? 0) + ms);
+    phases[name] = (phases[name] ?? 0) + ms;
+    if (plugin) pluginMs.set(plugin, (pluginMs.get(plugin) ?? 0) + ms);
   };
   const database = await openDatabase(deployment.database, { log, migrations: migrationSources });
   const hooks = new HookBus(log);
@@ -195,7 +189,7 @@ export async function startKernel(deployment: Deployment, log: FastifyBaseLogger
       }
       servicesByName.set(definition.name, services);
       started.push({ definition, context, services });
-      pluginPhase('init', definition.name);
+      phase('init', definition.name);
     }
     for (const p of started) {
       try {
@@ -213,7 +207,7 @@ export async function startKernel(deployment: Deployment, log: FastifyBaseLogger
     for (const p of started) {
       try {
         await p.definition.ready?.(p.context, p.services);
-        pluginPhase('ready', p.definition.name);
+        phase('ready', p.definition.name);
       } catch (cause) {
         if (cause instanceof DiandanStartupError) throw cause;
         throw new DiandanStartupError(
@@ -226,8 +220,9 @@ export async function startKernel(deployment: Deployment, log: FastifyBaseLogger
     await hooks.emit(kernelReady, { plugins: info.plugins.map((p) => p.name) });
     phase('kernelReady');
     // The ten slowest plugins (a log line's objects keep twenty keys).
-    const plugins = Object.fromEntries([...pluginMs].sort((a, b) => b[1] - a[1]).slice(0, 10).map(([name, ms]) => [name, Math.round(ms)]));
-    log.info({ phases, plugins }, 'kernel started');
+    const round = (entries: Iterable<[string, number]>) => Object.fromEntries([...entries].map(([name, ms]) => [name, Math.round(ms)]));
+    const plugins = round([...pluginMs].sort((a, b) => b[1] - a[1]).slice(0, 10));
+    log.info({ phases: round(Object.entries(phases)), plugins }, 'kernel started');
     // Jobs already due (and the deliveries of what the plugins did while starting) wait
     // until now: on PGlite each of their queries would hold the main thread the start runs on.
     const runner = jobs;
