@@ -9,7 +9,7 @@ import { checkDeployment, type Deployment } from './deployment.js';
 import { DiandanStartupError, StartupErrorCodes } from './errors.js';
 import { ExtensionRegistry } from './extensions/extensions.js';
 import { HookBus } from './hooks.js';
-import { openJobRunner, type JobRunner } from './jobs/jobs.js';
+import { openJobRunner, resolveJobsConfig, type JobRunner } from './jobs/jobs.js';
 import type { DeploymentInfo, PluginContext, PluginDefinition } from './plugin/define.js';
 import { validateConfig } from './plugin/config.js';
 import { buildLists, type DeploymentLists } from './plugin/deployment-lists.js';
@@ -137,7 +137,7 @@ export async function startKernel(deployment: Deployment, log: FastifyBaseLogger
     // hangs must not keep the process from closing its plugins and the database.
     const [, settled] = await Promise.all([
       jobs?.stop().catch((err: unknown) => log.error({ err }, 'job runner stop failed')),
-      hooks.settled((kernelConfig.jobs.shutdownTimeoutSeconds ?? 5) * 1000),
+      hooks.settled(resolveJobsConfig(kernelConfig.jobs).shutdownTimeoutSeconds * 1000),
     ]);
     if (!settled) log.warn({ running: hooks.running }, 'in-request event handlers still running at shutdown; closing without waiting for them');
     for (const p of [...started].reverse()) {

@@ -287,7 +287,7 @@ const MATRIX: Record<RouteName, readonly Cell[]> = {
   'POST /v1/products/:id/start-review (submitted)': [[403, 403], [404, 404], [404, 404], [404, 404], [404, 404], [403, 404], [200, 200]],
   'POST /v1/products/:id/list (in_review)': [[403, 403], [404, 404], [404, 404], [404, 404], [404, 404], [403, 404], [200, 200]],
   'POST /v1/products/:id/reject (in_review)': [[403, 403], [404, 404], [404, 404], [404, 404], [404, 404], [403, 404], [200, 200]],
-  'POST /v1/products/:id/delist (listed)': [[200, 200], [403, 403], [403, 403], [403, 403], [403, 403], [403, 403], [200, 200]],
+  'POST /v1/products/:id/delist (listed)': [[200, 200], [403, 403], [403, 403], [403, 403], [403, 403], [200, 403], [200, 200]],
 
   // Budgets: region staff only, within their subtree.
   'GET /v1/budgets/:year': [SEEN, ['listed', 'hidden'], ['listed', 'hidden'], ['listed', 'hidden'], 403, 403, 403],

@@ -74,10 +74,20 @@ describe('the review workflow', () => {
     const listed = (await transition(reviewer, inReview, 'list')).body;
     expect(listed.status).toBe('listed');
 
-    // Delisting is for reviewers and city admins, not the supplier.
-    expectProblem(await transition(supplier, listed, 'delist'), 403, 'FORBIDDEN');
+    // Curators delist; so may the product's own supplier (withdrawing it), no other supplier.
+    expectProblem(await transition(otherSupplier, listed, 'delist'), 403, 'FORBIDDEN');
     expectProblem(await transition(unit.operator, listed, 'delist'), 403, 'FORBIDDEN');
     expect((await transition(cityAdmin, listed, 'delist')).body.status).toBe('delisted');
+  });
+
+  it('a supplier withdraws its own listed product; listing it again needs a new review', async () => {
+    const listed = await listedProduct(call, supplier);
+    const withdrawn = (await transition(supplier, listed, 'delist')).body;
+    expect(withdrawn).toMatchObject({ status: 'delisted', version: listed.version + 1 });
+    expect(ids(await call(unit.operator, 'GET', '/v1/products?limit=200'))).not.toContain(listed.id);
+    const again = (await transition(supplier, withdrawn, 'submit')).body;
+    expect(again.status).toBe('submitted');
+    expectProblem(await transition(supplier, again, 'start-review'), 403, 'FORBIDDEN');
   });
 
   it('refuses transitions the workflow does not have: 409 INVALID_TRANSITION', async () => {

@@ -208,4 +208,4 @@ export interface JobRunnerOptions {
   readonly config?: Partial<JobsConfig> | undefined;
 }
 
-export { openJobRunner } from './runner.js';
+export { openJobRunner, resolveJobsConfig } from './runner.js';

@@ -80,14 +80,14 @@ interface Definition {
 
 type Row = typeof jobsTable.$inferSelect;
 
+/** The `jobs` section with the config schema's defaults filled in for the keys left out. */
+export function resolveJobsConfig(config: Partial<JobsConfig> = {}): JobsConfig {
+  return { workers: config.workers ?? true, pollingIntervalSeconds: config.pollingIntervalSeconds ?? 2, shutdownTimeoutSeconds: config.shutdownTimeoutSeconds ?? 5 };
+}
+
 /** Opens the runner: installs or migrates pg-boss's schema and starts its maintenance. Workers start with `start`. */
 export async function openJobRunner(options: JobRunnerOptions): Promise<JobRunner> {
-  const config: JobsConfig = {
-    workers: options.config?.workers ?? true,
-    pollingIntervalSeconds: options.config?.pollingIntervalSeconds ?? 2,
-    shutdownTimeoutSeconds: options.config?.shutdownTimeoutSeconds ?? 5,
-  };
-  const runner = new PgBossRunner(options, config);
+  const runner = new PgBossRunner(options, resolveJobsConfig(options.config));
   await runner.open();
   return runner;
 }

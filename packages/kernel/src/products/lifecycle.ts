@@ -8,7 +8,8 @@ export type ProductAction = 'submit' | 'startReview' | 'list' | 'reject' | 'deli
 /**
  * The review workflow of a product (产品审核): a supplier submits; a reviewer takes it
  * into review and lists or rejects it (with reasons); a listed product can be
- * delisted. A rejected or delisted product can be changed and submitted again.
+ * delisted — by a curator, or by its own supplier withdrawing it. A rejected or delisted
+ * product can be changed and submitted again (and is reviewed again).
  */
 export const productLifecycle = defineStateMachine<ProductState, ProductAction>({
   name: 'product',
@@ -28,7 +29,7 @@ export const PRODUCT_ACTORS: { readonly [A in ProductAction]: readonly Role[] } 
   startReview: ['reviewer'],
   list: ['reviewer'],
   reject: ['reviewer'],
-  delist: ['reviewer', 'city-admin'],
+  delist: ['reviewer', 'city-admin', 'supplier'],
 };
 
 /** States in which the supplier may change the content. */

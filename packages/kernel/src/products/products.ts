@@ -257,8 +257,9 @@ export class ProductService {
         throw notFound(ProblemCodes.PRODUCT_NOT_FOUND, `Product ${id} does not exist`);
       }
       const allowed = PRODUCT_ACTORS[action];
-      // A supplier acts only on its own products.
-      if (!hasRole(actor, allowed) || (action === 'submit' && actor.supplierId !== current.supplierId)) {
+      // A supplier acts only on its own products (a curator who is also a supplier acts as curator).
+      const asCurator = hasRole(actor, allowed.filter((role) => role !== 'supplier'));
+      if (!hasRole(actor, allowed) || (!asCurator && actor.supplierId !== current.supplierId)) {
         throw forbidden(`Only ${allowed.join(' or ')} may ${action} a product`);
       }
       if (current.version !== expectedVersion) throw stale();

@@ -73,7 +73,7 @@ const TRANSITIONS: { path: string; action: ProductAction; summary: string; opera
   { path: 'start-review', action: 'startReview', summary: 'Take a submitted product into review (reviewer)', operationId: 'startProductReview' },
   { path: 'list', action: 'list', summary: 'List a reviewed product in the library (reviewer)', operationId: 'listProduct' },
   { path: 'reject', action: 'reject', summary: 'Reject a product under review, with reasons (reviewer)', operationId: 'rejectProduct' },
-  { path: 'delist', action: 'delist', summary: 'Take a listed product off the library (reviewer, city admin)', operationId: 'delistProduct' },
+  { path: 'delist', action: 'delist', summary: 'Take a listed product off the library (reviewer, city admin, or its own supplier withdrawing it)', operationId: 'delistProduct' },
 ];
 
 /** The product library: write (suppliers), review (reviewers), search (everyone signed in). */
