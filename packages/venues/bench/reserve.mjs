@@ -39,7 +39,8 @@ try {
   server = await startServer(new URL('./server.mjs', import.meta.url).pathname, { env: { DATABASE_URL: database.config.url, BENCH_SEED_FILE: seedFile }, timeoutMs: 170_000 });
   for (const started = Date.now(); !seed; await new Promise((r) => setTimeout(r, 250))) {
     if (Date.now() - started > 300_000) throw new Error('the bench data were not seeded within 300 s');
-    seed = await readFile(seedFile, 'utf8').then(JSON.parse, () => undefined);
+    // Undefined until the file is there and whole (it may be read while being written).
+    seed = await readFile(seedFile, 'utf8').then(JSON.parse).catch(() => undefined);
     if (!seed && !(await fetch(`${server.url}/health`).then((r) => r.ok, () => false))) throw new Error('the venues bench server stopped while seeding (BENCH_VERBOSE=1 shows its log)');
   }
   const operator = { authorization: `Bearer ${await testToken({ roles: ['unit-operator'], region: '440103001001', unit: seed.unit, sub: 'bench-operator' })}` };

@@ -148,6 +148,12 @@ export const sessions = venuesSchema.table(
     confirmed: integer().notNull().default(0),
     /** Seats held for waiting-list offers not yet accepted or lapsed. */
     held: integer().notNull().default(0),
+    /**
+     * Entries of its waiting list still waiting (not yet offered seats), changed with them
+     * under the session's lock: a booking reads it instead of counting the list (which grows
+     * by one with every booking of a full session).
+     */
+    waiting: integer().notNull().default(0),
     bookingOpensAt: timestamp('booking_opens_at', { withTimezone: true }).notNull(),
     bookingClosesAt: timestamp('booking_closes_at', { withTimezone: true }).notNull(),
     checkInOpensAt: timestamp('check_in_opens_at', { withTimezone: true }).notNull(),
@@ -281,7 +287,8 @@ export const waitlist = venuesSchema.table(
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [index('waitlist_session_idx').on(t.sessionId, t.status, t.id), index('waitlist_offer_idx').on(t.status, t.offerExpiresAt)],
+  // A citizen's entries (their list, and the booking's duplicate check: a few rows, not the session's whole list).
+  (t) => [index('waitlist_session_idx').on(t.sessionId, t.status, t.id), index('waitlist_offer_idx').on(t.status, t.offerExpiresAt), index('waitlist_citizen_idx').on(t.citizenId, t.sessionId)],
 );
 
 /** Orders already turned into sessions (or skipped), once per durable event. */

@@ -16,6 +16,15 @@ beforeAll(async () => {
 });
 afterAll(() => app?.close());
 
+/** The session's `waiting` counter (what a booking reads) and its entries still waiting, counted. */
+const waitingOf = async (sessionId: string) => {
+  const [row] = await queryRows<{ counter: number; rows: number }>(
+    app.diandan.database.db,
+    sql`select s.waiting as counter, (select count(*)::int from venues.waitlist w where w.session_id = s.id and w.status = 'waiting') as rows from venues.sessions s where s.id = ${sessionId}::uuid`,
+  );
+  return row!;
+};
+
 it('500 concurrent reservations for a 50-seat session confirm exactly 50, and waitlist the other 450 in arrival order', { timeout: 240_000 }, async () => {
   const sender = useRecorder(app);
   const s = await session(call, (await venue(call, '440103001', 100)).id, { capacity: 50 });
@@ -40,6 +49,7 @@ it('500 concurrent reservations for a 50-seat session confirm exactly 50, and wa
   expect(new Set(replied.map((e) => e.id)).size).toBe(450);
   // The position each booking was told is the one it has: nobody was told a place another got.
   for (const e of replied) expect(list[e.position - 1]!.id).toBe(e.id);
+  expect(await waitingOf(s.id)).toEqual({ counter: 450, rows: 450 });
 });
 
 it('bookings of one session that arrive together share its lock: fewer transactions than bookings, each booked or waitlisted once', async () => {
@@ -62,6 +72,7 @@ it('bookings of one session that arrive together share its lock: fewer transacti
   // PGlite runs one statement at a time, so there each booking reaches the session after the
   // one before it is done: none wait together.
   if (testDriver() === 'postgres') expect(made!.transactions).toBeLessThan(30);
+  expect(await waitingOf(s.id)).toEqual({ counter: 50, rows: 50 });
 });
 
 it('one citizen’s bookings sent together keep the per-person limit', async () => {
@@ -101,6 +112,7 @@ it('20 cancellations racing 20 offer acceptances promote exactly as many entries
   // 40 seats freed, 30 entries promoted (20 of one seat, 10 of two), each once; nobody is left waiting.
   expect(list.slice(0, 20).map((e) => e.status)).toEqual(Array(20).fill('accepted'));
   expect(list.slice(20).map((e) => e.status)).toEqual(Array(10).fill('offered'));
+  expect(await waitingOf(s.id)).toEqual({ counter: 0, rows: 0 });
   const booked = expectStatus(await call(testActors.streetOperator, 'GET', `/v1/venue-sessions/${s.id}/reservations`), 200, 'reservations').items as { status: string; waitlistEntryId: number | null }[];
   const fromOffers = booked.filter((r) => r.waitlistEntryId !== null && r.status === 'confirmed').map((r) => r.waitlistEntryId);
   expect(new Set(fromOffers).size).toBe(20);
