@@ -107,6 +107,7 @@ export function checkDeployment(d: Deployment): void {
     if (value === undefined) return;
     if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) fail(path, `must be an integer from ${min} to ${max}`);
   };
+  integer('auth.tokenCacheSeconds', d.auth?.tokenCacheSeconds, 0, 3600);
   integer('database.maxConnections', d.database?.maxConnections, 1, 1000);
   integer('database.statementTimeoutMs', d.database?.statementTimeoutMs, 0, 86_400_000);
   integer('database.connectTimeoutMs', d.database?.connectTimeoutMs, 100, 60_000);

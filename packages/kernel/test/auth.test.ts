@@ -426,3 +426,57 @@ describe('the HS256 verifier', () => {
     expect((await verify(await signed(good))).sub).toBe('v');
   });
 });
+
+describe('the verified-token cache (auth.tokenCacheSeconds)', () => {
+  const claims = { sub: 'cached', roles: ['city-admin'], region: '440100' };
+  /** Counts the signature checks jose makes through WebCrypto. */
+  const countChecks = () => vi.spyOn(globalThis.crypto.subtle, 'verify');
+
+  it('checks a token’s signature once within the cache’s lifetime, every time with 0', async () => {
+    const token = await rawToken(claims);
+    const checks = countChecks();
+    try {
+      const cached = createTokenVerifier({ secret: TEST_AUTH_SECRET });
+      for (let i = 0; i < 5; i++) expect(await cached(token)).toMatchObject({ sub: 'cached', roles: ['city-admin'] });
+      expect(checks).toHaveBeenCalledTimes(1);
+      checks.mockClear();
+      const uncached = createTokenVerifier({ secret: TEST_AUTH_SECRET, tokenCacheSeconds: 0 });
+      for (let i = 0; i < 5; i++) await uncached(token);
+      expect(checks).toHaveBeenCalledTimes(5);
+    } finally {
+      checks.mockRestore();
+    }
+  });
+
+  it('never accepts a cached token past its exp, and checks it again after tokenCacheSeconds', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const checks = countChecks();
+    try {
+      const now = Date.now();
+      const verify = createTokenVerifier({ secret: TEST_AUTH_SECRET, tokenCacheSeconds: 60 });
+      const shortLived = await rawToken(claims, { exp: Math.floor(now / 1000) + 5 });
+      await verify(shortLived);
+      vi.setSystemTime(now + 6_000);
+      await expect(verify(shortLived)).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
+
+      const longLived = await rawToken(claims);
+      await verify(longLived);
+      checks.mockClear();
+      vi.setSystemTime(now + 6_000 + 59_000);
+      await verify(longLived);
+      expect(checks).toHaveBeenCalledTimes(0);
+      vi.setSystemTime(now + 6_000 + 61_000);
+      await verify(longLived);
+      expect(checks).toHaveBeenCalledTimes(1);
+    } finally {
+      checks.mockRestore();
+      vi.useRealTimers();
+    }
+  });
+
+  it('does not keep refused tokens', async () => {
+    const verify = createTokenVerifier({ secret: TEST_AUTH_SECRET });
+    const forged = await rawToken(claims, { secret: 'another-secret-0123456789abcdef-xyz' });
+    for (let i = 0; i < 2; i++) await expect(verify(forged)).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
+  });
+});

@@ -93,6 +93,7 @@ describe('checkDeployment', () => {
     [{ database: { connectTimeoutMs: 5 } }, 'deployment.database.connectTimeoutMs: must be an integer from 100 to 60000'],
     [{ database: { statementTimeoutMs: -1 } }, 'deployment.database.statementTimeoutMs: must be an integer from 0 to 86400000'],
     [{ database: { maxConnections: 0 } }, 'deployment.database.maxConnections: must be an integer from 1 to 1000'],
+    [{ auth: { secret: 'x'.repeat(32), tokenCacheSeconds: -1 } }, 'deployment.auth.tokenCacheSeconds: must be an integer from 0 to 3600'],
     [{ http: { requestTimeoutMs: 1.5 } }, 'deployment.http.requestTimeoutMs: must be an integer from 0 to 3600000'],
     [{ http: { underPressure: { maxEventLoopDelay: 10 } } }, 'deployment.http.underPressure.maxEventLoopDelay: is not a known limit'],
     [{ http: { underPressure: { maxEventLoopUtilization: 2 } } }, 'deployment.http.underPressure.maxEventLoopUtilization: must be a number from 0 to 1'],
