@@ -1,5 +1,5 @@
 import { webcrypto } from 'node:crypto';
-import { createRemoteJWKSet, decodeJwt, jwtVerify, SignJWT, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { createRemoteJWKSet, jwtVerify, SignJWT, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { DomainError } from '../errors.js';
 import { REGION_CODE } from '../core/regions.js';
 import type { Role } from './roles.js';
@@ -65,7 +65,8 @@ export function createTokenVerifier(config: AuthConfig): TokenVerifier {
   }
   const cacheMs = (config.tokenCacheSeconds ?? 60) * 1000;
   const verified = new Map<string, { claims: TokenClaims; until: number }>();
-  const check = async (token: string): Promise<TokenClaims> => {
+  /** The token's claims and when it expires (ms), or INVALID_TOKEN. */
+  const check = async (token: string): Promise<{ claims: TokenClaims; expiresAt: number }> => {
     let payload: JWTPayload;
     try {
       payload = await verify(token);
@@ -84,15 +85,16 @@ export function createTokenVerifier(config: AuthConfig): TokenVerifier {
       typeof payload.supplier === 'string' && !UUID.test(payload.supplier) && 'supplier',
     ].filter(Boolean);
     if (malformed.length) throw new DomainError('unauthenticated', 'INVALID_TOKEN', `The bearer token has a malformed ${malformed.join(', ')} claim`);
-    return {
+    const claims: TokenClaims = {
       sub: payload.sub,
       roles,
       region: payload.region,
       unit: typeof payload.unit === 'string' ? payload.unit : undefined,
       supplier: typeof payload.supplier === 'string' ? payload.supplier : undefined,
     };
+    return { claims, expiresAt: (payload.exp ?? 0) * 1000 };
   };
-  if (cacheMs <= 0) return check;
+  if (cacheMs <= 0) return async (token) => (await check(token)).claims;
   // Only tokens that passed every check are kept (refused ones would let anyone fill the
   // cache), each until the earlier of its `exp` and the cache's lifetime; bounded by
   // dropping everything when full, as the library cache does.
@@ -100,10 +102,9 @@ export function createTokenVerifier(config: AuthConfig): TokenVerifier {
     const now = Date.now();
     const hit = verified.get(token);
     if (hit && now < hit.until) return hit.claims;
-    const claims = await check(token);
-    const exp = (decodeJwt(token).exp ?? 0) * 1000;
+    const { claims, expiresAt } = await check(token);
     if (verified.size >= MAX_CACHED_TOKENS) verified.clear();
-    verified.set(token, { claims, until: Math.min(exp, now + cacheMs) });
+    verified.set(token, { claims, until: Math.min(expiresAt, now + cacheMs) });
     return claims;
   };
 }
